@@ -1,0 +1,74 @@
+import type { Mode, Phone } from "../model/index.js";
+
+/** Normalised kinds of platform answers. Every documented result code maps to one of these. */
+export type FailureKind =
+  | "exhausted" // no room on that X or no idle X (1012008, 1012009, 1011002, 1020167)
+  | "conflict" // a number is already bound on that X (1012010, 1011005)
+  | "numberAbnormal" // X unusable: blacklisted, not this app's, status abnormal (1012102, 1011001, 1012001)
+  | "userLimit" // AX: the A already holds the most X allowed (1011003)
+  | "notFound" // no such binding (1012007, 1016001)
+  | "rateLimited" // platform flow control (1010010)
+  | "auth" // bad credentials or app state (1010003, 1010008, 1020150, 1023006, ...)
+  | "modeMismatch" // the app is of another mode (1010040)
+  | "invalidParam" // the request is malformed (1010002)
+  | "transient" // platform-side error, retry with backoff (1010001, 1020002, 1023001, HTTP 5xx)
+  | "timeout" // no answer in time: the outcome is unknown
+  | "unknown"; // an undocumented code
+
+export type Outcome<T> =
+  | { readonly kind: "ok"; readonly value: T }
+  | { readonly kind: FailureKind; readonly code: string; readonly message: string };
+
+export type Failure = Exclude<Outcome<never>, { kind: "ok" }>;
+
+/** One binding as the platform reports it. */
+export interface PlatformBinding {
+  readonly subscriptionId: string;
+  readonly x: Phone;
+  readonly a: Phone;
+  readonly b?: Phone | undefined;
+  /** Lifetime in seconds (0: permanent), when the platform reports it. */
+  readonly durationSeconds?: number | undefined;
+  readonly userData?: string | undefined;
+}
+
+export interface BindRequest {
+  readonly mode: Mode;
+  readonly x: Phone;
+  readonly a: Phone;
+  readonly b?: Phone | undefined;
+  /** Binding lifetime in seconds; the platform removes the binding after it. */
+  readonly durationSeconds: number;
+  readonly userData?: string | undefined;
+}
+
+export interface UnbindRequest {
+  readonly mode: Mode;
+  readonly subscriptionId: string;
+}
+
+export interface ModifyRequest {
+  readonly mode: Mode;
+  readonly subscriptionId: string;
+  readonly a?: Phone | undefined;
+  readonly b?: Phone | undefined;
+  readonly durationSeconds?: number | undefined;
+}
+
+export type QueryRequest =
+  | { readonly mode: Mode; readonly x: Phone; readonly a?: Phone; readonly b?: Phone; readonly page?: number }
+  | { readonly mode: Mode; readonly subscriptionId: string };
+
+export interface QueryResult {
+  readonly bindings: readonly PlatformBinding[];
+  /** Total bindings matching the query over all pages. */
+  readonly total: number;
+}
+
+/** A telecom platform's binding API, normalised. Drivers never throw for platform answers; they return outcomes. */
+export interface PlatformDriver {
+  bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: Phone }>>;
+  unbind(req: UnbindRequest): Promise<Outcome<void>>;
+  modify(req: ModifyRequest): Promise<Outcome<void>>;
+  query(req: QueryRequest): Promise<Outcome<QueryResult>>;
+}

@@ -1,0 +1,150 @@
+/**
+ * Every error bindpool throws is a `BindpoolError` with a stable `code`. Match on `code`, not on the
+ * class or the message: codes are part of the public API, messages may be reworded.
+ */
+export type ErrorCode =
+  | "BINDPOOL_VALIDATION"
+  | "BINDPOOL_UNKNOWN_POOL"
+  | "BINDPOOL_POOL_EXHAUSTED"
+  | "BINDPOOL_USER_LIMIT"
+  | "BINDPOOL_ORDER_CONFLICT"
+  | "BINDPOOL_ORDER_PENDING"
+  | "BINDPOOL_LEASE_LOST"
+  | "BINDPOOL_PLATFORM_AUTH"
+  | "BINDPOOL_PLATFORM_REJECTED"
+  | "BINDPOOL_PLATFORM_UNAVAILABLE"
+  | "BINDPOOL_STORE";
+
+export class BindpoolError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Input failed validation; nothing was reserved or changed. */
+export class ValidationError extends BindpoolError {
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(message: string, issues: readonly { path: string; message: string }[] = []) {
+    super("BINDPOOL_VALIDATION", message);
+    this.issues = issues;
+  }
+}
+
+export class UnknownPoolError extends BindpoolError {
+  readonly pool: string;
+  constructor(pool: string, known: readonly string[]) {
+    super(
+      "BINDPOOL_UNKNOWN_POOL",
+      `Unknown pool "${pool}". Configured pools: ${known.length ? known.map((p) => `"${p}"`).join(", ") : "(none)"}. Add it to the allocator's \`pools\` option.`,
+    );
+    this.pool = pool;
+  }
+}
+
+/** No X number could be had for the pair: every candidate is full, holds a user already, or is unhealthy. */
+export class PoolExhaustedError extends BindpoolError {
+  readonly pool: string;
+  readonly attempts: number;
+  constructor(pool: string, detail: string, attempts: number) {
+    super(
+      "BINDPOOL_POOL_EXHAUSTED",
+      `Pool "${pool}" has no X number left for this pair (${detail}; ${attempts} attempt(s)). Add numbers to the pool, widen the area match, or retry later.`,
+    );
+    this.pool = pool;
+    this.attempts = attempts;
+  }
+}
+
+/** AX mode: the A number already holds the most X numbers the platform allows (5). */
+export class UserLimitError extends BindpoolError {
+  constructor(message: string) {
+    super("BINDPOOL_USER_LIMIT", message);
+  }
+}
+
+/** The orderKey is already in use with another pair or pool. */
+export class OrderConflictError extends BindpoolError {
+  readonly orderKey: string;
+  constructor(orderKey: string, detail: string) {
+    super(
+      "BINDPOOL_ORDER_CONFLICT",
+      `orderKey "${orderKey}" is already allocated ${detail}. Use a new orderKey per order, or release the old one first.`,
+    );
+    this.orderKey = orderKey;
+  }
+}
+
+/** Another caller (possibly another instance) is still allocating this orderKey. */
+export class OrderPendingError extends BindpoolError {
+  readonly orderKey: string;
+  constructor(orderKey: string, waitedMs: number) {
+    super(
+      "BINDPOOL_ORDER_PENDING",
+      `orderKey "${orderKey}" is being allocated by another caller and did not finish within ${waitedMs} ms. Retry the call; it returns that binding once it is confirmed.`,
+    );
+    this.orderKey = orderKey;
+  }
+}
+
+/** The reservation's lease ended (or was taken over) before the platform bind could be confirmed. */
+export class LeaseLostError extends BindpoolError {
+  constructor(orderKey: string) {
+    super(
+      "BINDPOOL_LEASE_LOST",
+      `The reservation for orderKey "${orderKey}" expired before its bind was confirmed; the platform binding was undone. Retry the allocation, and raise \`leaseMs\` if platform calls are slow.`,
+    );
+  }
+}
+
+/** Details of a platform answer, kept on platform errors. */
+export interface PlatformAnswer {
+  readonly kind: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The platform refused the credentials (wrong app key or secret, app disabled, IP not whitelisted). */
+export class PlatformAuthError extends BindpoolError {
+  readonly platform: PlatformAnswer;
+  constructor(platform: PlatformAnswer) {
+    super(
+      "BINDPOOL_PLATFORM_AUTH",
+      `The platform rejected the credentials (${platform.code}: ${platform.message}). Check the app key, app secret, base URL and IP whitelist.`,
+    );
+    this.platform = platform;
+  }
+}
+
+/** The platform refused the request for a reason retrying will not fix (bad parameter, wrong mode, ...). */
+export class PlatformRejectedError extends BindpoolError {
+  readonly platform: PlatformAnswer;
+  constructor(platform: PlatformAnswer) {
+    super(
+      "BINDPOOL_PLATFORM_REJECTED",
+      `The platform rejected the request as ${platform.kind} (${platform.code}: ${platform.message}).`,
+    );
+    this.platform = platform;
+  }
+}
+
+/** The platform kept failing with transient errors (5xx, timeouts, flow control) after every retry. */
+export class PlatformUnavailableError extends BindpoolError {
+  readonly platform: PlatformAnswer;
+  constructor(platform: PlatformAnswer, attempts: number) {
+    super(
+      "BINDPOOL_PLATFORM_UNAVAILABLE",
+      `The platform did not answer usefully after ${attempts} attempt(s) (last: ${platform.kind} ${platform.code}: ${platform.message}). Nothing is held; retry later.`,
+    );
+    this.platform = platform;
+  }
+}
+
+/** The store failed (connection lost, script error); the operation's outcome is as the store left it. */
+export class StoreError extends BindpoolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("BINDPOOL_STORE", message, options);
+  }
+}

@@ -1,0 +1,126 @@
+import { z } from "zod";
+
+/**
+ * A phone number in global (E.164) format: `+`, country code, subscriber digits, at most 15 digits.
+ * The platform wants mainland numbers as `+86...`.
+ */
+export const PhoneSchema = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, "must be a phone number in global format: '+', country code and digits, e.g. +8613800000001");
+export type Phone = string;
+
+export const ModeSchema = z.enum(["AXB", "AX"]);
+/** Binding mode: AXB binds a pair (A, B) to X; AX binds one A to X. */
+export type Mode = z.infer<typeof ModeSchema>;
+
+/** An area (city) code as the platform uses it, e.g. `0755`, `010`. */
+export const AreaCodeSchema = z.string().regex(/^\d{2,6}$/, "must be a city/area code of 2-6 digits, e.g. 0755");
+
+export const NumberStateSchema = z.enum(["active", "draining", "quarantined", "retired"]);
+/**
+ * Lifecycle state of an X number. `active` takes new binds; `draining` and `retired` take none (existing
+ * bindings finish); `quarantined` takes none until lifted (the platform reported it abnormal).
+ */
+export type NumberState = z.infer<typeof NumberStateSchema>;
+
+export const NumberConfigSchema = z.strictObject({
+  /** The X number. */
+  x: PhoneSchema,
+  /** City/area code of X, used for area matching. */
+  city: AreaCodeSchema.optional(),
+  /** Province (any label), the second rung of the area fallback ladder. */
+  province: z.string().min(1).max(32).optional(),
+  /** Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1). */
+  capacity: z.number().int().positive().optional(),
+  state: NumberStateSchema.optional(),
+});
+export type NumberConfig = z.input<typeof NumberConfigSchema>;
+
+export const PoolIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
+
+export const PoolConfigSchema = z.strictObject({
+  id: PoolIdSchema,
+  mode: ModeSchema,
+  numbers: z.array(NumberConfigSchema).min(1, "a pool needs at least one X number"),
+});
+export type PoolConfig = z.input<typeof PoolConfigSchema>;
+
+export const OrderKeySchema = z.string().min(1).max(128);
+
+export const AreaSchema = z.strictObject({
+  city: AreaCodeSchema,
+  /** Province of the city, for the ladder's second rung; defaults to the province of the city's numbers. */
+  province: z.string().min(1).max(32).optional(),
+  /** `strict`: only X of that city. `ladder`: the city, then its province, then any X of the pool. */
+  match: z.enum(["strict", "ladder"]).default("strict"),
+});
+export type Area = z.input<typeof AreaSchema>;
+
+export const StrategySchema = z.discriminatedUnion("name", [
+  z.strictObject({ name: z.literal("leastLoaded") }),
+  z.strictObject({ name: z.literal("pack") }),
+]);
+/**
+ * How to choose among valid X numbers. Data, not a callback: every store implements each strategy
+ * inside its atomic reserve step. `leastLoaded` spreads pairs (and calls) evenly; `pack` fills numbers first.
+ */
+export type Strategy = z.infer<typeof StrategySchema>;
+
+const MAX_TTL_SECONDS = 7_776_000; // the platform's longest binding duration, 90 days
+
+export const AllocateRequestSchema = z
+  .strictObject({
+    pool: PoolIdSchema,
+    orderKey: OrderKeySchema,
+    a: PhoneSchema,
+    b: PhoneSchema.optional(),
+    /** Lifetime of the order in seconds; the platform binding lives this long plus a grace. */
+    ttlSeconds: z.number().int().positive().max(MAX_TTL_SECONDS),
+    area: AreaSchema.optional(),
+    /** Customer data the platform echoes in call events and CDRs (at most 256 characters). */
+    userData: z.string().min(1).max(256).optional(),
+  })
+  .refine((r) => r.b === undefined || r.a !== r.b, { message: "a and b must be different numbers", path: ["b"] });
+export type AllocateRequest = z.input<typeof AllocateRequestSchema>;
+
+/** A live reservation or binding of one order on one X, as the store holds it. */
+export interface Entry {
+  readonly pool: string;
+  readonly orderKey: string;
+  readonly x: Phone;
+  readonly a: Phone;
+  readonly b?: Phone | undefined;
+  /** Fencing token of the reservation; confirm and release present it. */
+  readonly token: number;
+  readonly status: "reserved" | "bound";
+  /** Reserved: when the lease ends. Bound: when the order (and the platform binding) expires. */
+  readonly untilMs: number;
+  readonly subscriptionId?: string | undefined;
+}
+
+/** What `allocate` returns: the X the pair talks through, and the platform's id of the binding. */
+export interface Binding {
+  readonly pool: string;
+  readonly orderKey: string;
+  readonly x: Phone;
+  readonly a: Phone;
+  readonly b?: Phone | undefined;
+  readonly subscriptionId: string;
+  /** When the order expires, ms since the epoch. */
+  readonly expiresAtMs: number;
+}
+
+export function toBinding(e: Entry): Binding {
+  if (e.status !== "bound" || e.subscriptionId === undefined) throw new Error("entry is not bound");
+  return {
+    pool: e.pool,
+    orderKey: e.orderKey,
+    x: e.x,
+    a: e.a,
+    b: e.b,
+    subscriptionId: e.subscriptionId,
+    expiresAtMs: e.untilMs,
+  };
+}

@@ -1,0 +1,51 @@
+import type { Mode, Phone } from "../model/index.js";
+
+/** What a mode allows, as data. Stores enforce these inside their atomic reserve step. */
+export interface ModeRules {
+  /** Default pairs (or A numbers) one X may carry. */
+  readonly defaultCapacity: number;
+  /** Whether a capacity other than the default is allowed. */
+  readonly capacityConfigurable: boolean;
+  /** Whether a binding names a B number. */
+  readonly needsB: boolean;
+  /** Most X numbers one user number may hold at once (Infinity: no limit). */
+  readonly maxXPerUser: number;
+}
+
+export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
+  // One X carries up to 5000 pairs, but a user number appears at most once per X (platform 1012009/1012010).
+  AXB: { defaultCapacity: 5000, capacityConfigurable: true, needsB: true, maxXPerUser: Number.POSITIVE_INFINITY },
+  // One X belongs to one A; one A holds at most 5 X (platform 1011005/1011003).
+  AX: { defaultCapacity: 1, capacityConfigurable: false, needsB: false, maxXPerUser: 5 },
+};
+
+/** The user numbers a binding occupies on its X. */
+export function usersOf(mode: Mode, a: Phone, b: Phone | undefined): Phone[] {
+  return mode === "AXB" && b !== undefined ? [a, b] : [a];
+}
+
+/** Capacity of an X in a mode, from its configured value or the mode's default. */
+export function capacityOf(mode: Mode, configured: number | undefined): number {
+  const rules = MODE_RULES[mode];
+  return rules.capacityConfigurable && configured !== undefined ? configured : rules.defaultCapacity;
+}
+
+/**
+ * Whether a pair may be placed on an X: X under capacity, no user of the pair already on X, and no user
+ * over the per-user limit. `held(user)` returns the X numbers the user holds in the pool.
+ */
+export function canPlace(
+  mode: Mode,
+  x: { x: Phone; load: number; capacity: number },
+  users: readonly Phone[],
+  held: (user: Phone) => ReadonlySet<Phone> | undefined,
+): boolean {
+  if (x.load >= x.capacity) return false;
+  for (const user of users) {
+    const set = held(user);
+    if (set === undefined) continue;
+    if (set.has(x.x)) return false;
+    if (set.size >= MODE_RULES[mode].maxXPerUser) return false;
+  }
+  return true;
+}

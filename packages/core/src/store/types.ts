@@ -1,0 +1,129 @@
+import type { Entry, Mode, NumberState, Phone, Strategy } from "../model/index.js";
+
+/** An X number as the store keeps it. */
+export interface StoredNumber {
+  readonly x: Phone;
+  readonly city?: string | undefined;
+  readonly province?: string | undefined;
+  readonly capacity: number;
+}
+
+export interface ReserveRequest {
+  readonly pool: string;
+  readonly orderKey: string;
+  readonly a: Phone;
+  /** AXB only. */
+  readonly b?: Phone | undefined;
+  /** Area to match; absent: any X of the pool. */
+  readonly area?:
+    | { readonly city: string; readonly province?: string | undefined; readonly match: "strict" | "ladder" }
+    | undefined;
+  /** X numbers not to pick (they failed earlier in this allocation). */
+  readonly exclude: readonly Phone[];
+  readonly strategy: Strategy;
+  /** How long the reservation holds X before it counts as abandoned. */
+  readonly leaseMs: number;
+  readonly nowMs: number;
+}
+
+export type ReserveResult =
+  | { readonly ok: true; readonly entry: Entry; /** true: the orderKey already had this entry */ readonly existing: boolean }
+  | {
+      readonly ok: false;
+      /** `exhausted`: no X fits. `userLimit`: a user already holds the most X the mode allows. */
+      readonly reason: "exhausted" | "userLimit";
+    };
+
+export interface ConfirmRequest {
+  readonly pool: string;
+  readonly orderKey: string;
+  readonly token: number;
+  readonly subscriptionId: string;
+  /** When the order expires. */
+  readonly untilMs: number;
+  readonly nowMs: number;
+}
+
+export interface PoolStats {
+  readonly pool: string;
+  readonly mode: Mode;
+  readonly numbers: number;
+  /** Numbers that take new binds now (active, not in cooldown). */
+  readonly available: number;
+  readonly reserved: number;
+  readonly bound: number;
+  /** Sum of the capacities of all numbers that are not retired. */
+  readonly capacity: number;
+  readonly byState: Readonly<Record<NumberState, number>>;
+}
+
+/** Load of one X, for invariant checks and dashboards. */
+export interface NumberLoad {
+  readonly x: Phone;
+  readonly state: NumberState;
+  readonly load: number;
+  readonly capacity: number;
+  readonly cooldownUntilMs: number;
+}
+
+/**
+ * Pool state shared by allocators. Everything is scoped by pool (orderKeys too), so a store can keep
+ * each pool in one place (one Redis Cluster slot). Every method is one atomic step; implementations must agree with
+ * `MemoryStore` and pass `@bindpool/store-tests`. Times are passed in (`nowMs`) so leases follow the
+ * caller's clock.
+ */
+export interface Store {
+  /**
+   * Creates the pool or adds numbers to it. New numbers start `active` with load 0; existing numbers keep
+   * their load and state and take the new city/province/capacity. A pool keeps the mode it was created
+   * with: another mode throws. Records city -> province for the area ladder.
+   */
+  upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void>;
+  /** Moves X to a state; `untilMs` on `quarantined` lifts the quarantine at that time. */
+  setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void>;
+  /** Keeps X out of picks until `untilMs` (after exhaustion answers). */
+  cooldown(pool: string, x: Phone, untilMs: number): Promise<void>;
+
+  /**
+   * Picks an X that satisfies the mode rules for the pair and records a reservation leased until
+   * `nowMs + leaseMs` with a fresh fencing token. Cost does not grow with pool size.
+   *
+   * - Idempotent per orderKey: when the orderKey already has an entry (reserved, bound, even with an
+   *   ended lease) it is returned with `existing: true` and nothing changes, whatever the pair.
+   * - Eligible X: state `active` (or `quarantined` whose `untilMs` has passed), cooldown over
+   *   (`cooldownUntilMs <= nowMs`), load below capacity, not in `exclude`, and no user of the pair
+   *   already on it (`usersOf`: AXB a and b, AX a).
+   * - `userLimit` first: when a user of the pair already holds `MODE_RULES[mode].maxXPerUser` X (AX: 5).
+   * - Area: none = any X of the pool. `strict` = only X whose city is `area.city`. `ladder` = the city
+   *   first; if no X there is eligible, X of the province (`area.province`, else the province recorded
+   *   for that city by `upsertPool`); then any X.
+   * - Among the eligible X of a rung, `leastLoaded` picks one with the lowest load, `pack` one with the
+   *   highest load; ties are broken any way the store likes.
+   * - Unknown pool: `exhausted`.
+   */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * Turns the reservation into a binding expiring at `untilMs`. `lost` when there is no reservation with
+   * that token or its lease ended (`untilMs <= nowMs`). Confirming again with the same token and
+   * subscriptionId answers `ok`.
+   */
+  confirm(req: ConfirmRequest): Promise<"ok" | "lost">;
+  /**
+   * Frees the orderKey's entry and its X slot. With a token, only if the token matches (else `lost`).
+   * `unknown` when the orderKey has no entry.
+   */
+  release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost">;
+  /** Moves the expiry of a bound entry (order extended). `lost` when it is not bound with that token. */
+  extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost">;
+
+  /** The entry of an orderKey, reserved or bound. */
+  get(pool: string, orderKey: string): Promise<Entry | undefined>;
+  /** Up to `limit` entries whose lease (reserved) or order (bound) ended at or before `nowMs`, oldest first. */
+  expired(pool: string, nowMs: number, limit: number): Promise<Entry[]>;
+  stats(pool: string, nowMs: number): Promise<PoolStats>;
+  /** Every X of the pool with its load. O(pool): for checks and dashboards, never on the hot path. */
+  numbers(pool: string): Promise<NumberLoad[]>;
+  /** Every entry of the pool. O(entries): for checks, reconciliation and dashboards. */
+  entries(pool: string): Promise<Entry[]>;
+  close?(): Promise<void>;
+}

@@ -72,3 +72,11 @@ export interface PlatformDriver {
   modify(req: ModifyRequest): Promise<Outcome<void>>;
   query(req: QueryRequest): Promise<Outcome<QueryResult>>;
 }
+
+/**
+ * A rate budget shared by every process that uses one platform app key (the platform's flow control is
+ * per app key). `take` resolves when one more request may be sent. The Redis package ships a GCRA one.
+ */
+export interface RateLimiter {
+  take(): Promise<void>;
+}

@@ -1,5 +1,5 @@
+export type * from "./driver/index.js";
 export * from "./errors/index.js";
 export * from "./model/index.js";
 export * from "./rules/index.js";
-export type * from "./driver/index.js";
 export * from "./store/index.js";

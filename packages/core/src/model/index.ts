@@ -6,7 +6,10 @@ import { z } from "zod";
  */
 export const PhoneSchema = z
   .string()
-  .regex(/^\+[1-9]\d{6,14}$/, "must be a phone number in global format: '+', country code and digits, e.g. +8613800000001");
+  .regex(
+    /^\+[1-9]\d{6,14}$/,
+    "must be a phone number in global format: '+', country code and digits, e.g. +8613800000001",
+  );
 export type Phone = string;
 
 export const ModeSchema = z.enum(["AXB", "AX"]);
@@ -14,7 +17,9 @@ export const ModeSchema = z.enum(["AXB", "AX"]);
 export type Mode = z.infer<typeof ModeSchema>;
 
 /** An area (city) code as the platform uses it, e.g. `0755`, `010`. */
-export const AreaCodeSchema = z.string().regex(/^\d{2,6}$/, "must be a city/area code of 2-6 digits, e.g. 0755");
+export const AreaCodeSchema = z
+  .string()
+  .regex(/^\d{2,6}$/, "must be a city/area code of 2-6 digits, e.g. 0755");
 
 export const NumberStateSchema = z.enum(["active", "draining", "quarantined", "retired"]);
 /**
@@ -82,7 +87,10 @@ export const AllocateRequestSchema = z
     /** Customer data the platform echoes in call events and CDRs (at most 256 characters). */
     userData: z.string().min(1).max(256).optional(),
   })
-  .refine((r) => r.b === undefined || r.a !== r.b, { message: "a and b must be different numbers", path: ["b"] });
+  .refine((r) => r.b === undefined || r.a !== r.b, {
+    message: "a and b must be different numbers",
+    path: ["b"],
+  });
 export type AllocateRequest = z.input<typeof AllocateRequestSchema>;
 
 /** A live reservation or binding of one order on one X, as the store holds it. */

@@ -14,7 +14,12 @@ export interface ModeRules {
 
 export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
   // One X carries up to 5000 pairs, but a user number appears at most once per X (platform 1012009/1012010).
-  AXB: { defaultCapacity: 5000, capacityConfigurable: true, needsB: true, maxXPerUser: Number.POSITIVE_INFINITY },
+  AXB: {
+    defaultCapacity: 5000,
+    capacityConfigurable: true,
+    needsB: true,
+    maxXPerUser: Number.POSITIVE_INFINITY,
+  },
   // One X belongs to one A; one A holds at most 5 X (platform 1011005/1011003).
   AX: { defaultCapacity: 1, capacityConfigurable: false, needsB: false, maxXPerUser: 5 },
 };

@@ -1,2 +1,2 @@
-export type * from "./types.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
+export type * from "./types.js";

@@ -1,1 +1,345 @@
-export class MemoryStore {}; export interface MemoryStoreOptions {}
+import { ValidationError } from "../errors/index.js";
+import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
+import { MODE_RULES, usersOf } from "../rules/index.js";
+import { LoadIndex } from "./load-index.js";
+import { MinHeap } from "./min-heap.js";
+import type {
+  ConfirmRequest,
+  NumberLoad,
+  PoolStats,
+  ReserveRequest,
+  ReserveResult,
+  Store,
+  StoredNumber,
+} from "./types.js";
+
+interface NumberRecord {
+  readonly x: Phone;
+  city: string | undefined;
+  province: string | undefined;
+  capacity: number;
+  load: number;
+  state: NumberState;
+  quarantineUntilMs: number;
+  cooldownUntilMs: number;
+  /** Load under which X sits in the load indexes; undefined when it is not indexed. */
+  indexedLoad: number | undefined;
+}
+
+interface Pool {
+  readonly mode: Mode;
+  readonly numbers: Map<Phone, NumberRecord>;
+  readonly entries: Map<string, Entry>;
+  /** user number -> the X numbers it holds in this pool (reserved or bound) */
+  readonly held: Map<Phone, Set<Phone>>;
+  readonly cityProvince: Map<string, string>;
+  readonly all: LoadIndex;
+  readonly byCity: Map<string, LoadIndex>;
+  readonly byProvince: Map<string, LoadIndex>;
+  /** When cooled or quarantined X may come back into the indexes. */
+  readonly wakeUps: MinHeap<{ at: number; x: Phone }>;
+  /** Entry deadlines; stale items (released or moved entries) are dropped when met. */
+  readonly deadlines: MinHeap<{ at: number; orderKey: string; token: number }>;
+}
+
+export interface MemoryStoreOptions {
+  /** First fencing token handed out. @default 1 */
+  readonly firstToken?: number;
+}
+
+/**
+ * The embedded store: one process, no dependencies, same semantics as the Redis store. Reserve walks a
+ * load-bucketed index, so its cost does not grow with the pool.
+ */
+export class MemoryStore implements Store {
+  private readonly pools = new Map<string, Pool>();
+  private nextToken: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.nextToken = options.firstToken ?? 1;
+  }
+
+  async upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void> {
+    let p = this.pools.get(pool);
+    if (p === undefined) {
+      p = {
+        mode,
+        numbers: new Map(),
+        entries: new Map(),
+        held: new Map(),
+        cityProvince: new Map(),
+        all: new LoadIndex(),
+        byCity: new Map(),
+        byProvince: new Map(),
+        wakeUps: new MinHeap(),
+        deadlines: new MinHeap(),
+      };
+      this.pools.set(pool, p);
+    } else if (p.mode !== mode) {
+      throw new ValidationError(`Pool "${pool}" is a ${p.mode} pool; it cannot be upserted as ${mode}.`);
+    }
+    for (const n of numbers) {
+      let rec = p.numbers.get(n.x);
+      if (rec === undefined) {
+        rec = {
+          x: n.x,
+          city: n.city,
+          province: n.province,
+          capacity: n.capacity,
+          load: 0,
+          state: "active",
+          quarantineUntilMs: 0,
+          cooldownUntilMs: 0,
+          indexedLoad: undefined,
+        };
+        p.numbers.set(n.x, rec);
+      } else {
+        unindex(p, rec);
+        rec.city = n.city;
+        rec.province = n.province;
+        rec.capacity = n.capacity;
+      }
+      if (n.city !== undefined && n.province !== undefined) p.cityProvince.set(n.city, n.province);
+      sync(p, rec);
+    }
+  }
+
+  async setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void> {
+    const p = this.pools.get(pool);
+    const rec = p?.numbers.get(x);
+    if (p === undefined || rec === undefined) return;
+    rec.state = state;
+    rec.quarantineUntilMs = state === "quarantined" && untilMs !== undefined ? untilMs : 0;
+    if (rec.quarantineUntilMs > 0) p.wakeUps.push({ at: rec.quarantineUntilMs, x });
+    sync(p, rec);
+  }
+
+  async cooldown(pool: string, x: Phone, untilMs: number): Promise<void> {
+    const p = this.pools.get(pool);
+    const rec = p?.numbers.get(x);
+    if (p === undefined || rec === undefined || untilMs <= rec.cooldownUntilMs) return;
+    rec.cooldownUntilMs = untilMs;
+    p.wakeUps.push({ at: untilMs, x });
+    sync(p, rec);
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    const p = this.pools.get(req.pool);
+    if (p === undefined) return { ok: false, reason: "exhausted" };
+    const existing = p.entries.get(req.orderKey);
+    if (existing !== undefined) return { ok: true, entry: existing, existing: true };
+
+    wake(p, req.nowMs);
+    const users = usersOf(p.mode, req.a, req.b);
+    const heldSets = users.map((u) => p.held.get(u));
+    const limit = MODE_RULES[p.mode].maxXPerUser;
+    if (heldSets.some((s) => s !== undefined && s.size >= limit)) return { ok: false, reason: "userLimit" };
+
+    const excluded = new Set(req.exclude);
+    const usable = (x: Phone) => !excluded.has(x) && !heldSets.some((s) => s?.has(x));
+    const ascending = req.strategy.name === "leastLoaded";
+    let picked: Phone | undefined;
+    for (const index of rungs(p, req.area)) {
+      for (const x of index.walk(ascending)) {
+        if (usable(x)) {
+          picked = x;
+          break;
+        }
+      }
+      if (picked !== undefined) break;
+    }
+    if (picked === undefined) return { ok: false, reason: "exhausted" };
+
+    const entry: Entry = {
+      pool: req.pool,
+      orderKey: req.orderKey,
+      x: picked,
+      a: req.a,
+      b: p.mode === "AXB" ? req.b : undefined,
+      token: this.nextToken++,
+      status: "reserved",
+      untilMs: req.nowMs + req.leaseMs,
+    };
+    p.entries.set(req.orderKey, entry);
+    for (const u of users) {
+      let set = p.held.get(u);
+      if (set === undefined) {
+        set = new Set();
+        p.held.set(u, set);
+      }
+      set.add(picked);
+    }
+    const rec = p.numbers.get(picked)!;
+    rec.load++;
+    sync(p, rec);
+    p.deadlines.push({ at: entry.untilMs, orderKey: entry.orderKey, token: entry.token });
+    return { ok: true, entry, existing: false };
+  }
+
+  async confirm(req: ConfirmRequest): Promise<"ok" | "lost"> {
+    const p = this.pools.get(req.pool);
+    const e = p?.entries.get(req.orderKey);
+    if (p === undefined || e === undefined || e.token !== req.token) return "lost";
+    if (e.status === "bound") return e.subscriptionId === req.subscriptionId ? "ok" : "lost";
+    if (e.untilMs <= req.nowMs) return "lost";
+    const bound: Entry = { ...e, status: "bound", untilMs: req.untilMs, subscriptionId: req.subscriptionId };
+    p.entries.set(req.orderKey, bound);
+    p.deadlines.push({ at: bound.untilMs, orderKey: bound.orderKey, token: bound.token });
+    return "ok";
+  }
+
+  async release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost"> {
+    const p = this.pools.get(pool);
+    const e = p?.entries.get(orderKey);
+    if (p === undefined || e === undefined) return "unknown";
+    if (token !== undefined && e.token !== token) return "lost";
+    p.entries.delete(orderKey);
+    for (const u of usersOf(p.mode, e.a, e.b)) {
+      const set = p.held.get(u);
+      set?.delete(e.x);
+      if (set?.size === 0) p.held.delete(u);
+    }
+    const rec = p.numbers.get(e.x);
+    if (rec !== undefined) {
+      rec.load--;
+      sync(p, rec);
+    }
+    return "released";
+  }
+
+  async extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost"> {
+    const p = this.pools.get(pool);
+    const e = p?.entries.get(orderKey);
+    if (p === undefined || e === undefined || e.token !== token || e.status !== "bound") return "lost";
+    p.entries.set(orderKey, { ...e, untilMs });
+    p.deadlines.push({ at: untilMs, orderKey, token });
+    return "ok";
+  }
+
+  async get(pool: string, orderKey: string): Promise<Entry | undefined> {
+    return this.pools.get(pool)?.entries.get(orderKey);
+  }
+
+  async expired(pool: string, nowMs: number, limit: number): Promise<Entry[]> {
+    const p = this.pools.get(pool);
+    if (p === undefined) return [];
+    const found: Entry[] = [];
+    const keep: { at: number; orderKey: string; token: number }[] = [];
+    while (found.length < limit) {
+      const top = p.deadlines.peek();
+      if (top === undefined || top.at > nowMs) break;
+      p.deadlines.pop();
+      const e = p.entries.get(top.orderKey);
+      if (e === undefined || e.token !== top.token || e.untilMs !== top.at) continue; // stale
+      found.push(e);
+      keep.push(top);
+    }
+    for (const item of keep) p.deadlines.push(item);
+    return found;
+  }
+
+  async stats(pool: string, nowMs: number): Promise<PoolStats> {
+    const p = this.pools.get(pool);
+    const byState: Record<NumberState, number> = { active: 0, draining: 0, quarantined: 0, retired: 0 };
+    if (p === undefined) {
+      return { pool, mode: "AXB", numbers: 0, available: 0, reserved: 0, bound: 0, capacity: 0, byState };
+    }
+    let available = 0;
+    let capacity = 0;
+    for (const rec of p.numbers.values()) {
+      byState[rec.state]++;
+      if (rec.state !== "retired") capacity += rec.capacity;
+      if (takesBinds(rec, nowMs)) available++;
+    }
+    let reserved = 0;
+    for (const e of p.entries.values()) if (e.status === "reserved") reserved++;
+    return {
+      pool,
+      mode: p.mode,
+      numbers: p.numbers.size,
+      available,
+      reserved,
+      bound: p.entries.size - reserved,
+      capacity,
+      byState,
+    };
+  }
+
+  async numbers(pool: string): Promise<NumberLoad[]> {
+    const p = this.pools.get(pool);
+    if (p === undefined) return [];
+    return [...p.numbers.values()].map((r) => ({
+      x: r.x,
+      state: r.state,
+      load: r.load,
+      capacity: r.capacity,
+      cooldownUntilMs: r.cooldownUntilMs,
+    }));
+  }
+
+  async entries(pool: string): Promise<Entry[]> {
+    return [...(this.pools.get(pool)?.entries.values() ?? [])];
+  }
+}
+
+function takesBinds(rec: NumberRecord, nowMs: number): boolean {
+  const active =
+    rec.state === "active" ||
+    (rec.state === "quarantined" && rec.quarantineUntilMs > 0 && rec.quarantineUntilMs <= nowMs);
+  return active && rec.cooldownUntilMs <= nowMs && rec.load < rec.capacity;
+}
+
+/** Brings X whose cooldown or timed quarantine ended back into the indexes. */
+function wake(p: Pool, nowMs: number): void {
+  for (let top = p.wakeUps.peek(); top !== undefined && top.at <= nowMs; top = p.wakeUps.peek()) {
+    p.wakeUps.pop();
+    const rec = p.numbers.get(top.x);
+    if (rec === undefined) continue;
+    if (rec.state === "quarantined" && rec.quarantineUntilMs > 0 && rec.quarantineUntilMs <= nowMs) {
+      rec.state = "active";
+      rec.quarantineUntilMs = 0;
+    }
+    if (rec.cooldownUntilMs <= nowMs) rec.cooldownUntilMs = 0;
+    sync(p, rec);
+  }
+}
+
+/** Puts X in the indexes under its current load when it can take a bind, and takes it out otherwise. */
+function sync(p: Pool, rec: NumberRecord): void {
+  unindex(p, rec);
+  if (rec.state !== "active" || rec.cooldownUntilMs > 0 || rec.load >= rec.capacity) return;
+  for (const index of indexesOf(p, rec, true)) index.add(rec.x, rec.load);
+  rec.indexedLoad = rec.load;
+}
+
+function unindex(p: Pool, rec: NumberRecord): void {
+  if (rec.indexedLoad === undefined) return;
+  for (const index of indexesOf(p, rec, false)) index.remove(rec.x, rec.indexedLoad);
+  rec.indexedLoad = undefined;
+}
+
+function indexesOf(p: Pool, rec: NumberRecord, create: boolean): LoadIndex[] {
+  const out = [p.all];
+  if (rec.city !== undefined) out.push(indexIn(p.byCity, rec.city, create));
+  if (rec.province !== undefined) out.push(indexIn(p.byProvince, rec.province, create));
+  return out;
+}
+
+function indexIn(map: Map<string, LoadIndex>, key: string, create: boolean): LoadIndex {
+  let index = map.get(key);
+  if (index === undefined) {
+    index = new LoadIndex();
+    if (create) map.set(key, index);
+  }
+  return index;
+}
+
+/** The indexes to try, in order, for an area request (see `Store.reserve`). */
+function rungs(p: Pool, area: ReserveRequest["area"]): LoadIndex[] {
+  if (area === undefined) return [p.all];
+  const city = p.byCity.get(area.city);
+  if (area.match === "strict") return city === undefined ? [] : [city];
+  const province = area.province ?? p.cityProvince.get(area.city);
+  const byProvince = province === undefined ? undefined : p.byProvince.get(province);
+  return [city, byProvince, p.all].filter((i): i is LoadIndex => i !== undefined);
+}

@@ -27,7 +27,11 @@ export interface ReserveRequest {
 }
 
 export type ReserveResult =
-  | { readonly ok: true; readonly entry: Entry; /** true: the orderKey already had this entry */ readonly existing: boolean }
+  | {
+      readonly ok: true;
+      readonly entry: Entry /** true: the orderKey already had this entry */;
+      readonly existing: boolean;
+    }
   | {
       readonly ok: false;
       /** `exhausted`: no X fits. `userLimit`: a user already holds the most X the mode allows. */

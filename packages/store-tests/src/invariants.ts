@@ -1,0 +1,43 @@
+import { MODE_RULES, type Phone, type Store, usersOf } from "@bindpool/core";
+
+/**
+ * Checks the invariants of DESIGN.md on a store's pool and returns what is broken (empty: all hold):
+ * no user number twice on one X, no X over capacity, each X's load equals its entries, per-user limits.
+ */
+export async function invariantViolations(store: Store, pool: string): Promise<string[]> {
+  const [numbers, entries, stats] = await Promise.all([
+    store.numbers(pool),
+    store.entries(pool),
+    store.stats(pool, Date.now()),
+  ]);
+  const problems: string[] = [];
+  const perX = new Map<Phone, number>();
+  const usersOnX = new Map<string, string>();
+  const xPerUser = new Map<Phone, Set<Phone>>();
+  for (const e of entries) {
+    perX.set(e.x, (perX.get(e.x) ?? 0) + 1);
+    for (const u of usersOf(stats.mode, e.a, e.b)) {
+      const key = `${e.x}/${u}`;
+      const other = usersOnX.get(key);
+      if (other !== undefined) problems.push(`${u} is twice on ${e.x} (orders ${other} and ${e.orderKey})`);
+      usersOnX.set(key, e.orderKey);
+      let set = xPerUser.get(u);
+      if (set === undefined) {
+        set = new Set();
+        xPerUser.set(u, set);
+      }
+      set.add(e.x);
+    }
+  }
+  for (const n of numbers) {
+    const count = perX.get(n.x) ?? 0;
+    if (n.load !== count) problems.push(`${n.x} says load ${n.load} but carries ${count} entries`);
+    if (count > n.capacity) problems.push(`${n.x} carries ${count} entries over its capacity ${n.capacity}`);
+    perX.delete(n.x);
+  }
+  for (const [x] of perX) problems.push(`entries name ${x}, which is not a number of the pool`);
+  const limit = MODE_RULES[stats.mode].maxXPerUser;
+  for (const [u, xs] of xPerUser)
+    if (xs.size > limit) problems.push(`${u} holds ${xs.size} X, over ${limit}`);
+  return problems;
+}

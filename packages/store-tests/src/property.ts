@@ -1,0 +1,286 @@
+import type { Entry, Mode, Phone, Store } from "@bindpool/core";
+import fc from "fast-check";
+import { invariantViolations } from "./invariants.js";
+import { type ModelReserve, PoolModel } from "./model.js";
+
+const LEASE_MS = 1_000;
+const TTL_MS = 5_000;
+const CITIES = [
+  { city: "0755", province: "GD" },
+  { city: "020", province: "GD" },
+  { city: "010", province: "BJ" },
+];
+const USERS = ["+8613800000001", "+8613800000002", "+8613800000003", "+8613800000004", "+8613800000005"];
+const ORDERS = ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9"];
+
+type Command =
+  | { op: "reserve"; req: ModelReserve }
+  | { op: "confirm"; orderKey: string; wrongToken: boolean }
+  | { op: "release"; orderKey: string; withToken: boolean }
+  | { op: "extend"; orderKey: string }
+  | { op: "sweep" }
+  | { op: "advance"; ms: number }
+  | { op: "quarantine"; xi: number; forMs: number | undefined }
+  | { op: "drain"; xi: number }
+  | { op: "activate"; xi: number }
+  | { op: "cooldown"; xi: number; forMs: number };
+
+function commandArb(xCount: number): fc.Arbitrary<Command> {
+  const user = fc.constantFrom(...USERS);
+  const orderKey = fc.constantFrom(...ORDERS);
+  const xi = fc.nat(xCount - 1);
+  return fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        op: fc.constant("reserve" as const),
+        req: fc
+          .record({
+            orderKey,
+            a: user,
+            b: user,
+            area: fc.option(
+              fc.record({
+                city: fc.constantFrom("0755", "020", "010", "021"),
+                match: fc.constantFrom("strict" as const, "ladder" as const),
+              }),
+              { nil: undefined },
+            ),
+            exclude: fc.array(xi, { maxLength: 2 }).map((is) => is.map(phoneX)),
+            strategy: fc.constantFrom("leastLoaded" as const, "pack" as const),
+          })
+          .filter((r) => r.a !== r.b),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({ op: fc.constant("confirm" as const), orderKey, wrongToken: fc.boolean() }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ op: fc.constant("release" as const), orderKey, withToken: fc.boolean() }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("extend" as const), orderKey }) },
+    { weight: 1, arbitrary: fc.constant({ op: "sweep" as const }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 1, max: 3_000 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("quarantine" as const),
+        xi,
+        forMs: fc.option(fc.integer({ min: 1, max: 4_000 }), { nil: undefined }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("drain" as const), xi }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("activate" as const), xi }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("cooldown" as const),
+        xi,
+        forMs: fc.integer({ min: 1, max: 4_000 }),
+      }),
+    },
+  );
+}
+
+function phoneX(i: number): Phone {
+  return `+861990000${String(i).padStart(4, "0")}`;
+}
+
+function sameEntry(a: Entry, b: Entry): boolean {
+  return (
+    a.orderKey === b.orderKey &&
+    a.x === b.x &&
+    a.a === b.a &&
+    a.b === b.b &&
+    a.token === b.token &&
+    a.status === b.status &&
+    a.untilMs === b.untilMs &&
+    a.subscriptionId === b.subscriptionId
+  );
+}
+
+/**
+ * Runs random command sequences against a fresh store and a reference model; fails on the first answer
+ * or state where they disagree, or when an invariant of DESIGN.md breaks.
+ */
+export function modelProperty(mode: Mode, create: () => Promise<Store>, done: (s: Store) => Promise<void>) {
+  const xCount = mode === "AX" ? 7 : 5;
+  const setup = fc.record({
+    capacities: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: xCount, maxLength: xCount }),
+    cities: fc.array(fc.nat(CITIES.length - 1), { minLength: xCount, maxLength: xCount }),
+  });
+  return fc.asyncProperty(setup, fc.array(commandArb(xCount), { maxLength: 40 }), async (pool, commands) => {
+    const store = await create();
+    try {
+      await run(store, mode, xCount, pool, commands);
+    } finally {
+      await done(store);
+    }
+  });
+}
+
+async function run(
+  store: Store,
+  mode: Mode,
+  xCount: number,
+  setup: { capacities: number[]; cities: number[] },
+  commands: Command[],
+): Promise<void> {
+  const pool = `prop-${mode}`;
+  const model = new PoolModel(mode);
+  const numbers = Array.from({ length: xCount }, (_, i) => {
+    const c = CITIES[setup.cities[i]!]!;
+    return {
+      x: phoneX(i),
+      city: c.city,
+      province: c.province,
+      capacity: mode === "AX" ? 1 : setup.capacities[i]!,
+    };
+  });
+  await store.upsertPool(pool, mode, numbers);
+  for (const n of numbers) {
+    model.numbers.set(n.x, { ...n, state: "active", quarantineUntilMs: 0, cooldownUntilMs: 0 });
+  }
+  let now = 1_000_000;
+  let subs = 0;
+  const fail = (step: number, what: string): never => {
+    throw new Error(`step ${step} (${JSON.stringify(commands[step])}): ${what}`);
+  };
+
+  for (const [step, cmd] of commands.entries()) {
+    switch (cmd.op) {
+      case "reserve": {
+        const expected = model.expect(cmd.req, now);
+        const got = await store.reserve({
+          pool,
+          ...cmd.req,
+          b: mode === "AXB" ? cmd.req.b : undefined,
+          strategy: { name: cmd.req.strategy },
+          leaseMs: LEASE_MS,
+          nowMs: now,
+        });
+        if (expected.kind === "existing") {
+          if (!got.ok || !got.existing || !sameEntry(got.entry, expected.entry)) {
+            fail(step, `expected the existing entry, got ${JSON.stringify(got)}`);
+          }
+        } else if (expected.kind === "pick") {
+          if (!got.ok || got.existing)
+            fail(step, `expected a pick among ${[...expected.candidates]}, got ${JSON.stringify(got)}`);
+          const entry = (got as { entry: Entry }).entry;
+          if (!expected.candidates.has(entry.x)) {
+            fail(step, `picked ${entry.x}, expected one of ${[...expected.candidates]}`);
+          }
+          if (entry.status !== "reserved" || entry.untilMs !== now + LEASE_MS || entry.a !== cmd.req.a) {
+            fail(step, `bad reservation ${JSON.stringify(entry)}`);
+          }
+          for (const e of model.entries.values())
+            if (e.token === entry.token) fail(step, "fencing token reused");
+          model.entries.set(entry.orderKey, entry);
+        } else if (got.ok || got.reason !== expected.kind) {
+          fail(step, `expected ${expected.kind}, got ${JSON.stringify(got)}`);
+        }
+        break;
+      }
+      case "confirm": {
+        const e = model.entries.get(cmd.orderKey);
+        const token = (e?.token ?? 0) + (cmd.wrongToken ? 1_000_000 : 0);
+        const subscriptionId = e?.subscriptionId ?? `sub-${++subs}`;
+        const untilMs = e?.status === "bound" ? e.untilMs : now + TTL_MS;
+        const got = await store.confirm({
+          pool,
+          orderKey: cmd.orderKey,
+          token,
+          subscriptionId,
+          untilMs,
+          nowMs: now,
+        });
+        let want: "ok" | "lost" = "lost";
+        if (e !== undefined && e.token === token) {
+          if (e.status === "bound") want = "ok";
+          else if (e.untilMs > now) {
+            want = "ok";
+            model.entries.set(cmd.orderKey, { ...e, status: "bound", untilMs, subscriptionId });
+          }
+        }
+        if (got !== want) fail(step, `confirm answered ${got}, expected ${want}`);
+        break;
+      }
+      case "release": {
+        const e = model.entries.get(cmd.orderKey);
+        const got = await store.release(pool, cmd.orderKey, cmd.withToken ? e?.token : undefined);
+        const want = e === undefined ? "unknown" : "released";
+        if (got !== want) fail(step, `release answered ${got}, expected ${want}`);
+        model.entries.delete(cmd.orderKey);
+        break;
+      }
+      case "extend": {
+        const e = model.entries.get(cmd.orderKey);
+        const untilMs = now + 2 * TTL_MS;
+        const got = await store.extend(pool, cmd.orderKey, e?.token ?? 0, untilMs);
+        const want = e?.status === "bound" ? "ok" : "lost";
+        if (got !== want) fail(step, `extend answered ${got}, expected ${want}`);
+        if (e !== undefined && want === "ok") model.entries.set(cmd.orderKey, { ...e, untilMs });
+        break;
+      }
+      case "sweep": {
+        const got = await store.expired(pool, now, 100);
+        const want = [...model.entries.values()].filter((e) => e.untilMs <= now);
+        const key = (es: Entry[]) =>
+          es
+            .map((e) => `${e.orderKey}:${e.token}:${e.untilMs}`)
+            .sort()
+            .join(",");
+        if (key(got) !== key(want)) fail(step, `expired listed [${key(got)}], expected [${key(want)}]`);
+        for (let i = 1; i < got.length; i++) {
+          if (got[i]!.untilMs < got[i - 1]!.untilMs) fail(step, "expired entries are not oldest first");
+        }
+        for (const e of got) {
+          if ((await store.release(pool, e.orderKey, e.token)) !== "released")
+            fail(step, "could not release");
+          model.entries.delete(e.orderKey);
+        }
+        break;
+      }
+      case "advance":
+        now += cmd.ms;
+        break;
+      case "quarantine": {
+        const n = model.numbers.get(phoneX(cmd.xi))!;
+        const until = cmd.forMs === undefined ? undefined : now + cmd.forMs;
+        await store.setNumberState(pool, n.x, "quarantined", until);
+        n.state = "quarantined";
+        n.quarantineUntilMs = until ?? 0;
+        break;
+      }
+      case "drain":
+      case "activate": {
+        const n = model.numbers.get(phoneX(cmd.xi))!;
+        const state = cmd.op === "drain" ? "draining" : "active";
+        await store.setNumberState(pool, n.x, state);
+        n.state = state;
+        n.quarantineUntilMs = 0;
+        break;
+      }
+      case "cooldown": {
+        const n = model.numbers.get(phoneX(cmd.xi))!;
+        await store.cooldown(pool, n.x, now + cmd.forMs);
+        n.cooldownUntilMs = Math.max(n.cooldownUntilMs, now + cmd.forMs);
+        break;
+      }
+    }
+    const problems = await invariantViolations(store, pool);
+    if (problems.length > 0) fail(step, problems.join("; "));
+  }
+  const stored = (await store.entries(pool)).sort((p, q) => p.orderKey.localeCompare(q.orderKey));
+  const modelled = [...model.entries.values()].sort((p, q) => p.orderKey.localeCompare(q.orderKey));
+  if (stored.length !== modelled.length || stored.some((e, i) => !sameEntry(e, modelled[i]!))) {
+    throw new Error(
+      `final entries differ:\nstore ${JSON.stringify(stored)}\nmodel ${JSON.stringify(modelled)}`,
+    );
+  }
+}

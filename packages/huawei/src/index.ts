@@ -1,1 +1,23 @@
-export {};
+export {
+  type AppCredentials,
+  AUTHORIZATION_VALUE,
+  type AuthScheme,
+  akskDigest,
+  authHeaders,
+  formatCreated,
+  newNonce,
+  TOKEN_HEADER,
+  wsseDigest,
+} from "./auth.js";
+export { AX_PATH } from "./ax.js";
+export { AXB_PATH } from "./axb.js";
+export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
+export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
+export { LOCAL_CODES } from "./http.js";
+export {
+  type PushAuthFailure,
+  type PushAuthResult,
+  type PushHeaders,
+  type VerifyPushAuthOptions,
+  verifyPushAuth,
+} from "./push-auth.js";

@@ -1,0 +1,236 @@
+import {
+  type BindRequest,
+  type FailureKind,
+  type ModifyRequest,
+  type Outcome,
+  type PlatformDriver,
+  type QueryRequest,
+  type QueryResult,
+  type RateLimiter,
+  type UnbindRequest,
+  ValidationError,
+} from "@bindpool/core";
+import { z } from "zod";
+import { bindAx, modifyAx, queryAx, unbindAx } from "./ax.js";
+import { bindAxb, modifyAxb, queryAxb, unbindAxb } from "./axb.js";
+import { PlatformClient } from "./http.js";
+
+/** Options of {@link HuaweiDriver}. One driver talks to one platform app (one app key). */
+export interface HuaweiDriverOptions {
+  /** The app's access address ("APP接入地址"), e.g. `https://rtcpns.cn-north-1.myhuaweicloud.com`. */
+  readonly baseUrl: string;
+  /** APP_Key of the app. */
+  readonly appKey: string;
+  /** APP_Secret of the app. */
+  readonly appSecret: string;
+  /**
+   * Signing scheme: `aksk` (current, `X-AKSK` header) or `wsse` (legacy, `X-WSSE` header).
+   * @default "aksk"
+   */
+  readonly auth?: "aksk" | "wsse";
+  /**
+   * Time one request may take, from sending to the full answer, in milliseconds. After it the call
+   * returns a `timeout` outcome: the platform may or may not have applied it.
+   * @default 10_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Requests in flight at once from this driver.
+   * @default 32
+   */
+  readonly concurrency?: number;
+  /**
+   * Requests this driver starts per rolling second (`Infinity`: no local limit). The platform's flow
+   * control is per app key and shared by every process; pass `limiter` to share one budget.
+   * @default 100
+   */
+  readonly requestsPerSecond?: number;
+  /** A rate budget shared with other processes (e.g. the Redis package's), awaited before every request. */
+  readonly limiter?: RateLimiter;
+  /**
+   * The fetch implementation, e.g. one bound to a proxy dispatcher.
+   * @default globalThis.fetch
+   */
+  readonly fetch?: typeof fetch;
+  /**
+   * Clock for the `Created` value of the signature, in ms since the epoch.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Counters of one driver, for observability. */
+export interface HuaweiDriverStats {
+  /** HTTP requests sent (answered or not). */
+  readonly requests: number;
+  /** Outcomes the driver returned, by kind (`ok`, `exhausted`, ...). */
+  readonly byKind: Record<string, number>;
+  /** Answers by platform result code (`0`, `1012010`, ...) or local code (`TIMEOUT`, `HTTP_502`, ...). */
+  readonly byCode: Record<string, number>;
+}
+
+const DEFAULTS = { auth: "aksk", timeoutMs: 10_000, concurrency: 32, requestsPerSecond: 100 } as const;
+
+const OptionsSchema = z.strictObject({
+  baseUrl: z
+    .url({
+      protocol: /^https?$/,
+      error: "must be an http(s) URL such as https://rtcpns.cn-north-1.myhuaweicloud.com",
+    })
+    .transform((url) => url.replace(/\/+$/, "")),
+  appKey: z.string().min(1, "must be a non-empty string"),
+  appSecret: z.string().min(1, "must be a non-empty string"),
+  auth: z.enum(["aksk", "wsse"], { error: 'must be "aksk" or "wsse"' }).default(DEFAULTS.auth),
+  timeoutMs: z
+    .number()
+    .int("must be a whole number of milliseconds")
+    .positive("must be positive")
+    .max(2_147_483_647, "must fit a timer (at most 2147483647)")
+    .default(DEFAULTS.timeoutMs),
+  concurrency: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(DEFAULTS.concurrency),
+  requestsPerSecond: z
+    .union([z.number().int().min(1), z.literal(Number.POSITIVE_INFINITY)], {
+      error: "must be a whole number of at least 1, or Infinity",
+    })
+    .default(DEFAULTS.requestsPerSecond),
+  limiter: z
+    .custom<RateLimiter>(
+      (v) => typeof v === "object" && v !== null && typeof (v as { take?: unknown }).take === "function",
+      "must be an object with a take() method",
+    )
+    .optional(),
+  fetch: z.custom<typeof fetch>((v) => typeof v === "function", "must be a function").optional(),
+  now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
+});
+
+/**
+ * Huawei Cloud PrivateNumber driver for AXB and AX apps. Signs every request (AKSK or WSSE), bounds it
+ * by `timeoutMs`, limits concurrency and requests per second, and maps every answer to an `Outcome`;
+ * it throws only for programmer errors (`ValidationError`).
+ */
+export class HuaweiDriver implements PlatformDriver {
+  readonly #client: PlatformClient;
+  readonly #byKind = new Map<string, number>();
+
+  constructor(options: HuaweiDriverOptions) {
+    const parsed = OptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({
+        path: issue.path.join("."),
+        message:
+          issue.code === "unrecognized_keys"
+            ? `${issue.message}; known options: ${Object.keys(OptionsSchema.shape).join(", ")}`
+            : `${issue.message} (got ${echo(options, issue.path)})`,
+      }));
+      throw new ValidationError(
+        `Invalid HuaweiDriver options: ${issues.map((i) => `${i.path || "(options)"} ${i.message}`).join("; ")}`,
+        issues,
+      );
+    }
+    const o = parsed.data;
+    this.#client = new PlatformClient({
+      baseUrl: o.baseUrl,
+      appKey: o.appKey,
+      appSecret: o.appSecret,
+      auth: o.auth,
+      timeoutMs: o.timeoutMs,
+      concurrency: o.concurrency,
+      requestsPerSecond: o.requestsPerSecond,
+      limiter: o.limiter,
+      fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      now: o.now ?? Date.now,
+    });
+  }
+
+  /** Binds (x, a, b) for AXB (lifetime `durationSeconds`, 0: permanent) or (x, a) for AX (never expires). */
+  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string }>> {
+    if (req.mode === "AXB") {
+      if (req.b === undefined) throw new ValidationError("An AXB bind needs a B number (req.b).");
+      return this.#count(await bindAxb(this.#client, { ...req, b: req.b }));
+    }
+    if (req.b !== undefined)
+      throw new ValidationError(`An AX bind takes no B number (got b ${JSON.stringify(req.b)}).`);
+    return this.#count(await bindAx(this.#client, req));
+  }
+
+  /** Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings). */
+  async unbind(req: UnbindRequest): Promise<Outcome<void>> {
+    requireSubscriptionId(req.subscriptionId);
+    const outcome =
+      req.mode === "AXB"
+        ? await unbindAxb(this.#client, req.subscriptionId)
+        : await unbindAx(this.#client, req.subscriptionId);
+    return this.#count(outcome);
+  }
+
+  /** Changes A, B or (AXB only) the lifetime in seconds, counted from now; absent fields stay as they are. */
+  async modify(req: ModifyRequest): Promise<Outcome<void>> {
+    requireSubscriptionId(req.subscriptionId);
+    if (req.mode === "AXB") return this.#count(await modifyAxb(this.#client, req));
+    if (req.b !== undefined || req.durationSeconds !== undefined) {
+      throw new ValidationError("An AX modify can change only A: AX bindings have no B and no lifetime.");
+    }
+    return this.#count(await modifyAx(this.#client, req));
+  }
+
+  /** Lists bindings by `subscriptionId` or by X (with A and/or B); "nothing found" is ok with no bindings. */
+  async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
+    if ("subscriptionId" in req) requireSubscriptionId(req.subscriptionId);
+    else if (req.page !== undefined && !(Number.isInteger(req.page) && req.page >= 1)) {
+      throw new ValidationError(
+        `query page must be a whole number from 1 (got ${JSON.stringify(req.page)}).`,
+      );
+    }
+    if (req.mode === "AXB") return this.#count(await queryAxb(this.#client, req));
+    if (!("subscriptionId" in req) && req.b !== undefined) {
+      throw new ValidationError("An AX query takes no B number.");
+    }
+    return this.#count(await queryAx(this.#client, req));
+  }
+
+  /** Requests sent, outcomes by kind and answers by code since the driver was created. */
+  stats(): HuaweiDriverStats {
+    const client = this.#client.stats();
+    return { requests: client.requests, byKind: Object.fromEntries(this.#byKind), byCode: client.byCode };
+  }
+
+  #count<T>(outcome: Outcome<T>): Outcome<T> {
+    const kind: FailureKind | "ok" = outcome.kind;
+    this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
+    return outcome;
+  }
+}
+
+function requireSubscriptionId(subscriptionId: string): void {
+  if (typeof subscriptionId !== "string" || subscriptionId.length < 1 || subscriptionId.length > 64) {
+    throw new ValidationError(
+      `subscriptionId must be 1-64 characters (got ${JSON.stringify(subscriptionId)}).`,
+    );
+  }
+}
+
+/** The offending option value for an error message; the secret is never echoed. */
+function echo(options: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] === "appSecret") {
+    const v = (options as { appSecret?: unknown }).appSecret;
+    return typeof v === "string" ? `a string of length ${v.length}` : typeof v;
+  }
+  let value: unknown = options;
+  for (const key of path) {
+    value =
+      typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  if (typeof value === "function") return "a function";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (value === undefined) return "undefined";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,38 @@
+import type { Failure } from "@bindpool/core";
+import { z } from "zod";
+import type { Answer } from "./http.js";
+import { LOCAL_CODES } from "./http.js";
+
+/** An integer the platform may send as a JSON number or as a numeric string. */
+export const IntegerField = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
+
+/** A string field that some answers leave out or send as `null`. */
+export const OptionalString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+
+/** Parses the body of a successful answer; a body that does not fit is an `unknown` failure. */
+export function parseBody<T>(
+  schema: z.ZodType<T>,
+  answer: Extract<Answer, { kind: "ok" }>,
+  what: string,
+): { ok: true; value: T } | { ok: false; failure: Failure } {
+  const parsed = schema.safeParse(answer.body);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+  return {
+    ok: false,
+    failure: {
+      kind: "unknown",
+      code: LOCAL_CODES.malformed,
+      message: `the platform answered ${what} with success but an unexpected body (${issues})`,
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { Allocator, mask } from "./allocator.js";
+export type { AllocatorOptions } from "./options.js";

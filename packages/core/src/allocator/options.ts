@@ -1,0 +1,109 @@
+import { z } from "zod";
+import type { PlatformDriver } from "../driver/index.js";
+import { ValidationError } from "../errors/index.js";
+import type { OrderLock } from "../lock/index.js";
+import { type PoolConfig, PoolConfigSchema, type Strategy, StrategySchema } from "../model/index.js";
+import type { Store } from "../store/index.js";
+
+export interface AllocatorOptions {
+  /** Where pool state lives. `new MemoryStore()` for one process, `RedisStore` for many. */
+  readonly store: Store;
+  /** The platform, e.g. `new HuaweiDriver({...})`. */
+  readonly driver: PlatformDriver;
+  /** The pools this allocator serves, with their X numbers. */
+  readonly pools: readonly PoolConfig[];
+  /** Cross-instance lock per orderKey (e.g. `RedisLock`). @default in-process only */
+  readonly lock?: OrderLock;
+  /** Milliseconds since the epoch; inject for tests of leases. @default Date.now */
+  readonly clock?: () => number;
+  /** How long a reservation holds X while the platform bind is in flight. @default 30_000 */
+  readonly leaseMs?: number;
+  /** Most distinct X numbers tried for one allocation. @default 5 */
+  readonly maxAttempts?: number;
+  /** How long an X stays out of picks after the platform said it is full. @default 60_000 */
+  readonly cooldownMs?: number;
+  /** How long an X the platform called abnormal stays quarantined; 0: until an operator lifts it. @default 600_000 */
+  readonly quarantineMs?: number;
+  /** Seconds added to the order's TTL for the platform binding's duration. @default 60 */
+  readonly graceSeconds?: number;
+  /** How to choose among valid X numbers. @default { name: "leastLoaded" } */
+  readonly strategy?: Strategy;
+  /** Retries of one platform call on transient errors and flow control. @default 3 */
+  readonly transientRetries?: number;
+  /** First backoff delay in ms, doubled per retry with jitter. @default 100 */
+  readonly backoffMs?: number;
+  /** Longest backoff delay in ms. @default 5_000 */
+  readonly maxBackoffMs?: number;
+  /** How long to wait for another caller's allocation of the same orderKey. @default leaseMs */
+  readonly pendingWaitMs?: number;
+  /** Called when an event listener throws. @default ignore (counted in `listenerErrors`) */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+const TuningSchema = z.strictObject({
+  leaseMs: z.number().int().min(100).default(30_000),
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  cooldownMs: z.number().int().min(0).default(60_000),
+  quarantineMs: z.number().int().min(0).default(600_000),
+  graceSeconds: z.number().int().min(0).max(86_400).default(60),
+  strategy: StrategySchema.default({ name: "leastLoaded" }),
+  transientRetries: z.number().int().min(0).max(20).default(3),
+  backoffMs: z.number().int().min(0).default(100),
+  maxBackoffMs: z.number().int().min(0).default(5_000),
+  pendingWaitMs: z.number().int().min(0).optional(),
+});
+
+export type Tuning = z.infer<typeof TuningSchema>;
+
+/** Validates the options; throws `ValidationError` naming the bad field and value. */
+export function parseOptions(options: AllocatorOptions): {
+  tuning: Tuning;
+  pools: z.infer<typeof PoolConfigSchema>[];
+} {
+  const { store, driver, pools, lock, clock, onListenerError, ...tuning } = options;
+  if (store === undefined || driver === undefined) {
+    throw new ValidationError("Allocator needs a `store` and a `driver`.");
+  }
+  const parsedTuning = TuningSchema.safeParse(tuning);
+  if (!parsedTuning.success) throw fromZod("Invalid allocator options", parsedTuning.error, tuning);
+  const parsedPools = z.array(PoolConfigSchema).min(1, "configure at least one pool").safeParse(pools);
+  if (!parsedPools.success) throw fromZod("Invalid pool configuration", parsedPools.error, pools);
+  const ids = new Set<string>();
+  for (const pool of parsedPools.data) {
+    if (ids.has(pool.id)) throw new ValidationError(`Pool "${pool.id}" is configured twice.`);
+    ids.add(pool.id);
+    const xs = new Set<string>();
+    for (const n of pool.numbers) {
+      if (xs.has(n.x)) throw new ValidationError(`Pool "${pool.id}" lists X number ${n.x} twice.`);
+      xs.add(n.x);
+    }
+  }
+  return { tuning: parsedTuning.data, pools: parsedPools.data };
+}
+
+/** Turns zod issues into a `ValidationError` whose message names each bad path and the value received. */
+export function fromZod(what: string, error: z.ZodError, input: unknown): ValidationError {
+  const issues = error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message }));
+  const detail = error.issues
+    .map((i) => {
+      const path = i.path.join(".") || "(root)";
+      return `${path}: ${i.message} (got ${describe(valueAt(input, i.path))})`;
+    })
+    .join("; ");
+  return new ValidationError(`${what}: ${detail}`, issues);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

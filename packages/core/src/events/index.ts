@@ -1,0 +1,54 @@
+import type { FailureKind } from "../driver/index.js";
+import type { Binding, Phone } from "../model/index.js";
+
+/** What the allocator reports. Subscribe with `allocator.on(name, listener)`. */
+export interface AllocatorEvents {
+  /** A binding was made and confirmed. `attempts`: X numbers tried. */
+  allocated: { binding: Binding; attempts: number; latencyMs: number };
+  /** An order's binding was unbound and its X freed. */
+  released: { pool: string; orderKey: string; x: Phone };
+  /** An attempt failed and the allocator went on: another X (exhausted, conflict, ...) or the same X later. */
+  retried: { pool: string; orderKey: string; x: Phone; reason: FailureKind; code: string };
+  /** X was taken out of service because the platform reported it abnormal. */
+  quarantined: { pool: string; x: Phone; code: string; untilMs: number | undefined };
+  /** The platform binding went through but the store lost the reservation; the binding was undone. */
+  leaseLost: { pool: string; orderKey: string; x: Phone };
+}
+
+export type EventName = keyof AllocatorEvents;
+export type Listener<K extends EventName> = (event: AllocatorEvents[K]) => void;
+
+/**
+ * A small typed event hub. A listener that throws does not break the allocation: its error is counted
+ * in `listenerErrors` and handed to `onListenerError`.
+ */
+export class Events {
+  private readonly listeners = new Map<EventName, Set<(e: never) => void>>();
+  listenerErrors = 0;
+
+  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+
+  /** Subscribes; returns a function that unsubscribes. */
+  on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener as (e: never) => void);
+    return () => set.delete(listener as (e: never) => void);
+  }
+
+  emit<K extends EventName>(name: K, event: AllocatorEvents[K]): void {
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<K>)(event);
+      } catch (error) {
+        this.listenerErrors++;
+        this.onListenerError(error);
+      }
+    }
+  }
+}

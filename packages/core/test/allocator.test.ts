@@ -1,0 +1,265 @@
+import { describe, expect, it } from "vitest";
+import {
+  Allocator,
+  type AllocatorOptions,
+  type BindpoolError,
+  type BindRequest,
+  MemoryStore,
+  type Outcome,
+  type PlatformDriver,
+  type QueryRequest,
+  type QueryResult,
+} from "../src/index.js";
+
+/**
+ * An in-process platform that keeps real bindings and answers from a script first: it exercises the
+ * allocator's branches that a live platform produces rarely. End-to-end tests against the simulator over
+ * HTTP live in @bindpool/huawei.
+ */
+class ScriptedPlatform implements PlatformDriver {
+  readonly bindings = new Map<string, BindRequest>();
+  readonly calls: string[] = [];
+  /** Answers to hand out before binding for real, per X (or "*" for any). */
+  readonly script = new Map<string, Outcome<never>[]>();
+  /** Binds that go through but answer a timeout. */
+  timeoutAfterBind = 0;
+  private next = 1;
+
+  async bind(req: BindRequest) {
+    this.calls.push(`bind ${req.x}`);
+    const queue = this.script.get(req.x) ?? this.script.get("*");
+    const scripted = queue?.shift();
+    if (scripted) return scripted;
+    const subscriptionId = `sub-${this.next++}`;
+    this.bindings.set(subscriptionId, req);
+    if (this.timeoutAfterBind > 0) {
+      this.timeoutAfterBind--;
+      return { kind: "timeout", code: "TIMEOUT", message: "no answer" } as const;
+    }
+    return { kind: "ok", value: { subscriptionId, x: req.x } } as const;
+  }
+  async unbind(req: { subscriptionId: string }) {
+    this.calls.push(`unbind ${req.subscriptionId}`);
+    return this.bindings.delete(req.subscriptionId)
+      ? ({ kind: "ok", value: undefined } as const)
+      : ({ kind: "notFound", code: "1012007", message: "record does not exist" } as const);
+  }
+  async modify() {
+    return { kind: "ok", value: undefined } as const;
+  }
+  async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
+    this.calls.push("query");
+    const found = [...this.bindings.entries()]
+      .filter(([, b]) => "x" in req && b.x === req.x && (req.a === undefined || b.a === req.a))
+      .map(([subscriptionId, b]) => ({ subscriptionId, x: b.x, a: b.a, b: b.b }));
+    return { kind: "ok", value: { bindings: found, total: found.length } };
+  }
+}
+
+const A = "+8613800000001";
+const B = "+8613800000002";
+const xs = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ x: `+8619900000${String(i).padStart(3, "0")}` }));
+
+function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
+  const store = new MemoryStore();
+  const platform = new ScriptedPlatform();
+  const allocator = new Allocator({
+    store,
+    driver: platform,
+    pools: [{ id: "rides", mode: "AXB", numbers }],
+    backoffMs: 1,
+    ...over,
+  });
+  return { store, platform, allocator };
+}
+
+const fail = (kind: string, code: string) => ({ kind, code, message: `scripted ${code}` }) as Outcome<never>;
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (error) {
+    return (error as BindpoolError).code;
+  }
+  throw new Error("expected the call to throw");
+}
+
+describe("Allocator", () => {
+  it("rejects bad input with a clear VALIDATION error before reserving anything", async () => {
+    const { allocator, store, platform } = setup();
+    const base = { pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 600 };
+    const cases: [string, object][] = [
+      ["malformed number", { ...base, a: "13800000001" }],
+      ["A equal to B", { ...base, b: A }],
+      ["negative TTL", { ...base, ttlSeconds: -5 }],
+      ["missing orderKey", { ...base, orderKey: "" }],
+      ["missing b in AXB", { ...base, b: undefined }],
+      ["unknown field", { ...base, colour: "red" }],
+    ];
+    for (const [, request] of cases) {
+      await expect(allocator.allocate(request as never)).rejects.toMatchObject({
+        code: "BINDPOOL_VALIDATION",
+      });
+    }
+    await expect(allocator.allocate({ ...base, a: "12345" })).rejects.toThrow(
+      /a: must be a phone number.*got "12345"/,
+    );
+    expect(await codeOf(allocator.allocate({ ...base, pool: "nope" }))).toBe("BINDPOOL_UNKNOWN_POOL");
+    expect(platform.calls).toEqual([]);
+    expect(await store.entries("rides")).toEqual([]);
+  });
+
+  it("rejects bad options with the bad field named", () => {
+    const store = new MemoryStore();
+    const driver = new ScriptedPlatform();
+    expect(() => new Allocator({ store, driver, pools: [], leaseMs: 10 })).toThrow(/leaseMs/);
+    expect(() => new Allocator({ store, driver, pools: [{ id: "p", mode: "AXB", numbers: [] }] })).toThrow(
+      /at least one X/,
+    );
+    expect(
+      () =>
+        new Allocator({
+          store,
+          driver,
+          pools: [{ id: "p", mode: "AXB", numbers: [{ x: "+861", capacity: -1 }] }],
+        }),
+    ).toThrow(/numbers\.0/);
+  });
+
+  it("binds, confirms and releases an order", async () => {
+    const { allocator, store, platform } = setup();
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 600 });
+    expect(platform.bindings.get(binding.subscriptionId)).toMatchObject({
+      x: binding.x,
+      a: A,
+      b: B,
+      durationSeconds: 660,
+    });
+    expect(await store.get("rides", "o1")).toMatchObject({
+      status: "bound",
+      subscriptionId: binding.subscriptionId,
+    });
+    expect(await allocator.release("o1")).toEqual({ status: "released" });
+    expect(platform.bindings.size).toBe(0);
+    expect(await allocator.release("o1")).toEqual({ status: "unknown" });
+  });
+
+  it("gives one binding to 50 concurrent calls with one orderKey", async () => {
+    const { allocator, platform, store } = setup();
+    const calls = Array.from({ length: 50 }, () =>
+      allocator.allocate({ pool: "rides", orderKey: "same", a: A, b: B, ttlSeconds: 600 }),
+    );
+    const results = await Promise.all(calls);
+    expect(new Set(results.map((r) => r.subscriptionId)).size).toBe(1);
+    expect(platform.bindings.size).toBe(1);
+    expect(await store.entries("rides")).toHaveLength(1);
+  });
+
+  it("refuses an orderKey reused for another pair", async () => {
+    const { allocator } = setup();
+    await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    const again = allocator.allocate({
+      pool: "rides",
+      orderKey: "o1",
+      a: A,
+      b: "+8613800000009",
+      ttlSeconds: 60,
+    });
+    expect(await codeOf(again)).toBe("BINDPOOL_ORDER_CONFLICT");
+  });
+
+  it("moves to another X on exhaustion and conflict answers, cooling the full X", async () => {
+    const { allocator, store, platform } = setup();
+    const retried: string[] = [];
+    allocator.on("retried", (e) => retried.push(e.reason));
+    platform.script.set("*", [fail("exhausted", "1012009"), fail("conflict", "1012010")]);
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(retried).toEqual(["exhausted", "conflict"]);
+    const tried = platform.calls.filter((c) => c.startsWith("bind")).map((c) => c.slice(5));
+    expect(new Set(tried).size).toBe(3);
+    expect(tried[2]).toBe(binding.x);
+    const cooled = (await store.numbers("rides")).filter((n) => n.cooldownUntilMs > 0).map((n) => n.x);
+    expect(cooled).toEqual([tried[0]]);
+  });
+
+  it("stops with POOL_EXHAUSTED when no X is left, holding nothing", async () => {
+    const { allocator, store, platform } = setup({}, xs(2));
+    platform.script.set("*", [fail("exhausted", "1012008"), fail("exhausted", "1012008")]);
+    const error = allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(await codeOf(error)).toBe("BINDPOOL_POOL_EXHAUSTED");
+    expect(await store.entries("rides")).toEqual([]);
+  });
+
+  it("quarantines an X the platform calls abnormal and binds elsewhere", async () => {
+    const { allocator, store, platform } = setup();
+    const quarantined: string[] = [];
+    allocator.on("quarantined", (e) => quarantined.push(e.x));
+    platform.script.set("*", [fail("numberAbnormal", "1012102")]);
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(quarantined).toHaveLength(1);
+    expect(binding.x).not.toBe(quarantined[0]);
+    const state = (await store.numbers("rides")).find((n) => n.x === quarantined[0])?.state;
+    expect(state).toBe("quarantined");
+  });
+
+  it("fails with PLATFORM_AUTH on an auth answer and keeps nothing reserved", async () => {
+    const { allocator, store, platform } = setup();
+    platform.script.set("*", [fail("auth", "1010003")]);
+    const error = allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(await codeOf(error)).toBe("BINDPOOL_PLATFORM_AUTH");
+    expect(await store.entries("rides")).toEqual([]);
+  });
+
+  it("retries the same X after transient errors, then gives up with PLATFORM_UNAVAILABLE", async () => {
+    const { allocator, store, platform } = setup({ transientRetries: 2 });
+    platform.script.set("*", [fail("transient", "1010001"), fail("rateLimited", "1010010")]);
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(new Set(platform.calls.filter((c) => c.startsWith("bind"))).size).toBe(1);
+    expect(binding.subscriptionId).toBeDefined();
+    platform.script.set(
+      "*",
+      Array.from({ length: 3 }, () => fail("transient", "1010001")),
+    );
+    const error = allocator.allocate({
+      pool: "rides",
+      orderKey: "o2",
+      a: A,
+      b: "+8613800000003",
+      ttlSeconds: 60,
+    });
+    expect(await codeOf(error)).toBe("BINDPOOL_PLATFORM_UNAVAILABLE");
+    expect(await store.get("rides", "o2")).toBeUndefined();
+  });
+
+  it("adopts a binding that went through when the bind timed out", async () => {
+    const { allocator, platform } = setup();
+    platform.timeoutAfterBind = 1;
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(platform.bindings.size).toBe(1);
+    expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
+  });
+
+  it("undoes the platform binding when the lease was lost before confirm", async () => {
+    let now = 1_000_000;
+    const { allocator, platform, store } = setup({ clock: () => now, leaseMs: 1_000 });
+    const slow = platform.bind.bind(platform);
+    platform.bind = async (req) => {
+      now += 5_000; // the bind outlives the lease
+      return slow(req);
+    };
+    const error = allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(await codeOf(error)).toBe("BINDPOOL_LEASE_LOST");
+    expect(platform.bindings.size).toBe(0);
+    expect((await store.entries("rides"))[0]?.status).toBe("reserved"); // left to the sweeper, lease ended
+  });
+
+  it("keeps allocating when an event listener throws, and counts it", async () => {
+    const { allocator } = setup();
+    allocator.on("allocated", () => {
+      throw new Error("listener bug");
+    });
+    await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(allocator.listenerErrors).toBe(1);
+  });
+});

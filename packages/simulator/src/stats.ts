@@ -1,0 +1,78 @@
+/** Request counters, so tests can check that nobody exceeded a rate. */
+export interface SimulatorStats {
+  /** Requests received (every method and path, answered or not). */
+  requests: number;
+  /** Requests per URL path, e.g. `/rest/caas/relationnumber/partners/v1.0`. */
+  byPath: Record<string, number>;
+  /** Requests per `METHOD path`, e.g. `POST /rest/caas/relationnumber/partners/v1.0`. */
+  byRoute: Record<string, number>;
+  /** Answers per result code (`"0"` for success). */
+  byResultCode: Record<string, number>;
+  /** Highest number of requests one app key sent within one wall-clock second. */
+  maxPerSecond: Record<string, number>;
+}
+
+interface SecondWindow {
+  second: number;
+  count: number;
+}
+
+/** Counts per app key per wall-clock second; shared by the statistics and the platform rate limit. */
+export class RequestCounter {
+  private requests = 0;
+  private byPath = new Map<string, number>();
+  private byRoute = new Map<string, number>();
+  private byResultCode = new Map<string, number>();
+  private maxPerSecond = new Map<string, number>();
+  private windows = new Map<string, SecondWindow>();
+
+  constructor(private readonly wallClockMs: () => number = Date.now) {}
+
+  /** Counts one received request. */
+  request(method: string, path: string): void {
+    this.requests++;
+    bump(this.byPath, path);
+    bump(this.byRoute, `${method} ${path}`);
+  }
+
+  /** Counts one request of an app key in the current second and returns that second's count so far. */
+  appRequest(appKey: string): number {
+    const second = Math.floor(this.wallClockMs() / 1000);
+    let w = this.windows.get(appKey);
+    if (!w || w.second !== second) {
+      w = { second, count: 0 };
+      this.windows.set(appKey, w);
+    }
+    w.count++;
+    if (w.count > (this.maxPerSecond.get(appKey) ?? 0)) this.maxPerSecond.set(appKey, w.count);
+    return w.count;
+  }
+
+  /** Counts one answer. */
+  result(code: string): void {
+    bump(this.byResultCode, code);
+  }
+
+  snapshot(): SimulatorStats {
+    return {
+      requests: this.requests,
+      byPath: Object.fromEntries(this.byPath),
+      byRoute: Object.fromEntries(this.byRoute),
+      byResultCode: Object.fromEntries(this.byResultCode),
+      maxPerSecond: Object.fromEntries(this.maxPerSecond),
+    };
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.byPath = new Map();
+    this.byRoute = new Map();
+    this.byResultCode = new Map();
+    this.maxPerSecond = new Map();
+    this.windows = new Map();
+  }
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,84 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import type { Simulator } from "../src/index.js";
+
+export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
+export const AX_PATH = "/rest/provision/caas/privatenumber/v1.0";
+export const AX_CALLEE_PATH = "/rest/caas/privatenumber/calleenumber/v1.0";
+
+/** `yyyy-MM-ddTHH:mm:ssZ` of a time in ms, as the docs define Created. */
+export function created(ms = Date.now()): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+export interface SignOptions {
+  scheme?: "AKSK" | "WSSE";
+  nonce?: string;
+  createdAt?: string;
+  /** Separator between X-AKSK attributes. */
+  separator?: string;
+  /** Attribute name used in Authorization instead of `type`. */
+  typeAttr?: string;
+}
+
+/** Builds the auth headers from the doc formulas (§2.1, §2.3) with node:crypto. */
+export function authHeaders(
+  appKey: string,
+  appSecret: string,
+  opts: SignOptions = {},
+): Record<string, string> {
+  const scheme = opts.scheme ?? "AKSK";
+  const nonce = opts.nonce ?? randomBytes(16).toString("hex");
+  const createdAt = opts.createdAt ?? created();
+  const digest =
+    scheme === "AKSK"
+      ? createHmac("sha256", appSecret)
+          .update(nonce + createdAt)
+          .digest("base64")
+      : createHash("sha256")
+          .update(nonce + createdAt + appSecret)
+          .digest("base64");
+  const sep = opts.separator ?? (scheme === "AKSK" ? ", " : ",");
+  const token = [
+    `Username="${appKey}"`,
+    `PasswordDigest="${digest}"`,
+    `Nonce="${nonce}"`,
+    `Created="${createdAt}"`,
+  ].join(sep);
+  return {
+    "Content-Type": "application/json;charset=UTF-8",
+    Authorization: `${scheme} realm="SDP",profile="UsernameToken",${opts.typeAttr ?? "type"}="Appkey"`,
+    [scheme === "AKSK" ? "X-AKSK" : "X-WSSE"]: `UsernameToken ${token}`,
+  };
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> & { resultcode: string; resultdesc: string };
+}
+
+export interface CallOptions extends SignOptions {
+  query?: Record<string, string | number>;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  secret?: string;
+}
+
+/** Creates a signed caller for one app. */
+export function client(sim: Simulator, appKey: string, appSecret: string) {
+  return async function call(method: string, path: string, opts: CallOptions = {}): Promise<Answer> {
+    const url = new URL(sim.url + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
+    const headers = { ...authHeaders(appKey, opts.secret ?? appSecret, opts), ...opts.headers };
+    const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    return { status: res.status, body: JSON.parse(text) as Answer["body"] };
+  };
+}
+
+/** `count` consecutive numbers starting at `first` (global format). */
+export function numbers(first: string, count: number): string[] {
+  const base = BigInt(first.slice(1));
+  return Array.from({ length: count }, (_, i) => `+${(base + BigInt(i)).toString()}`);
+}

@@ -1,1 +1,3 @@
-export {};
+export { BUCKET_LOAD, PoolKeys } from "./keys.js";
+export type { RedisClient } from "./scripts.js";
+export { RedisStore, type RedisStoreOptions } from "./store.js";

@@ -1,0 +1,68 @@
+/**
+ * Every Redis key bindpool uses, built in one place. All keys of one pool share the hash tag `{pool}`,
+ * so a pool lives in one Redis Cluster slot and its Lua scripts may touch any of them.
+ *
+ * Layout (`<p>` = `<prefix>:{<pool>}:`):
+ *
+ * | key | type | content |
+ * | --- | --- | --- |
+ * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counters, linear-hash state `eL eS eN` / `uL uS uN` |
+ * | `<p>xid` | hash | X -> short id (base 36) |
+ * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|city\|province` |
+ * | `<p>c2p` | hash | city -> province (area ladder) |
+ * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
+ * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
+ * | `<p>exp` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b\|subscriptionId` (numbers base 36) |
+ * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds |
+ *
+ * `e:` and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
+ * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
+ * The Lua side builds the dynamic names (`e:`, `u:`, `ic:`, `ip:`) from the pool prefix with the same
+ * suffixes (see `scripts/includes/keys.lua`).
+ */
+export class PoolKeys {
+  /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
+  readonly base: string;
+
+  constructor(prefix: string, pool: string) {
+    this.base = `${prefix}:{${pool}}:`;
+  }
+
+  get meta(): string {
+    return `${this.base}meta`;
+  }
+  get xid(): string {
+    return `${this.base}xid`;
+  }
+  get numbers(): string {
+    return `${this.base}n`;
+  }
+  get cityProvince(): string {
+    return `${this.base}c2p`;
+  }
+  get index(): string {
+    return `${this.base}i`;
+  }
+  get cool(): string {
+    return `${this.base}cool`;
+  }
+  get expiry(): string {
+    return `${this.base}exp`;
+  }
+  /** The fixed keys every pool script takes as KEYS[1..7], in the order `includes/pool.lua` reads them. */
+  get fixed(): [string, string, string, string, string, string, string] {
+    return [this.meta, this.xid, this.numbers, this.cityProvince, this.index, this.cool, this.expiry];
+  }
+  /** Bucket `b` of the entry table. */
+  entryBucket(b: number): string {
+    return `${this.base}e:${b}`;
+  }
+  /** Bucket `b` of the user table. */
+  userBucket(b: number): string {
+    return `${this.base}u:${b}`;
+  }
+}
+
+/** Fields per bucket the linear-hashing tables aim for (Redis keeps hashes of at most 128 small fields compact). */
+export const BUCKET_LOAD = 48;

@@ -1,0 +1,168 @@
+import { readFileSync } from "node:fs";
+import { StoreError } from "@bindpool/core";
+import type { Cluster, Redis } from "ioredis";
+import type { PoolKeys } from "./keys.js";
+
+/** A standalone, Sentinel-managed or Cluster ioredis client. */
+export type RedisClient = Redis | Cluster;
+
+/** Bumped when a script's contract changes, so two versions never share a command name on one client. */
+const SCRIPTS_VERSION = 1;
+
+/** One flat reply row per entry: orderKey, packed entry, X. */
+export type EntryRows = string[];
+/** `[1 | 2, packedEntry, x]` (new or existing reservation) or a negative code. */
+export type ReserveReply = [number, string, string] | number;
+
+const POOL_SCRIPTS = [
+  "upsertPool-7",
+  "setNumberState-7",
+  "cooldown-7",
+  "reserve-7",
+  "confirm-7",
+  "release-7",
+  "extend-7",
+  "getEntries-7",
+  "expiredEntries-7",
+  "allEntries-7",
+] as const;
+type PoolScript = (typeof POOL_SCRIPTS)[number];
+
+function readScript(file: string): string {
+  return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
+}
+
+let poolSources: Map<PoolScript, string> | undefined;
+/** Script sources, read from disk once per process: the shared prelude in front of each body. */
+function sources(): Map<PoolScript, string> {
+  if (poolSources === undefined) {
+    const prelude = readScript("includes/pool.lua");
+    poolSources = new Map(POOL_SCRIPTS.map((s) => [s, `${prelude}\n${readScript(`${s}.lua`)}`]));
+  }
+  return poolSources;
+}
+
+type Command = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * The pool scripts, registered on a client with `defineCommand` (EVALSHA, falling back to EVAL when the
+ * server lost its script cache). Each method is the only place its script's KEYS and ARGV are assembled.
+ */
+export class PoolScripts {
+  private readonly commands: Record<PoolScript, Command>;
+
+  constructor(redis: RedisClient) {
+    const commands = {} as Record<PoolScript, Command>;
+    const target = redis as unknown as Record<string, Command>;
+    for (const [script, lua] of sources()) {
+      const name = `bindpool:${script.replace(/-\d+$/, "")}:${SCRIPTS_VERSION}`;
+      const numberOfKeys = Number(script.slice(script.lastIndexOf("-") + 1));
+      if (typeof target[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
+      const command = target[name];
+      if (command === undefined) throw new StoreError(`Could not register the Redis script ${script}`);
+      commands[script] = command.bind(redis);
+    }
+    this.commands = commands;
+  }
+
+  /** Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. */
+  upsertPool(
+    k: PoolKeys,
+    mode: string,
+    maxXPerUser: number,
+    pair: boolean,
+    numbers: readonly { x: string; city: string; province: string; capacity: number }[],
+  ): Promise<number> {
+    const argv: (string | number)[] = [k.base, mode, maxXPerUser, pair ? 1 : 0];
+    for (const n of numbers) argv.push(n.x, n.city, n.province, n.capacity);
+    return this.call("upsertPool-7", k, argv) as Promise<number>;
+  }
+
+  /** `state`: a d q r; `quarantineUntilMs` 0 = until changed. */
+  setNumberState(k: PoolKeys, x: string, state: string, quarantineUntilMs: number): Promise<number> {
+    return this.call("setNumberState-7", k, [k.base, x, state, quarantineUntilMs]) as Promise<number>;
+  }
+
+  cooldown(k: PoolKeys, x: string, untilMs: number): Promise<number> {
+    return this.call("cooldown-7", k, [k.base, x, untilMs]) as Promise<number>;
+  }
+
+  reserve(
+    k: PoolKeys,
+    r: {
+      orderKey: string;
+      a: string;
+      b: string;
+      leaseMs: number;
+      nowMs: number;
+      strategy: "l" | "p";
+      match: "" | "s" | "l";
+      city: string;
+      province: string;
+      wakeLimit: number;
+      exclude: readonly string[];
+    },
+  ): Promise<ReserveReply> {
+    return this.call("reserve-7", k, [
+      k.base,
+      r.orderKey,
+      r.a,
+      r.b,
+      r.leaseMs,
+      r.nowMs,
+      r.strategy,
+      r.match,
+      r.city,
+      r.province,
+      r.wakeLimit,
+      ...r.exclude,
+    ]) as Promise<ReserveReply>;
+  }
+
+  confirm(
+    k: PoolKeys,
+    orderKey: string,
+    token: number,
+    subscriptionId: string,
+    untilMs: number,
+    nowMs: number,
+  ): Promise<number> {
+    return this.call("confirm-7", k, [
+      k.base,
+      orderKey,
+      token,
+      subscriptionId,
+      untilMs,
+      nowMs,
+    ]) as Promise<number>;
+  }
+
+  /** `token` undefined: release whatever entry the orderKey has. */
+  release(k: PoolKeys, orderKey: string, token: number | undefined): Promise<number> {
+    return this.call("release-7", k, [k.base, orderKey, token ?? ""]) as Promise<number>;
+  }
+
+  extend(k: PoolKeys, orderKey: string, token: number, untilMs: number): Promise<number> {
+    return this.call("extend-7", k, [k.base, orderKey, token, untilMs]) as Promise<number>;
+  }
+
+  getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows> {
+    return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows>;
+  }
+
+  expiredEntries(k: PoolKeys, nowMs: number, limit: number): Promise<EntryRows> {
+    return this.call("expiredEntries-7", k, [k.base, nowMs, limit]) as Promise<EntryRows>;
+  }
+
+  allEntries(k: PoolKeys): Promise<EntryRows> {
+    return this.call("allEntries-7", k, [k.base]) as Promise<EntryRows>;
+  }
+
+  private async call(script: PoolScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.commands[script](...k.fixed, ...argv);
+    } catch (err) {
+      throw new StoreError(`Redis script ${script} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,23 @@
+--[[
+  Every entry of the pool (read only, O(entries): for checks and reconciliation, not the hot path).
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+  Output:
+    flat list of { orderKey, entry, x }
+]]
+local out = {}
+local st = lhState("e")
+local xs = {}
+for b = 0, 2 ^ st.L + st.S - 1 do
+  local kv = redis.call("HGETALL", P .. "e:" .. b)
+  for i = 1, #kv, 2 do
+    local id = split(kv[i + 1], "|", 2)[1]
+    if not xs[id] then xs[id] = xOf(id) end
+    out[#out + 1] = kv[i]
+    out[#out + 1] = kv[i + 1]
+    out[#out + 1] = xs[id]
+  end
+end
+return out

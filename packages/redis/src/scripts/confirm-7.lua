@@ -1,0 +1,29 @@
+--[[
+  Turns a reservation into a binding that expires at untilMs, if the token still holds the lease.
+  Confirming a binding again with the same token and subscriptionId answers ok.
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+    ARGV[2] orderKey
+    ARGV[3] fencing token
+    ARGV[4] subscriptionId
+    ARGV[5] order end, ms
+    ARGV[6] nowMs
+  Output:
+    1 ok
+    CODE.lost no entry with that token, or its lease ended
+]]
+local e = entryGet(ARGV[2])
+if not e or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
+if e.status == "b" then
+  if e.sub == ARGV[4] then return 1 end
+  return CODE.lost
+end
+if e.untilMs <= tonumber(ARGV[6]) then return CODE.lost end
+e.status, e.sub, e.untilMs = "b", ARGV[4], tonumber(ARGV[5])
+entryPut(ARGV[2], e)
+redis.call("ZADD", K.exp, e.untilMs, ARGV[2])
+redis.call("HINCRBY", K.meta, "reserved", -1)
+redis.call("HINCRBY", K.meta, "bound", 1)
+return 1

@@ -1,0 +1,19 @@
+--[[
+  Moves the expiry of a bound entry (the order was extended).
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+    ARGV[2] orderKey
+    ARGV[3] fencing token
+    ARGV[4] new order end, ms
+  Output:
+    1 ok
+    CODE.lost not bound with that token
+]]
+local e = entryGet(ARGV[2])
+if not e or e.status ~= "b" or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
+e.untilMs = tonumber(ARGV[4])
+entryPut(ARGV[2], e)
+redis.call("ZADD", K.exp, e.untilMs, ARGV[2])
+return 1

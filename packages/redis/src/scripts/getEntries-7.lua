@@ -1,0 +1,20 @@
+--[[
+  Reads entries by orderKey (read only).
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+    ARGV[2..] orderKeys
+  Output:
+    flat list of { orderKey, entry, x } for the orderKeys that have an entry
+]]
+local out = {}
+for i = 2, #ARGV do
+  local e = entryGet(ARGV[i])
+  if e then
+    out[#out + 1] = ARGV[i]
+    out[#out + 1] = e.raw
+    out[#out + 1] = xOf(e.xid)
+  end
+end
+return out

@@ -1,0 +1,216 @@
+--[[
+  Shared by every pool script; the loader puts it in front of each script body.
+
+  Every pool script takes the same KEYS, the fixed keys of one pool (see src/keys.ts):
+    KEYS[1] meta   KEYS[2] xid   KEYS[3] n (numbers)   KEYS[4] c2p   KEYS[5] i (load index)
+    KEYS[6] cool   KEYS[7] exp
+  and ARGV[1] = the pool's key base `<prefix>:{<pool>}:`, from which the dynamic keys of the same pool
+  (hash tag) are built: `e:<bucket>`, `u:<bucket>`, `ic:<city>`, `ip:<province>`.
+
+  Codes (negative integers) are mapped to TypeScript in src/script-codes.ts.
+]]
+local P = ARGV[1]
+local K = { meta = KEYS[1], xid = KEYS[2], n = KEYS[3], c2p = KEYS[4], i = KEYS[5], cool = KEYS[6], exp = KEYS[7] }
+local CODE = { unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6, unknownOrder = -7 }
+local BUCKET_LOAD = 48
+
+-- Splits s on the plain separator; the last of `max` fields takes the rest of the string.
+local function split(s, sep, max)
+  local t, i = {}, 1
+  while true do
+    if max and #t == max - 1 then t[#t + 1] = string.sub(s, i); return t end
+    local j = string.find(s, sep, i, true)
+    if not j then t[#t + 1] = string.sub(s, i); return t end
+    t[#t + 1] = string.sub(s, i, j - 1)
+    i = j + 1
+  end
+end
+
+local DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+-- Short form of a number: base 36 for non-negative integers, else "=" and the decimal.
+local function enc(n)
+  if n < 0 or n ~= math.floor(n) or n > 9007199254740991 then return "=" .. string.format("%.17g", n) end
+  if n == 0 then return "0" end
+  local s = ""
+  while n > 0 do
+    local d = n % 36
+    s = string.sub(DIGITS, d + 1, d + 1) .. s
+    n = (n - d) / 36
+  end
+  return s
+end
+local function dec(s)
+  if string.sub(s, 1, 1) == "=" then return tonumber(string.sub(s, 2)) end
+  return tonumber(s, 36)
+end
+
+-- 32-bit string hash (djb2); exact in Lua doubles.
+local function hashOf(s)
+  local h = 5381
+  for i = 1, #s do h = (h * 33 + string.byte(s, i)) % 4294967296 end
+  return h
+end
+
+--[[ Linear-hashing tables (`e` entries, `u` users): a table is the hashes `<P><t>:<bucket>`; state in
+     meta `<t>L` (level), `<t>S` (split pointer), `<t>N` (fields). Bucket count is 2^L + S; one bucket
+     splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack). ]]
+local lhCache = {}
+local function lhState(t)
+  local st = lhCache[t]
+  if not st then
+    local v = redis.call("HMGET", K.meta, t .. "L", t .. "S", t .. "N")
+    st = { L = tonumber(v[1]) or 0, S = tonumber(v[2]) or 0, N = tonumber(v[3]) or 0 }
+    lhCache[t] = st
+  end
+  return st
+end
+local function lhKey(t, field)
+  local st = lhState(t)
+  local n = 2 ^ st.L
+  local h = hashOf(field)
+  local b = h % n
+  if b < st.S then b = h % (2 * n) end
+  return P .. t .. ":" .. b
+end
+local function lhGet(t, field)
+  return redis.call("HGET", lhKey(t, field), field)
+end
+local function lhSet(t, field, value)
+  if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
+  local st = lhState(t)
+  st.N = st.N + 1
+  redis.call("HINCRBY", K.meta, t .. "N", 1)
+  local n = 2 ^ st.L
+  if st.N <= (n + st.S) * BUCKET_LOAD then return end
+  local src = P .. t .. ":" .. st.S
+  local dst = P .. t .. ":" .. (st.S + n)
+  local kv = redis.call("HGETALL", src)
+  for i = 1, #kv, 2 do
+    if hashOf(kv[i]) % (2 * n) ~= st.S then
+      redis.call("HSET", dst, kv[i], kv[i + 1])
+      redis.call("HDEL", src, kv[i])
+    end
+  end
+  st.S = st.S + 1
+  if st.S >= n then
+    st.L = st.L + 1
+    st.S = 0
+  end
+  redis.call("HSET", K.meta, t .. "L", st.L, t .. "S", st.S)
+end
+local function lhDel(t, field)
+  if redis.call("HDEL", lhKey(t, field), field) == 0 then return end
+  local st = lhState(t)
+  st.N = st.N - 1
+  redis.call("HINCRBY", K.meta, t .. "N", -1)
+end
+
+--[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province,
+     state a(ctive) d(raining) q(uarantined) r(etired). ]]
+local function numGet(id)
+  local v = redis.call("HGET", K.n, id)
+  if not v then return nil end
+  local f = split(v, "|", 8)
+  return {
+    id = id, x = f[1], state = f[2], load = tonumber(f[3]), cap = tonumber(f[4]),
+    cool = tonumber(f[5]), quar = tonumber(f[6]), city = f[7], prov = f[8],
+  }
+end
+local function numPut(r)
+  local function d(n) return string.format("%.17g", n) end
+  local v = table.concat({ r.x, r.state, d(r.load), d(r.cap), d(r.cool), d(r.quar), r.city, r.prov }, "|")
+  redis.call("HSET", K.n, r.id, v)
+end
+local function indexKeys(r)
+  local ks = { K.i }
+  if r.city ~= "" then ks[#ks + 1] = P .. "ic:" .. r.city end
+  if r.prov ~= "" then ks[#ks + 1] = P .. "ip:" .. r.prov end
+  return ks
+end
+-- When X may take binds again, judged by its state alone (0: now, -1: never without a state change).
+local function backAt(r)
+  if r.state == "a" then return r.cool end
+  if r.state == "q" and r.quar > 0 then return math.max(r.cool, r.quar) end
+  return -1
+end
+--[[ Puts X in or out of the load indexes. X is indexed iff it takes binds (active or lifted quarantine,
+     cooldown over, load below capacity). X waiting for a time goes to `cool` and comes back when a
+     reserve at or after that time pops it; `now` = nil (caller without a clock) defers every timer. ]]
+local function reindex(r, now)
+  local back = backAt(r)
+  local ks = indexKeys(r)
+  if back >= 0 and r.load < r.cap and (back == 0 or (now and back <= now)) then
+    for _, k in ipairs(ks) do redis.call("ZADD", k, r.load, r.id) end
+    redis.call("ZREM", K.cool, r.id)
+  else
+    for _, k in ipairs(ks) do redis.call("ZREM", k, r.id) end
+    if back > 0 and (not now or back > now) then
+      redis.call("ZADD", K.cool, back, r.id)
+    else
+      redis.call("ZREM", K.cool, r.id)
+    end
+  end
+end
+-- Clears timers that have passed, so later reindex calls without a clock see X as available.
+local function settle(r, now)
+  if r.cool > 0 and r.cool <= now then r.cool = 0 end
+  if r.state == "q" and r.quar > 0 and r.quar <= now then
+    r.state = "a"
+    r.quar = 0
+  end
+end
+
+--[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b|subscriptionId, status r(eserved) b(ound). ]]
+local function entryGet(orderKey)
+  local v = lhGet("e", orderKey)
+  if not v then return nil end
+  local f = split(v, "|", 7)
+  return { xid = f[1], token = dec(f[2]), status = f[3], untilMs = dec(f[4]), a = f[5], b = f[6], sub = f[7], raw = v }
+end
+local function entryPut(orderKey, e)
+  local v = table.concat({ e.xid, enc(e.token), e.status, enc(e.untilMs), e.a, e.b, e.sub }, "|")
+  lhSet("e", orderKey, v)
+  return v
+end
+-- X phone of an id, for replies.
+local function xOf(id)
+  local v = redis.call("HGET", K.n, id)
+  if not v then return "" end
+  return split(v, "|", 2)[1]
+end
+
+--[[ Users: u[user] = comma separated X ids it holds. ]]
+local function heldBy(user)
+  local v = lhGet("u", user)
+  if not v or v == "" then return {} end
+  return split(v, ",")
+end
+local function holdAdd(user, id)
+  local held = heldBy(user)
+  held[#held + 1] = id
+  lhSet("u", user, table.concat(held, ","))
+end
+local function holdRemove(user, id)
+  local held, kept = heldBy(user), {}
+  for _, h in ipairs(held) do if h ~= id then kept[#kept + 1] = h end end
+  if #kept == 0 then lhDel("u", user) else lhSet("u", user, table.concat(kept, ",")) end
+end
+-- The user numbers an entry occupies on its X (usersOf in core: B counts in pair modes).
+local function usersOf(a, b)
+  if b ~= "" and redis.call("HGET", K.meta, "pair") == "1" then return { a, b } end
+  return { a }
+end
+
+-- Frees an entry's slot: user holds, X load, counters, expiry.
+local function entryFree(orderKey, e)
+  lhDel("e", orderKey)
+  for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
+  local r = numGet(e.xid)
+  if r then
+    r.load = r.load - 1
+    numPut(r)
+    reindex(r, nil)
+  end
+  redis.call("ZREM", K.exp, orderKey)
+  redis.call("HINCRBY", K.meta, e.status == "b" and "bound" or "reserved", -1)
+end

@@ -1,0 +1,18 @@
+--[[
+  Frees an orderKey's entry and its X slot; with a token, only if the token matches.
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+    ARGV[2] orderKey
+    ARGV[3] fencing token ("": any)
+  Output:
+    1 released
+    CODE.unknownOrder no entry
+    CODE.lost the token does not match
+]]
+local e = entryGet(ARGV[2])
+if not e then return CODE.unknownOrder end
+if ARGV[3] ~= "" and e.token ~= tonumber(ARGV[3]) then return CODE.lost end
+entryFree(ARGV[2], e)
+return 1

@@ -1,0 +1,114 @@
+--[[
+  Picks an X for a pair and records a reservation leased until now + leaseMs with a fresh fencing token.
+  Idempotent per orderKey. Cost: a bounded pop of cooled X, then a window of the load index just wider
+  than the X the pair holds plus the excluded X; never the pool size.
+
+  Input:
+    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    ARGV[1] pool key base
+    ARGV[2] orderKey
+    ARGV[3] a
+    ARGV[4] b ("" none)
+    ARGV[5] leaseMs
+    ARGV[6] nowMs
+    ARGV[7] strategy: l(eastLoaded) p(ack)
+    ARGV[8] area match: "" (any X), s(trict), l(adder)
+    ARGV[9] area city
+    ARGV[10] area province ("": the one recorded for the city)
+    ARGV[11] most cooled X to bring back in this call
+    ARGV[12..] excluded X
+  Output:
+    { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
+    CODE.exhausted (also: unknown pool), CODE.userLimit
+]]
+local orderKey, a, b = ARGV[2], ARGV[3], ARGV[4]
+local now = tonumber(ARGV[6])
+
+local existing = entryGet(orderKey)
+if existing then return { 2, existing.raw, xOf(existing.xid) } end
+
+local umax = redis.call("HGET", K.meta, "umax")
+if not umax then return CODE.exhausted end
+umax = tonumber(umax)
+
+-- Cooled X whose time has come go back into the indexes.
+local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
+for _, id in ipairs(due) do
+  local r = numGet(id)
+  if r then
+    settle(r, now)
+    numPut(r)
+    reindex(r, now)
+  else
+    redis.call("ZREM", K.cool, id)
+  end
+end
+
+local users = usersOf(a, b)
+local skip, skipCount = {}, 0
+for _, u in ipairs(users) do
+  local held = heldBy(u)
+  if umax > 0 and #held >= umax then return CODE.userLimit end
+  for _, id in ipairs(held) do
+    if not skip[id] then
+      skip[id] = true
+      skipCount = skipCount + 1
+    end
+  end
+end
+if #ARGV >= 12 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 12))
+  for _, id in pairs(ids) do
+    if id and not skip[id] then
+      skip[id] = true
+      skipCount = skipCount + 1
+    end
+  end
+end
+
+-- First X of an index, in strategy order, that the pair may use. Every index member takes binds, so
+-- a window of skipCount + 8 always holds a usable X when the index has one.
+local pack = ARGV[7] == "p"
+local function pickFrom(key)
+  local w = skipCount + 8
+  local ids
+  if pack then ids = redis.call("ZREVRANGE", key, 0, w - 1) else ids = redis.call("ZRANGE", key, 0, w - 1) end
+  for _, id in ipairs(ids) do
+    if not skip[id] then return id end
+  end
+  return nil
+end
+
+local rungs
+local match, city = ARGV[8], ARGV[9]
+if match == "s" then
+  rungs = { P .. "ic:" .. city }
+elseif match == "l" then
+  local prov = ARGV[10]
+  if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
+  rungs = { P .. "ic:" .. city }
+  if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
+  rungs[#rungs + 1] = K.i
+else
+  rungs = { K.i }
+end
+local id
+for _, key in ipairs(rungs) do
+  id = pickFrom(key)
+  if id then break end
+end
+if not id then return CODE.exhausted end
+
+local r = numGet(id)
+r.load = r.load + 1
+numPut(r)
+reindex(r, now)
+for _, u in ipairs(users) do holdAdd(u, id) end
+local token = redis.call("HINCRBY", K.meta, "tok", 1)
+local untilMs = now + tonumber(ARGV[5])
+-- B is part of the entry only in pair modes (AXB).
+if #users == 1 then b = "" end
+local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, sub = "" })
+redis.call("ZADD", K.exp, untilMs, orderKey)
+redis.call("HINCRBY", K.meta, "reserved", 1)
+return { 1, raw, r.x }

@@ -1,0 +1,213 @@
+import {
+  type ConfirmRequest,
+  type Entry,
+  MODE_RULES,
+  type Mode,
+  ModeSchema,
+  type NumberLoad,
+  type NumberState,
+  type Phone,
+  type PoolStats,
+  type ReserveRequest,
+  type ReserveResult,
+  type Store,
+  type StoredNumber,
+  StoreError,
+  ValidationError,
+} from "@bindpool/core";
+import { decodeEntry, decodeEntryRows, decodeNumberRecord, stateLetter } from "./entry-codec.js";
+import { PoolKeys } from "./keys.js";
+import { scriptCodeName } from "./script-codes.js";
+import { PoolScripts, type RedisClient } from "./scripts.js";
+
+export interface RedisStoreOptions {
+  /** An ioredis client: standalone, Sentinel (through ioredis options) or `Cluster`. The store never closes it. */
+  readonly redis: RedisClient;
+  /** First part of every key (`<prefix>:{<pool>}:...`). @default "bp" */
+  readonly prefix?: string;
+  /** Most cooled-down X one reserve brings back into the load indexes (bounds the cost of a reserve). @default 64 */
+  readonly wakeLimit?: number;
+}
+
+/**
+ * The shared store: every state change is one Lua script call (one round trip, atomic, no lock), and a
+ * pick reads a bounded window of a load-ordered index, so its cost does not depend on the pool size.
+ */
+export class RedisStore implements Store {
+  private readonly redis: RedisClient;
+  private readonly prefix: string;
+  private readonly wakeLimit: number;
+  private readonly scripts: PoolScripts;
+  private readonly keyCache = new Map<string, PoolKeys>();
+
+  constructor(options: RedisStoreOptions) {
+    if (options.redis === undefined || options.redis === null) {
+      throw new ValidationError("RedisStore needs `redis`: an ioredis Redis or Cluster instance.");
+    }
+    const prefix = options.prefix ?? "bp";
+    if (!/^[^{}\s]{1,64}$/.test(prefix)) {
+      throw new ValidationError(
+        `RedisStore \`prefix\` must be 1-64 characters without braces or spaces, got ${JSON.stringify(prefix)}.`,
+      );
+    }
+    const wakeLimit = options.wakeLimit ?? 64;
+    if (!Number.isInteger(wakeLimit) || wakeLimit < 1) {
+      throw new ValidationError(`RedisStore \`wakeLimit\` must be a positive integer, got ${wakeLimit}.`);
+    }
+    this.redis = options.redis;
+    this.prefix = prefix;
+    this.wakeLimit = wakeLimit;
+    this.scripts = new PoolScripts(this.redis);
+  }
+
+  /** Key names of a pool (cached: pools are few). */
+  keys(pool: string): PoolKeys {
+    let k = this.keyCache.get(pool);
+    if (k === undefined) {
+      if (pool.includes("{") || pool.includes("}")) {
+        throw new ValidationError(`A pool id cannot contain braces, got ${JSON.stringify(pool)}.`);
+      }
+      k = new PoolKeys(this.prefix, pool);
+      this.keyCache.set(pool, k);
+    }
+    return k;
+  }
+
+  async upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void> {
+    const rules = MODE_RULES[ModeSchema.parse(mode)];
+    const limit = Number.isFinite(rules.maxXPerUser) ? rules.maxXPerUser : 0;
+    const k = this.keys(pool);
+    const reply = await this.scripts.upsertPool(
+      k,
+      mode,
+      limit,
+      rules.needsB,
+      numbers.map((n) => ({ x: n.x, city: n.city ?? "", province: n.province ?? "", capacity: n.capacity })),
+    );
+    if (scriptCodeName(reply) === "modeMismatch") {
+      const existing = await this.redis.hget(k.meta, "mode");
+      throw new ValidationError(`Pool "${pool}" is a ${existing} pool; it cannot be upserted as ${mode}.`);
+    }
+  }
+
+  async setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void> {
+    // Unknown pools and numbers are left alone, as in MemoryStore.
+    await this.scripts.setNumberState(this.keys(pool), x, stateLetter(state), untilMs ?? 0);
+  }
+
+  async cooldown(pool: string, x: Phone, untilMs: number): Promise<void> {
+    await this.scripts.cooldown(this.keys(pool), x, untilMs);
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    const reply = await this.scripts.reserve(this.keys(req.pool), {
+      orderKey: req.orderKey,
+      a: req.a,
+      b: req.b ?? "",
+      leaseMs: req.leaseMs,
+      nowMs: req.nowMs,
+      strategy: req.strategy.name === "pack" ? "p" : "l",
+      match: req.area === undefined ? "" : req.area.match === "strict" ? "s" : "l",
+      city: req.area?.city ?? "",
+      province: req.area?.province ?? "",
+      wakeLimit: this.wakeLimit,
+      exclude: req.exclude,
+    });
+    if (typeof reply === "number") {
+      const code = scriptCodeName(reply);
+      if (code === "userLimit") return { ok: false, reason: "userLimit" };
+      if (code === "exhausted") return { ok: false, reason: "exhausted" };
+      throw new StoreError(`Redis script reserve answered ${reply}`);
+    }
+    const [kind, packed, x] = reply;
+    return { ok: true, entry: decodeEntry(req.pool, req.orderKey, packed, x), existing: kind === 2 };
+  }
+
+  async confirm(req: ConfirmRequest): Promise<"ok" | "lost"> {
+    const reply = await this.scripts.confirm(
+      this.keys(req.pool),
+      req.orderKey,
+      req.token,
+      req.subscriptionId,
+      req.untilMs,
+      req.nowMs,
+    );
+    return reply === 1 ? "ok" : "lost";
+  }
+
+  async release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost"> {
+    const reply = await this.scripts.release(this.keys(pool), orderKey, token);
+    if (reply === 1) return "released";
+    return scriptCodeName(reply) === "unknownOrder" ? "unknown" : "lost";
+  }
+
+  async extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost"> {
+    const reply = await this.scripts.extend(this.keys(pool), orderKey, token, untilMs);
+    return reply === 1 ? "ok" : "lost";
+  }
+
+  async get(pool: string, orderKey: string): Promise<Entry | undefined> {
+    return decodeEntryRows(pool, await this.scripts.getEntries(this.keys(pool), [orderKey]))[0];
+  }
+
+  async expired(pool: string, nowMs: number, limit: number): Promise<Entry[]> {
+    if (limit <= 0) return [];
+    return decodeEntryRows(pool, await this.scripts.expiredEntries(this.keys(pool), nowMs, limit));
+  }
+
+  async stats(pool: string, nowMs: number): Promise<PoolStats> {
+    const k = this.keys(pool);
+    const [meta, records] = await this.read(() =>
+      Promise.all([this.redis.hmget(k.meta, "mode", "reserved", "bound"), this.redis.hvals(k.numbers)]),
+    );
+    const byState: Record<NumberState, number> = { active: 0, draining: 0, quarantined: 0, retired: 0 };
+    let available = 0;
+    let capacity = 0;
+    for (const packed of records) {
+      const r = decodeNumberRecord(packed);
+      byState[r.state]++;
+      if (r.state !== "retired") capacity += r.capacity;
+      const active =
+        r.state === "active" ||
+        (r.state === "quarantined" && r.quarantineUntilMs > 0 && r.quarantineUntilMs <= nowMs);
+      if (active && r.cooldownUntilMs <= nowMs && r.load < r.capacity) available++;
+    }
+    const [mode, reserved, bound] = meta;
+    return {
+      pool,
+      mode: mode === "AX" ? "AX" : "AXB",
+      numbers: records.length,
+      available,
+      reserved: Number(reserved ?? 0),
+      bound: Number(bound ?? 0),
+      capacity,
+      byState,
+    };
+  }
+
+  async numbers(pool: string): Promise<NumberLoad[]> {
+    const records = await this.read(() => this.redis.hvals(this.keys(pool).numbers));
+    return records.map((packed) => {
+      const r = decodeNumberRecord(packed);
+      return {
+        x: r.x,
+        state: r.state,
+        load: r.load,
+        capacity: r.capacity,
+        cooldownUntilMs: r.cooldownUntilMs,
+      };
+    });
+  }
+
+  async entries(pool: string): Promise<Entry[]> {
+    return decodeEntryRows(pool, await this.scripts.allEntries(this.keys(pool)));
+  }
+
+  private async read<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new StoreError(`Redis read failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

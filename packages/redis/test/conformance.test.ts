@@ -1,0 +1,19 @@
+import { runStoreConformance } from "@bindpool/store-tests";
+import { afterAll, beforeAll } from "vitest";
+import { RedisStore } from "../src/index.js";
+import { type RedisServer, startRedis } from "./harness.js";
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+// Every store gets a fresh key prefix on one server: stores never see each other's keys.
+let seq = 0;
+runStoreConformance({
+  name: "RedisStore",
+  create: async () => new RedisStore({ redis: server.client(), prefix: `c${++seq}` }),
+});

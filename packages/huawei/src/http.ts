@@ -40,6 +40,13 @@ export interface PlatformClientOptions {
   readonly now: () => number;
 }
 
+/**
+ * Extra length of the rolling rate window, in ms. The platform counts arrivals, not our send times:
+ * network jitter (or a busy event loop) can move a request sent late in one window into the next second,
+ * and the margin keeps that from adding up to more than `requestsPerSecond` arrivals in a second.
+ */
+export const RATE_WINDOW_MARGIN_MS = 20;
+
 const EnvelopeSchema = z.looseObject({
   resultcode: z.union([z.string(), z.number()]).transform(String),
   resultdesc: z.string().optional(),
@@ -47,7 +54,7 @@ const EnvelopeSchema = z.looseObject({
 
 /**
  * Sends signed requests to one platform app: at most `concurrency` at once and `requestsPerSecond` per
- * rolling second from this process, each after the shared limiter (if any) lets it through, each bounded
+ * rolling second (plus `RATE_WINDOW_MARGIN_MS`) from this process, each after the shared limiter (if any) lets it through, each bounded
  * by `timeoutMs`. Never throws for what the platform (or the network) answers.
  */
 export class PlatformClient {
@@ -62,7 +69,7 @@ export class PlatformClient {
       ? new PQueue({
           concurrency: options.concurrency,
           intervalCap: options.requestsPerSecond,
-          interval: 1000,
+          interval: 1000 + RATE_WINDOW_MARGIN_MS,
           strict: true,
         })
       : new PQueue({ concurrency: options.concurrency });

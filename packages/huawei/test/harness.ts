@@ -1,0 +1,39 @@
+import { type Simulator, type SimulatorOptions, startSimulator } from "@bindpool/simulator";
+import { HuaweiDriver, type HuaweiDriverOptions } from "../src/index.js";
+
+export const AXB_APP = { appKey: "axb-key", appSecret: "axb-secret" } as const;
+export const AX_APP = { appKey: "ax-key", appSecret: "ax-secret" } as const;
+
+/** X numbers of the AXB app; the last one carries a single pair. */
+export const AXB_X = ["+8617000000001", "+8617000000002", "+8617000000003"] as const;
+export const AXB_SMALL_X = "+8617000000009";
+/** Six X numbers of the AX app, one more than an A may hold. */
+export const AX_X = [1, 2, 3, 4, 5, 6].map((i) => `+861710000000${i}`);
+
+/** Distinct user (A/B) numbers: `user(1)` = +8613800000001. */
+export function user(n: number): string {
+  return `+86138${String(n).padStart(8, "0")}`;
+}
+
+/** A simulator with one AXB app and one AX app. */
+export function startPlatform(extra: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  return startSimulator({
+    apps: [
+      {
+        ...AXB_APP,
+        mode: "AXB",
+        numbers: [
+          ...AXB_X.map((x) => ({ x, city: "0755", province: "GD" })),
+          { x: AXB_SMALL_X, city: "0755", province: "GD", capacity: 1 },
+        ],
+      },
+      { ...AX_APP, mode: "AX", numbers: AX_X.map((x) => ({ x, city: "0755", province: "GD" })) },
+    ],
+    ...extra,
+  });
+}
+
+/** A driver for the AXB app (or another app via `options`) of a running simulator. */
+export function driverFor(sim: Simulator, options: Partial<HuaweiDriverOptions> = {}): HuaweiDriver {
+  return new HuaweiDriver({ baseUrl: sim.url, ...AXB_APP, ...options });
+}

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { request } from "node:http";
 import type { Simulator } from "../src/index.js";
 
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
@@ -71,6 +72,7 @@ export function client(sim: Simulator, appKey: string, appSecret: string) {
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
     const headers = { ...authHeaders(appKey, opts.secret ?? appSecret, opts), ...opts.headers };
     const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    if (method === "GET" && body !== undefined) return getWithBody(url, headers, body);
     const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
     const text = await res.text();
     return { status: res.status, body: JSON.parse(text) as Answer["body"] };
@@ -81,4 +83,25 @@ export function client(sim: Simulator, appKey: string, appSecret: string) {
 export function numbers(first: string, count: number): string[] {
   const base = BigInt(first.slice(1));
   return Array.from({ length: count }, (_, i) => `+${(base + BigInt(i)).toString()}`);
+}
+
+/** fetch refuses a GET body, but some PHP clients send one; node:http does not mind. */
+function getWithBody(url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "GET", headers: { ...headers, "Content-Length": Buffer.byteLength(body) } },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer["body"] }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }

@@ -135,17 +135,11 @@ export class MemoryStore implements Store {
     const limit = MODE_RULES[p.mode].maxXPerUser;
     if (heldSets.some((s) => s !== undefined && s.size >= limit)) return { ok: false, reason: "userLimit" };
 
-    const excluded = new Set(req.exclude);
-    const usable = (x: Phone) => !excluded.has(x) && !heldSets.some((s) => s?.has(x));
+    const usable = (x: Phone) => !req.exclude.includes(x) && !heldSets.some((s) => s?.has(x));
     const ascending = req.strategy.name === "leastLoaded";
     let picked: Phone | undefined;
     for (const index of rungs(p, req.area)) {
-      for (const x of index.walk(ascending)) {
-        if (usable(x)) {
-          picked = x;
-          break;
-        }
-      }
+      picked = index.find(ascending, usable);
       if (picked !== undefined) break;
     }
     if (picked === undefined) return { ok: false, reason: "exhausted" };

@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import type { SimulatorOptions } from "./server.js";
+import type { NumberConfig } from "./state.js";
+
+const rate = z.number().min(0).max(1);
+
+const numberEntry = z.object({
+  x: z.string().regex(/^\+?\d{4,31}$/, { error: "must be a number in global format, e.g. +8613800000001" }),
+  /** Expands to `count` consecutive numbers starting at `x`. */
+  count: z.number().int().min(1).max(1_000_000).optional(),
+  city: z.string().optional(),
+  province: z.string().optional(),
+  capacity: z.number().int().min(1).optional(),
+  status: z.enum(["normal", "abnormal"]).optional(),
+});
+
+const appEntry = z.object({
+  appKey: z.string().min(1),
+  appSecret: z.string().min(1),
+  mode: z.enum(["AXB", "AX"]),
+  numbers: z.array(numberEntry).min(1),
+});
+
+/** The JSON config file of the CLI (see README). Paths are relative to the file. */
+export const configFileSchema = z.object({
+  host: z.string().optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  https: z
+    .union([
+      z.boolean(),
+      z.object({ certFile: z.string(), keyFile: z.string() }),
+      z.object({ cert: z.string(), key: z.string() }),
+    ])
+    .optional(),
+  auth: z
+    .object({
+      createdWindowSeconds: z.number().min(0).optional(),
+      rejectReplayedNonce: z.boolean().optional(),
+    })
+    .optional(),
+  rateLimit: z.object({ requestsPerSecond: z.number().positive() }).optional(),
+  faults: z
+    .object({
+      latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
+      timeoutRate: rate.optional(),
+      hangMs: z.number().min(0).optional(),
+      timeoutTakesEffect: z.boolean().optional(),
+      serverErrorRate: rate.optional(),
+      flowControlRate: rate.optional(),
+      seed: z.number().int().optional(),
+    })
+    .optional(),
+  abnormalResultCode: z.string().regex(/^\d+$/).optional(),
+  apps: z.array(appEntry).default([]),
+});
+
+export type ConfigFile = z.input<typeof configFileSchema>;
+export type NumberEntry = z.output<typeof numberEntry>;
+
+/** Expands `{x, count}` entries into single numbers (x, x+1, ...), keeping the other fields. */
+export function expandNumbers(entries: readonly NumberEntry[]): NumberConfig[] {
+  const out: NumberConfig[] = [];
+  for (const { count, x, ...rest } of entries) {
+    if (count === undefined || count === 1) {
+      out.push({ x, ...rest });
+      continue;
+    }
+    const plus = x.startsWith("+") ? "+" : "";
+    const digits = x.slice(plus.length);
+    const start = BigInt(digits);
+    for (let i = 0; i < count; i++) {
+      out.push({ x: plus + (start + BigInt(i)).toString().padStart(digits.length, "0"), ...rest });
+    }
+  }
+  return out;
+}
+
+/** Turns parsed config JSON into {@link SimulatorOptions}; `baseDir` resolves certificate paths. */
+export function optionsFromConfig(json: unknown, baseDir = process.cwd()): SimulatorOptions {
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid config at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  const c = parsed.data;
+  let httpsOption: SimulatorOptions["https"];
+  if (typeof c.https === "object" && "certFile" in c.https) {
+    httpsOption = {
+      cert: readFileSync(resolve(baseDir, c.https.certFile), "utf8"),
+      key: readFileSync(resolve(baseDir, c.https.keyFile), "utf8"),
+    };
+  } else {
+    httpsOption = c.https;
+  }
+  const latency = c.faults?.latencyMs;
+  return {
+    ...(c.host === undefined ? {} : { host: c.host }),
+    ...(c.port === undefined ? {} : { port: c.port }),
+    ...(httpsOption === undefined ? {} : { https: httpsOption }),
+    ...(c.auth === undefined ? {} : { auth: c.auth }),
+    ...(c.rateLimit === undefined ? {} : { rateLimit: c.rateLimit }),
+    ...(c.faults === undefined
+      ? {}
+      : { faults: { ...c.faults, ...(latency === undefined ? {} : { latencyMs: latency }) } }),
+    ...(c.abnormalResultCode === undefined ? {} : { abnormalResultCode: c.abnormalResultCode }),
+    apps: c.apps.map((app) => ({ ...app, numbers: expandNumbers(app.numbers) })),
+  };
+}
+
+/** Reads and validates a JSON config file. */
+export function loadConfigFile(path: string): SimulatorOptions {
+  const text = readFileSync(path, "utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return optionsFromConfig(json, dirname(resolve(path)));
+}

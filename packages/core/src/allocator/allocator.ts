@@ -295,8 +295,12 @@ export class Allocator {
     // A reservation may have been bound at the platform already (in flight, or its holder died).
     const subscriptionId = entry.subscriptionId ?? (await this.findBinding(pool.mode, entry));
     if (subscriptionId !== undefined) {
-      const outcome = await this.withRetries(pool, entry, () =>
-        this.call(() => this.driver.unbind({ mode: pool.mode, subscriptionId })),
+      // Unbinding twice is harmless (the second answers "not found"), so a timeout is retried too.
+      const outcome = await this.withRetries(
+        pool,
+        entry,
+        () => this.call(() => this.driver.unbind({ mode: pool.mode, subscriptionId })),
+        true,
       );
       if (outcome.kind !== "ok" && outcome.kind !== "notFound") {
         if (outcome.kind === "auth") throw new PlatformAuthError(outcome);

@@ -303,6 +303,21 @@ describe("faults", () => {
     const outcome = await driver.query({ mode: "AXB", x: X1 });
     expect(outcome).toMatchObject({ kind: "transient", code: "ECONNREFUSED" });
   });
+
+  it("answers transient when the server resets the connection", async () => {
+    // Reads the request, then answers with a TCP RST.
+    const server = createServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      const driver = new HuaweiDriver({ baseUrl: `http://127.0.0.1:${port}`, ...AXB_APP });
+      const outcome = await driver.bind({ mode: "AXB", x: X1, a: fresh(), b: fresh(), durationSeconds: 60 });
+      expect(outcome).toMatchObject({ kind: "transient", code: "ECONNRESET" });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
 
 describe("rate limits", () => {

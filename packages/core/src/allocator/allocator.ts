@@ -336,15 +336,15 @@ export class Allocator {
     pool: ParsedPool,
     entry: Entry,
     call: () => Promise<Outcome<T>>,
+    idempotent = false,
   ): Promise<Outcome<T>> {
     for (let retry = 0; ; retry++) {
       const outcome = await call();
-      if (
-        (outcome.kind !== "transient" && outcome.kind !== "rateLimited") ||
-        retry >= this.tuning.transientRetries
-      ) {
-        return outcome;
-      }
+      const retriable =
+        outcome.kind === "transient" ||
+        outcome.kind === "rateLimited" ||
+        (idempotent && outcome.kind === "timeout");
+      if (!retriable || retry >= this.tuning.transientRetries) return outcome;
       this.events.emit("retried", {
         pool: pool.id,
         orderKey: entry.orderKey,

@@ -1,3 +1,5 @@
-export { BUCKET_LOAD, PoolKeys } from "./keys.js";
+export { BUCKET_LOAD, electionKey, lockKey, PoolKeys } from "./keys.js";
+export { type Election, LockBusyError, RedisLock, type RedisLockOptions } from "./lock.js";
+export { RedisRateLimiter, type RedisRateLimiterOptions } from "./rate-limiter.js";
 export type { RedisClient } from "./scripts.js";
 export { RedisStore, type RedisStoreOptions } from "./store.js";

@@ -66,3 +66,13 @@ export class PoolKeys {
 
 /** Fields per bucket the linear-hashing tables aim for (Redis keeps hashes of at most 128 small fields compact). */
 export const BUCKET_LOAD = 48;
+
+/** Key of a `RedisLock` lock on `key`. */
+export function lockKey(prefix: string, key: string): string {
+  return `${prefix}:lock:${key}`;
+}
+
+/** Key of a `RedisLock` leader election for a cluster-wide job. */
+export function electionKey(prefix: string, job: string): string {
+  return `${prefix}:leader:${job}`;
+}

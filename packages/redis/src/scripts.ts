@@ -42,7 +42,34 @@ function sources(): Map<PoolScript, string> {
   return poolSources;
 }
 
-type Command = (...args: (string | number)[]) => Promise<unknown>;
+/** A script registered on an ioredis client, called as `(...keys, ...argv)`. */
+export type Command = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Registers `lua` under `bindpool:<verbNoun>:<version>` with `defineCommand` (EVALSHA, and EVAL when the
+ * server lost its script cache) and returns the bound command. `file` is `verbNoun-<numKeys>`.
+ */
+export function defineScript(redis: RedisClient, file: string, lua: string): Command {
+  const dash = file.lastIndexOf("-");
+  const name = `bindpool:${file.slice(0, dash)}:${SCRIPTS_VERSION}`;
+  const numberOfKeys = Number(file.slice(dash + 1));
+  const target = redis as unknown as Record<string, Command>;
+  if (typeof target[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
+  const command = target[name];
+  if (command === undefined) throw new StoreError(`Could not register the Redis script ${file}`);
+  return command.bind(redis);
+}
+
+/** Reads `scripts/<file>.lua` (once per process). */
+const standalone = new Map<string, string>();
+export function scriptSource(file: string): string {
+  let lua = standalone.get(file);
+  if (lua === undefined) {
+    lua = readScript(`${file}.lua`);
+    standalone.set(file, lua);
+  }
+  return lua;
+}
 
 /**
  * The pool scripts, registered on a client with `defineCommand` (EVALSHA, falling back to EVAL when the
@@ -53,15 +80,7 @@ export class PoolScripts {
 
   constructor(redis: RedisClient) {
     const commands = {} as Record<PoolScript, Command>;
-    const target = redis as unknown as Record<string, Command>;
-    for (const [script, lua] of sources()) {
-      const name = `bindpool:${script.replace(/-\d+$/, "")}:${SCRIPTS_VERSION}`;
-      const numberOfKeys = Number(script.slice(script.lastIndexOf("-") + 1));
-      if (typeof target[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
-      const command = target[name];
-      if (command === undefined) throw new StoreError(`Could not register the Redis script ${script}`);
-      commands[script] = command.bind(redis);
-    }
+    for (const [script, lua] of sources()) commands[script] = defineScript(redis, script, lua);
     this.commands = commands;
   }
 

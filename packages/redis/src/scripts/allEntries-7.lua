@@ -12,11 +12,14 @@ local st = lhState("e")
 local xs = {}
 for b = 0, 2 ^ st.L + st.S - 1 do
   local kv = redis.call("HGETALL", P .. "e:" .. b)
+  local subs = {}
+  local skv = redis.call("HGETALL", P .. "s:" .. b)
+  for i = 1, #skv, 2 do subs[skv[i]] = skv[i + 1] end
   for i = 1, #kv, 2 do
     local id = split(kv[i + 1], "|", 2)[1]
     if not xs[id] then xs[id] = xOf(id) end
     out[#out + 1] = kv[i]
-    out[#out + 1] = kv[i + 1]
+    out[#out + 1] = kv[i + 1] .. "|" .. (subs[kv[i]] or "")
     out[#out + 1] = xs[id]
   end
 end

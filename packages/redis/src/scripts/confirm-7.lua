@@ -23,7 +23,6 @@ end
 if e.untilMs <= tonumber(ARGV[6]) then return CODE.lost end
 e.status, e.sub, e.untilMs = "b", ARGV[4], tonumber(ARGV[5])
 entryPut(ARGV[2], e)
-redis.call("ZADD", K.exp, e.untilMs, ARGV[2])
 redis.call("HINCRBY", K.meta, "reserved", -1)
 redis.call("HINCRBY", K.meta, "bound", 1)
 return 1

@@ -15,5 +15,4 @@ local e = entryGet(ARGV[2])
 if not e or e.status ~= "b" or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 e.untilMs = tonumber(ARGV[4])
 entryPut(ARGV[2], e)
-redis.call("ZADD", K.exp, e.untilMs, ARGV[2])
 return 1

@@ -109,6 +109,5 @@ local untilMs = now + tonumber(ARGV[5])
 -- B is part of the entry only in pair modes (AXB).
 if #users == 1 then b = "" end
 local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, sub = "" })
-redis.call("ZADD", K.exp, untilMs, orderKey)
 redis.call("HINCRBY", K.meta, "reserved", 1)
 return { 1, raw, r.x }

@@ -44,16 +44,16 @@ local function dec(s)
   return tonumber(s, 36)
 end
 
--- 32-bit string hash (djb2); exact in Lua doubles.
+-- 32-bit hash of a field name; SHA-1 spreads even sequential orderKeys evenly over the buckets.
 local function hashOf(s)
-  local h = 5381
-  for i = 1, #s do h = (h * 33 + string.byte(s, i)) % 4294967296 end
-  return h
+  return tonumber(string.sub(redis.sha1hex(s), 1, 8), 16)
 end
 
 --[[ Linear-hashing tables (`e` entries, `u` users): a table is the hashes `<P><t>:<bucket>`; state in
      meta `<t>L` (level), `<t>S` (split pointer), `<t>N` (fields). Bucket count is 2^L + S; one bucket
-     splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack). ]]
+     splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack).
+     The entry table has companions on the same buckets: `s:<b>` (hash orderKey -> subscriptionId) and
+     `x:<b>` (zset orderKey by end time); K.exp holds each `x:` bucket's earliest end (member = bucket). ]]
 local lhCache = {}
 local function lhState(t)
   local st = lhCache[t]
@@ -64,16 +64,52 @@ local function lhState(t)
   end
   return st
 end
-local function lhKey(t, field)
+local function lhBucket(t, field)
   local st = lhState(t)
   local n = 2 ^ st.L
   local h = hashOf(field)
   local b = h % n
   if b < st.S then b = h % (2 * n) end
-  return P .. t .. ":" .. b
+  return b
+end
+local function lhKey(t, field)
+  return P .. t .. ":" .. lhBucket(t, field)
+end
+-- Keeps K.exp (earliest end per expiry bucket) in step with bucket b.
+local function expSync(b)
+  local first = redis.call("ZRANGE", P .. "x:" .. b, 0, 0, "WITHSCORES")
+  if first[1] then redis.call("ZADD", K.exp, first[2], b) else redis.call("ZREM", K.exp, b) end
 end
 local function lhGet(t, field)
   return redis.call("HGET", lhKey(t, field), field)
+end
+-- Moves the fields of bucket `from` that now hash to bucket `to` (and, for entries, their companions).
+local function lhSplit(t, from, to, n)
+  local src, dst = P .. t .. ":" .. from, P .. t .. ":" .. to
+  local kv = redis.call("HGETALL", src)
+  for i = 1, #kv, 2 do
+    local f = kv[i]
+    if hashOf(f) % (2 * n) == to then
+      redis.call("HSET", dst, f, kv[i + 1])
+      redis.call("HDEL", src, f)
+      if t == "e" then
+        local sub = redis.call("HGET", P .. "s:" .. from, f)
+        if sub then
+          redis.call("HSET", P .. "s:" .. to, f, sub)
+          redis.call("HDEL", P .. "s:" .. from, f)
+        end
+        local score = redis.call("ZSCORE", P .. "x:" .. from, f)
+        if score then
+          redis.call("ZADD", P .. "x:" .. to, score, f)
+          redis.call("ZREM", P .. "x:" .. from, f)
+        end
+      end
+    end
+  end
+  if t == "e" then
+    expSync(from)
+    expSync(to)
+  end
 end
 local function lhSet(t, field, value)
   if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
@@ -82,15 +118,7 @@ local function lhSet(t, field, value)
   redis.call("HINCRBY", K.meta, t .. "N", 1)
   local n = 2 ^ st.L
   if st.N <= (n + st.S) * BUCKET_LOAD then return end
-  local src = P .. t .. ":" .. st.S
-  local dst = P .. t .. ":" .. (st.S + n)
-  local kv = redis.call("HGETALL", src)
-  for i = 1, #kv, 2 do
-    if hashOf(kv[i]) % (2 * n) ~= st.S then
-      redis.call("HSET", dst, kv[i], kv[i + 1])
-      redis.call("HDEL", src, kv[i])
-    end
-  end
+  lhSplit(t, st.S, st.S + n, n)
   st.S = st.S + 1
   if st.S >= n then
     st.L = st.L + 1
@@ -160,17 +188,38 @@ local function settle(r, now)
   end
 end
 
---[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b|subscriptionId, status r(eserved) b(ound). ]]
+--[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b, status r(eserved) b(ound); the
+     subscriptionId of a bound entry in s[orderKey]; its end time in x (see above). `raw` is the packed
+     entry with the subscriptionId appended, as the TypeScript side reads it. ]]
 local function entryGet(orderKey)
-  local v = lhGet("e", orderKey)
+  local b = lhBucket("e", orderKey)
+  local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
-  local f = split(v, "|", 7)
-  return { xid = f[1], token = dec(f[2]), status = f[3], untilMs = dec(f[4]), a = f[5], b = f[6], sub = f[7], raw = v }
+  local f = split(v, "|", 6)
+  local sub = ""
+  if f[3] == "b" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or "" end
+  return {
+    xid = f[1], token = dec(f[2]), status = f[3], untilMs = dec(f[4]), a = f[5], b = f[6], sub = sub,
+    raw = v .. "|" .. sub,
+  }
 end
+-- Writes the entry, its subscriptionId and its end time; returns the packed form replies carry.
 local function entryPut(orderKey, e)
-  local v = table.concat({ e.xid, enc(e.token), e.status, enc(e.untilMs), e.a, e.b, e.sub }, "|")
+  local v = table.concat({ e.xid, enc(e.token), e.status, enc(e.untilMs), e.a, e.b }, "|")
   lhSet("e", orderKey, v)
-  return v
+  -- After lhSet: a split may have moved the entry's bucket.
+  local b = lhBucket("e", orderKey)
+  if e.sub ~= "" then redis.call("HSET", P .. "s:" .. b, orderKey, e.sub) end
+  redis.call("ZADD", P .. "x:" .. b, e.untilMs, orderKey)
+  expSync(b)
+  return v .. "|" .. e.sub
+end
+local function entryDel(orderKey)
+  local b = lhBucket("e", orderKey)
+  lhDel("e", orderKey)
+  redis.call("HDEL", P .. "s:" .. b, orderKey)
+  redis.call("ZREM", P .. "x:" .. b, orderKey)
+  expSync(b)
 end
 -- X phone of an id, for replies.
 local function xOf(id)
@@ -203,7 +252,7 @@ end
 
 -- Frees an entry's slot: user holds, X load, counters, expiry.
 local function entryFree(orderKey, e)
-  lhDel("e", orderKey)
+  entryDel(orderKey)
   for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
   local r = numGet(e.xid)
   if r then
@@ -211,6 +260,5 @@ local function entryFree(orderKey, e)
     numPut(r)
     reindex(r, nil)
   end
-  redis.call("ZREM", K.exp, orderKey)
   redis.call("HINCRBY", K.meta, e.status == "b" and "bound" or "reserved", -1)
 end

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LockBusyError, RedisLock } from "../src/index.js";
+import { type RedisServer, startRedis } from "./harness.js";
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("RedisLock", () => {
+  it("serialises work on one key across instances", async () => {
+    // Three "instances", each with its own connection.
+    const locks = [0, 1, 2].map(
+      () => new RedisLock({ redis: server.client(), prefix: "t1", retryDelayMs: 10 }),
+    );
+    let inside = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        locks[i % 3]!.using("order:p:o1", 1_000, async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(5);
+          order.push(i);
+          inside--;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+    expect(order).toHaveLength(9);
+  });
+
+  it("lets work on different keys run at once", async () => {
+    const lock = new RedisLock({ redis: server.client(), prefix: "t2" });
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      ["o1", "o2", "o3"].map((k) =>
+        lock.using(k, 1_000, async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(30);
+          inside--;
+        }),
+      ),
+    );
+    expect(most).toBe(3);
+  });
+
+  it("throws LockBusyError when the holder keeps the lock past the retry window", async () => {
+    const holder = new RedisLock({ redis: server.client(), prefix: "t3" });
+    const waiter = new RedisLock({ redis: server.client(), prefix: "t3", retryCount: 2, retryDelayMs: 10 });
+    let release!: () => void;
+    const held = holder.using("k", 1_000, () => new Promise<void>((r) => (release = r)));
+    await sleep(20);
+    const err = await waiter.using("k", 1_000, async () => "ran").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockBusyError);
+    expect(err).toMatchObject({ code: "BINDPOOL_ORDER_PENDING", key: "k" });
+    release();
+    await held;
+    expect(await waiter.using("k", 1_000, async () => "ran")).toBe("ran");
+  });
+
+  it("extends the lock while the work outlives its ttl", async () => {
+    const a = new RedisLock({ redis: server.client(), prefix: "t4" });
+    const b = new RedisLock({ redis: server.client(), prefix: "t4", retryCount: 0 });
+    let release!: () => void;
+    const held = a.using("k", 300, () => new Promise<void>((r) => (release = r)));
+    await sleep(700);
+    await expect(b.using("k", 300, async () => "ran")).rejects.toBeInstanceOf(LockBusyError);
+    release();
+    await held;
+  });
+
+  it("elects one leader for a cluster-wide job", async () => {
+    const instances = [0, 1, 2, 3].map(() => new RedisLock({ redis: server.client(), prefix: "t5" }));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = instances[0]!.elect("sweeper", 1_000, async () => {
+      await gate;
+      return "swept";
+    });
+    await sleep(20);
+    const others = await Promise.all(
+      instances.slice(1).map((l) => l.elect("sweeper", 1_000, async () => "swept")),
+    );
+    expect(others).toEqual([{ leader: false }, { leader: false }, { leader: false }]);
+    release();
+    expect(await first).toEqual({ leader: true, result: "swept" });
+    expect(await instances[1]!.elect("sweeper", 1_000, async () => 1)).toEqual({ leader: true, result: 1 });
+  });
+
+  it("passes errors of the work through", async () => {
+    const lock = new RedisLock({ redis: server.client(), prefix: "t6" });
+    await expect(
+      lock.using("k", 1_000, async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await lock.using("k", 1_000, async () => "again")).toBe("again");
+  });
+});

@@ -49,7 +49,10 @@ const unbindSchema = z.object({
 });
 
 const modifySchema = z.object({
-  subscriptionId: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string().max(64)),
+  subscriptionId: z.preprocess(
+    (v) => (v === "" || v === null ? undefined : v),
+    z.string({ error: "is required" }).max(64),
+  ),
   callerNum: optPhone,
   calleeNum: optPhone,
   duration: optInt(0, MAX_DURATION_SECONDS),

@@ -1,10 +1,14 @@
 import { cpus, totalmem } from "node:os";
+import { benchEndToEnd } from "./end-to-end.js";
 import { benchMemoryStore } from "./memory-store.js";
 
 /** `pnpm bench`: runs every benchmark and prints one markdown report (copy it into docs/benchmarks.md). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const benches: [string, () => Promise<string>][] = [["memory", benchMemoryStore]];
+  const benches: [string, () => Promise<string>][] = [
+    ["memory", benchMemoryStore],
+    ["e2e", benchEndToEnd],
+  ];
   const sections: string[] = [
     "## bindpool benchmarks",
     "",

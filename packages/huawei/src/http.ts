@@ -54,8 +54,8 @@ const EnvelopeSchema = z.looseObject({
 
 /**
  * Sends signed requests to one platform app: at most `concurrency` at once and `requestsPerSecond` per
- * rolling second (plus `RATE_WINDOW_MARGIN_MS`) from this process, each after the shared limiter (if any) lets it through, each bounded
- * by `timeoutMs`. Never throws for what the platform (or the network) answers.
+ * rolling second (plus `RATE_WINDOW_MARGIN_MS`) from this process, each after the shared limiter (if
+ * any) lets it through, each bounded by `timeoutMs`. Never throws for what the platform (or the network) answers.
  */
 export class PlatformClient {
   readonly #options: PlatformClientOptions;

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { ValidationError } from "@bindpool/core";
 import { type AuthScheme, passwordDigest } from "./auth.js";
 
 /** Request headers as `fetch` (`Headers`) or `node:http` (`IncomingHttpHeaders`) hand them over. */
@@ -49,6 +50,10 @@ const CREATED = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?Z
  * `createdWindowSeconds` of now. Pure: reads only its arguments (and the clock when `nowMs` is absent).
  */
 export function verifyPushAuth(headers: PushHeaders, options: VerifyPushAuthOptions): PushAuthResult {
+  const windowSeconds = options.createdWindowSeconds ?? DEFAULT_CREATED_WINDOW_SECONDS;
+  if (!(windowSeconds >= 0)) {
+    throw new ValidationError(`createdWindowSeconds must be a number >= 0 (got ${String(windowSeconds)})`);
+  }
   const authorization = header(headers, "authorization");
   if (authorization === undefined) return fail("missingHeader", "no Authorization header");
   const realm = /^\s*(AKSK|WSSE)\s/i.exec(authorization)?.[1]?.toUpperCase();
@@ -84,7 +89,6 @@ export function verifyPushAuth(headers: PushHeaders, options: VerifyPushAuthOpti
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return fail("badDigest", "PasswordDigest does not match the app secret");
   }
-  const windowSeconds = options.createdWindowSeconds ?? DEFAULT_CREATED_WINDOW_SECONDS;
   const nowMs = options.nowMs ?? Date.now();
   const skewSeconds = Math.abs(nowMs - createdMs) / 1000;
   if (skewSeconds > windowSeconds) {

@@ -140,4 +140,10 @@ describe("verifyPushAuth", () => {
       });
     }
   });
+
+  it("throws a ValidationError for a negative window", () => {
+    expect(() => verifyPushAuth(aksk(), { appKey, appSecret, nowMs, createdWindowSeconds: -1 })).toThrow(
+      /createdWindowSeconds.*-1/,
+    );
+  });
 });

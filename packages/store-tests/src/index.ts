@@ -265,6 +265,85 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       await expect(store.upsertPool("p", "AX", xs(1))).rejects.toThrow(/AXB/);
     });
 
+    it("keeps X and the users held while an unbind is pending (releasing), then frees them", async () => {
+      const store = await setup("AXB", xs(1));
+      const e = await pick(store, {});
+      expect(await store.markReleasing("p", "o1", e.token + 1, T0 + 500)).toBe("lost");
+      expect(await store.markReleasing("p", "o1", e.token, T0 + 500)).toBe("ok");
+      expect(await store.get("p", "o1")).toMatchObject({ status: "releasing", untilMs: T0 + 500 });
+      expect(await store.reserve(req({ orderKey: "o2", a: A, b: C }))).toEqual({
+        ok: false,
+        reason: "exhausted",
+      });
+      const confirm = await store.confirm({
+        pool: "p",
+        orderKey: "o1",
+        token: e.token,
+        subscriptionId: "s",
+        untilMs: T0 + 9_000,
+        nowMs: T0,
+      });
+      expect(confirm).toBe("lost");
+      expect((await store.expired("p", T0 + 500, 10)).map((x) => x.orderKey)).toEqual(["o1"]);
+      expect(await store.release("p", "o1", e.token)).toBe("released");
+      expect((await pick(store, { orderKey: "o2", a: A, b: C })).x).toBe(e.x);
+    });
+
+    it("adopts a reservation whose lease ended, and reserves a named X within the rules", async () => {
+      const store = await setup("AXB", xs(2, { capacity: 1 }));
+      const [x0, x1] = xs(2).map((n) => n.x) as [string, string];
+      await store.setNumberState("p", x1, "quarantined");
+      const forced = await pick(store, { orderKey: "o1", x: x1 });
+      expect(forced.x).toBe(x1);
+      expect(await store.reserve(req({ orderKey: "o2", a: C, b: D, x: x1 }))).toEqual({
+        ok: false,
+        reason: "exhausted",
+      });
+      const late = {
+        pool: "p",
+        orderKey: "o1",
+        token: forced.token,
+        subscriptionId: "s1",
+        untilMs: T0 + 9_000,
+        nowMs: T0 + 5_000,
+      };
+      expect(await store.confirm(late)).toBe("lost");
+      expect(await store.confirm({ ...late, adopt: true })).toBe("ok");
+      expect((await pick(store, { orderKey: "o3", a: C, b: D })).x).toBe(x0);
+    });
+
+    it("changes B on the same X unless the new B is already there", async () => {
+      const store = await setup("AXB", xs(1));
+      const e1 = await pick(store, { orderKey: "o1", a: A, b: B });
+      await pick(store, { orderKey: "o2", a: C, b: D });
+      expect(await store.changeB("p", "o1", e1.token, "+8613800000005")).toBe("lost"); // not bound yet
+      await store.confirm({
+        pool: "p",
+        orderKey: "o1",
+        token: e1.token,
+        subscriptionId: "s1",
+        untilMs: T0 + 9_000,
+        nowMs: T0,
+      });
+      expect(await store.changeB("p", "o1", e1.token, D)).toBe("conflict");
+      expect(await store.changeB("p", "o1", e1.token, "+8613800000005")).toBe("ok");
+      expect(await store.get("p", "o1")).toMatchObject({ b: "+8613800000005", status: "bound" });
+      expect((await pick(store, { orderKey: "o3", a: B, b: "+8613800000006" })).x).toBe(e1.x); // old B is free again
+      expect(await invariantViolations(store, "p")).toEqual([]);
+    });
+
+    it("swaps the entries of two orderKeys", async () => {
+      const store = await setup("AXB", xs(2));
+      const e1 = await pick(store, { orderKey: "o1", a: A, b: B });
+      const e2 = await pick(store, { orderKey: "o2", a: A, b: C });
+      expect(await store.swap("p", "o1", "nope")).toBe("unknown");
+      expect(await store.swap("p", "o1", "o2")).toBe("ok");
+      expect(await store.get("p", "o1")).toMatchObject({ x: e2.x, b: C, token: e2.token, orderKey: "o1" });
+      expect(await store.get("p", "o2")).toMatchObject({ x: e1.x, b: B, token: e1.token, orderKey: "o2" });
+      expect(await store.release("p", "o2", e1.token)).toBe("released");
+      expect(await invariantViolations(store, "p")).toEqual([]);
+    });
+
     it("keeps every invariant under 200 concurrent reserves on a small pool", async () => {
       const store = await setup("AXB", xs(5, { capacity: 7 }));
       const users = Array.from({ length: 20 }, (_, i) => `+861370000${String(i).padStart(4, "0")}`);

@@ -18,6 +18,8 @@ type Command =
   | { op: "confirm"; orderKey: string; wrongToken: boolean }
   | { op: "release"; orderKey: string; withToken: boolean }
   | { op: "extend"; orderKey: string }
+  | { op: "markReleasing"; orderKey: string }
+  | { op: "changeB"; orderKey: string; b: Phone }
   | { op: "sweep" }
   | { op: "advance"; ms: number }
   | { op: "quarantine"; xi: number; forMs: number | undefined }
@@ -61,6 +63,8 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
       arbitrary: fc.record({ op: fc.constant("release" as const), orderKey, withToken: fc.boolean() }),
     },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("extend" as const), orderKey }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("markReleasing" as const), orderKey }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("changeB" as const), orderKey, b: user }) },
     { weight: 1, arbitrary: fc.constant({ op: "sweep" as const }) },
     {
       weight: 2,
@@ -202,7 +206,7 @@ async function run(
         let want: "ok" | "lost" = "lost";
         if (e !== undefined && e.token === token) {
           if (e.status === "bound") want = "ok";
-          else if (e.untilMs > now) {
+          else if (e.status === "reserved" && e.untilMs > now) {
             want = "ok";
             model.entries.set(cmd.orderKey, { ...e, status: "bound", untilMs, subscriptionId });
           }
@@ -225,6 +229,27 @@ async function run(
         const want = e?.status === "bound" ? "ok" : "lost";
         if (got !== want) fail(step, `extend answered ${got}, expected ${want}`);
         if (e !== undefined && want === "ok") model.entries.set(cmd.orderKey, { ...e, untilMs });
+        break;
+      }
+      case "markReleasing": {
+        const e = model.entries.get(cmd.orderKey);
+        const got = await store.markReleasing(pool, cmd.orderKey, e?.token ?? 0, now + LEASE_MS);
+        const want = e === undefined ? "lost" : "ok";
+        if (got !== want) fail(step, `markReleasing answered ${got}, expected ${want}`);
+        if (e !== undefined)
+          model.entries.set(cmd.orderKey, { ...e, status: "releasing", untilMs: now + LEASE_MS });
+        break;
+      }
+      case "changeB": {
+        const e = model.entries.get(cmd.orderKey);
+        const got = await store.changeB(pool, cmd.orderKey, e?.token ?? 0, cmd.b);
+        let want: "ok" | "lost" | "conflict" = "lost";
+        if (e !== undefined && e.status === "bound" && mode === "AXB") {
+          const taken = cmd.b !== e.b && (cmd.b === e.a || model.held(cmd.b).has(e.x));
+          want = taken ? "conflict" : "ok";
+          if (!taken) model.entries.set(cmd.orderKey, { ...e, b: cmd.b });
+        }
+        if (got !== want) fail(step, `changeB answered ${got}, expected ${want}`);
         break;
       }
       case "sweep": {

@@ -102,8 +102,13 @@ export interface Entry {
   readonly b?: Phone | undefined;
   /** Fencing token of the reservation; confirm and release present it. */
   readonly token: number;
-  readonly status: "reserved" | "bound";
-  /** Reserved: when the lease ends. Bound: when the order (and the platform binding) expires. */
+  /**
+   * `reserved`: X is held while the platform bind is in flight. `bound`: the platform accepted the binding.
+   * `releasing`: the order ended but the platform unbind has not gone through yet; X stays held (no
+   * conflicting pair gets it) until the unbind succeeds.
+   */
+  readonly status: "reserved" | "bound" | "releasing";
+  /** Reserved: when the lease ends. Bound: when the order expires. Releasing: when to retry the unbind. */
   readonly untilMs: number;
   readonly subscriptionId?: string | undefined;
 }

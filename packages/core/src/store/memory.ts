@@ -136,11 +136,16 @@ export class MemoryStore implements Store {
     if (heldSets.some((s) => s !== undefined && s.size >= limit)) return { ok: false, reason: "userLimit" };
 
     const usable = (x: Phone) => !req.exclude.includes(x) && !heldSets.some((s) => s?.has(x));
-    const ascending = req.strategy.name === "leastLoaded";
     let picked: Phone | undefined;
-    for (const index of rungs(p, req.area)) {
-      picked = index.find(ascending, usable);
-      if (picked !== undefined) break;
+    if (req.x !== undefined) {
+      const forced = p.numbers.get(req.x);
+      if (forced !== undefined && forced.load < forced.capacity && usable(forced.x)) picked = forced.x;
+    } else {
+      const ascending = req.strategy.name === "leastLoaded";
+      for (const index of rungs(p, req.area)) {
+        picked = index.find(ascending, usable);
+        if (picked !== undefined) break;
+      }
     }
     if (picked === undefined) return { ok: false, reason: "exhausted" };
 
@@ -175,7 +180,7 @@ export class MemoryStore implements Store {
     const e = p?.entries.get(req.orderKey);
     if (p === undefined || e === undefined || e.token !== req.token) return "lost";
     if (e.status === "bound") return e.subscriptionId === req.subscriptionId ? "ok" : "lost";
-    if (e.untilMs <= req.nowMs) return "lost";
+    if (e.status !== "reserved" || (e.untilMs <= req.nowMs && !req.adopt)) return "lost";
     const bound: Entry = { ...e, status: "bound", untilMs: req.untilMs, subscriptionId: req.subscriptionId };
     p.entries.set(req.orderKey, bound);
     p.deadlines.push({ at: bound.untilMs, orderKey: bound.orderKey, token: bound.token });
@@ -207,6 +212,51 @@ export class MemoryStore implements Store {
     if (p === undefined || e === undefined || e.token !== token || e.status !== "bound") return "lost";
     p.entries.set(orderKey, { ...e, untilMs });
     p.deadlines.push({ at: untilMs, orderKey, token });
+    return "ok";
+  }
+
+  async markReleasing(pool: string, orderKey: string, token: number, retryAtMs: number): Promise<"ok" | "lost"> {
+    const p = this.pools.get(pool);
+    const e = p?.entries.get(orderKey);
+    if (p === undefined || e === undefined || e.token !== token) return "lost";
+    p.entries.set(orderKey, { ...e, status: "releasing", untilMs: retryAtMs });
+    p.deadlines.push({ at: retryAtMs, orderKey, token });
+    return "ok";
+  }
+
+  async changeB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost" | "conflict"> {
+    const p = this.pools.get(pool);
+    const e = p?.entries.get(orderKey);
+    if (p === undefined || e === undefined || e.token !== token || e.status !== "bound" || p.mode !== "AXB") {
+      return "lost";
+    }
+    if (e.b === b) return "ok";
+    const heldByNew = p.held.get(b);
+    if (heldByNew?.has(e.x) || e.a === b) return "conflict";
+    if (e.b !== undefined) {
+      const old = p.held.get(e.b);
+      old?.delete(e.x);
+      if (old?.size === 0) p.held.delete(e.b);
+    }
+    let set = heldByNew;
+    if (set === undefined) {
+      set = new Set();
+      p.held.set(b, set);
+    }
+    set.add(e.x);
+    p.entries.set(orderKey, { ...e, b });
+    return "ok";
+  }
+
+  async swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown"> {
+    const p = this.pools.get(pool);
+    const a = p?.entries.get(orderKeyA);
+    const b = p?.entries.get(orderKeyB);
+    if (p === undefined || a === undefined || b === undefined) return "unknown";
+    p.entries.set(orderKeyA, { ...b, orderKey: orderKeyA });
+    p.entries.set(orderKeyB, { ...a, orderKey: orderKeyB });
+    p.deadlines.push({ at: b.untilMs, orderKey: orderKeyA, token: b.token });
+    p.deadlines.push({ at: a.untilMs, orderKey: orderKeyB, token: a.token });
     return "ok";
   }
 

@@ -21,6 +21,11 @@ export interface ReserveRequest {
   /** X numbers not to pick (they failed earlier in this allocation). */
   readonly exclude: readonly Phone[];
   readonly strategy: Strategy;
+  /**
+   * Reserve exactly this X (adopting a binding found at the platform): the pair's rules and X's capacity
+   * still hold, but X's state, cooldown and the area are ignored.
+   */
+  readonly x?: Phone | undefined;
   /** How long the reservation holds X before it counts as abandoned. */
   readonly leaseMs: number;
   readonly nowMs: number;
@@ -46,6 +51,11 @@ export interface ConfirmRequest {
   /** When the order expires. */
   readonly untilMs: number;
   readonly nowMs: number;
+  /**
+   * Adopt: confirm even when the lease has ended (the sweeper found the binding at the platform). The
+   * token must still match and the entry must still be reserved.
+   */
+  readonly adopt?: boolean | undefined;
 }
 
 export interface PoolStats {
@@ -119,10 +129,28 @@ export interface Store {
   release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost">;
   /** Moves the expiry of a bound entry (order extended). `lost` when it is not bound with that token. */
   extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost">;
+  /**
+   * Marks the entry `releasing` (its unbind is pending) with the next retry at `retryAtMs`; X and the users
+   * stay held. Works on reserved, bound and releasing entries. `lost` when the token does not match.
+   */
+  markReleasing(pool: string, orderKey: string, token: number, retryAtMs: number): Promise<"ok" | "lost">;
+  /**
+   * Replaces B of a bound AXB entry, on the same X (the platform's modify). `conflict` when the new B is
+   * already on that X; `lost` when the entry is not bound with that token.
+   */
+  changeB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost" | "conflict">;
+  /**
+   * Swaps the entries of two orderKeys (each keeps its X, users, token and status; only the keys trade
+   * places). `unknown` when either has no entry. Used to move an order to a new binding in one step.
+   */
+  swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown">;
 
   /** The entry of an orderKey, reserved or bound. */
   get(pool: string, orderKey: string): Promise<Entry | undefined>;
-  /** Up to `limit` entries whose lease (reserved) or order (bound) ended at or before `nowMs`, oldest first. */
+  /**
+   * Up to `limit` entries whose `untilMs` is at or before `nowMs`, oldest first: ended leases, ended
+   * orders and due unbind retries.
+   */
   expired(pool: string, nowMs: number, limit: number): Promise<Entry[]>;
   stats(pool: string, nowMs: number): Promise<PoolStats>;
   /** Every X of the pool with its load. O(pool): for checks and dashboards, never on the hot path. */

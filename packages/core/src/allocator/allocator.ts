@@ -1,4 +1,4 @@
-import type { Failure, Outcome, PlatformDriver } from "../driver/index.js";
+import type { Failure } from "../driver/index.js";
 import {
   LeaseLostError,
   OrderConflictError,
@@ -7,28 +7,32 @@ import {
   PlatformRejectedError,
   PlatformUnavailableError,
   PoolExhaustedError,
+  UnknownOrderError,
   UnknownPoolError,
   UserLimitError,
   ValidationError,
 } from "../errors/index.js";
-import { type AllocatorEvents, type EventName, Events, type Listener } from "../events/index.js";
-import type { OrderLock } from "../lock/index.js";
+import { type EventName, Events, type Listener } from "../events/index.js";
+import { type ReconcileOptions, type ReconcileReport, reconcilePool } from "../lifecycle/reconciler.js";
+import { type SweepReport, sweepPool } from "../lifecycle/sweeper.js";
 import {
   type AllocateRequest,
   AllocateRequestSchema,
   type Binding,
   type Entry,
-  type Mode,
+  type NumberState,
+  NumberStateSchema,
   OrderKeySchema,
   type Phone,
-  type PoolConfig,
+  PhoneSchema,
   toBinding,
 } from "../model/index.js";
 import { capacityOf } from "../rules/index.js";
-import type { Store } from "../store/index.js";
-import { type AllocatorOptions, fromZod, parseOptions, type Tuning } from "./options.js";
+import type { PoolStats } from "../store/index.js";
+import { Context, type ParsedPool, sleep } from "./context.js";
+import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
+import { mask, userDataFor } from "./user-data.js";
 
-type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
 type Parsed = ReturnType<typeof AllocateRequestSchema.parse>;
 
 /** What a bind attempt on one X came to. */
@@ -37,31 +41,34 @@ type Attempt =
   | { kind: "next"; failure: Failure } // try another X
   | { kind: "fatal"; error: Error };
 
+/** How `complete`/`cancel` ended: unbound and freed, unbind queued for retry, or no such order. */
+export type CompleteStatus = "released" | "pending" | "unknown";
+
+const TRANSIENT = new Set(["transient", "rateLimited", "timeout"]);
+
 /**
  * Allocates X numbers for orders: validate, reserve in the store, bind at the platform, confirm. Moves to
  * another X on exhaustion and conflict answers, quarantines abnormal numbers, backs off on transient
  * errors, and fails closed (throws) when no X can be had. Idempotent per orderKey.
  */
 export class Allocator {
-  private readonly store: Store;
-  private readonly driver: PlatformDriver;
-  private readonly lock: OrderLock | undefined;
-  private readonly now: () => number;
-  private readonly tuning: Tuning;
+  private readonly ctx: Context;
   private readonly pools: Map<string, ParsedPool>;
   private readonly events: Events;
-  private readonly inFlight = new Map<string, Promise<unknown>>();
   private ready: Promise<void> | undefined;
 
   constructor(options: AllocatorOptions) {
     const { tuning, pools } = parseOptions(options);
-    this.store = options.store;
-    this.driver = options.driver;
-    this.lock = options.lock;
-    this.now = options.clock ?? Date.now;
-    this.tuning = tuning;
-    this.pools = new Map(pools.map((p) => [p.id, p]));
     this.events = new Events(options.onListenerError);
+    this.ctx = new Context(
+      options.store,
+      options.driver,
+      tuning,
+      this.events,
+      options.clock ?? Date.now,
+      options.lock,
+    );
+    this.pools = new Map(pools.map((p) => [p.id, p]));
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -72,6 +79,11 @@ export class Allocator {
   /** Errors thrown by event listeners so far. */
   get listenerErrors(): number {
     return this.events.listenerErrors;
+  }
+
+  /** The pools this allocator serves. */
+  get poolIds(): string[] {
+    return [...this.pools.keys()];
   }
 
   /** Writes the configured pools into the store. Called on first use; call it early to fail fast. */
@@ -103,52 +115,217 @@ export class Allocator {
       ]);
     }
     await this.init();
-    return this.serialised(pool.id, req.orderKey, () => this.allocateOnce(pool, req));
+    return this.ctx.serialised(pool.id, req.orderKey, () => this.allocateOnce(pool, req, []));
   }
 
   /**
-   * Unbinds the order's binding at the platform and frees its X. `unknown` when the order has no binding
-   * (never allocated, or released already). `pool` may be left out when the allocator has one pool.
+   * Ends an order: unbinds at the platform and frees X. Idempotent: a repeated call, or a call for an
+   * order never allocated, answers `unknown`. When the platform cannot be reached the unbind is kept in
+   * the store and retried by the sweeper (`pending`); X stays held until it succeeds.
    */
-  async release(orderKey: string, pool?: string): Promise<{ status: "released" | "unknown" }> {
-    if (!OrderKeySchema.safeParse(orderKey).success) {
+  complete(orderKey: string, pool?: string): Promise<{ status: CompleteStatus }> {
+    return this.end(orderKey, pool, "complete");
+  }
+
+  /** Cancels an order; the same as `complete`, reported with reason `cancel`. */
+  cancel(orderKey: string, pool?: string): Promise<{ status: CompleteStatus }> {
+    return this.end(orderKey, pool, "cancel");
+  }
+
+  /** Alias of `complete`. */
+  release(orderKey: string, pool?: string): Promise<{ status: CompleteStatus }> {
+    return this.end(orderKey, pool, "complete");
+  }
+
+  /**
+   * The driver of an order changed: gives the order a new B. Uses the platform's modify on the same X
+   * when the new B is free there; otherwise binds a new X first and then unbinds the old one, so the
+   * order always has a working number. Returns the new binding.
+   */
+  async reassign(orderKey: string, change: { b: Phone }, pool?: string): Promise<Binding> {
+    const p = this.pool(pool ?? this.onlyPool());
+    const b = this.parse(PhoneSchema, change?.b, "b");
+    if (p.mode !== "AXB")
+      throw new ValidationError(`Pool "${p.id}" is an AX pool: there is no B to reassign.`);
+    await this.init();
+    return this.ctx.serialised(p.id, orderKey, async () => {
+      const entry = await this.boundEntry(p, orderKey);
+      if (entry.b === b) return toBinding(entry);
+      if (entry.a === b)
+        throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
+      const store = this.ctx.store;
+      if ((await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
+        const outcome = await this.ctx.modify(p.mode, entry.subscriptionId!, { b });
+        if (outcome.kind === "ok") {
+          const binding = toBinding((await store.get(p.id, orderKey))!);
+          this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
+          return binding;
+        }
+        await store.changeB(p.id, orderKey, entry.token, entry.b!); // undo; the old binding stands
+        if (outcome.kind !== "conflict") throw this.platformError(outcome);
+      }
+      // The new B is on that X already: bind a new X, move the order to it, then unbind the old one.
+      const ttlSeconds = Math.max(
+        1,
+        Math.ceil((entry.untilMs - this.ctx.now()) / 1000) - this.ctx.tuning.graceSeconds,
+      );
+      const tempKey = `${orderKey}~reassign~${entry.token}`;
+      const userData = userDataFor(orderKey);
+      const fresh = await this.allocateOnce(
+        p,
+        { pool: p.id, orderKey: tempKey, a: entry.a, b, ttlSeconds, userData },
+        [entry.x],
+      );
+      await store.swap(p.id, orderKey, tempKey);
+      const old = await store.get(p.id, tempKey);
+      if (old !== undefined) await this.ctx.unbindAndFree(p, old, "reassigned");
+      const binding = { ...fresh, orderKey };
+      this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "rebind" });
+      return binding;
+    });
+  }
+
+  /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
+  async extend(orderKey: string, ttlSeconds: number, pool?: string): Promise<Binding> {
+    const p = this.pool(pool ?? this.onlyPool());
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 7_776_000) {
       throw new ValidationError(
-        `Invalid orderKey ${JSON.stringify(orderKey)}: a string of 1-128 characters.`,
+        `ttlSeconds must be an integer from 1 to 7776000, got ${JSON.stringify(ttlSeconds)}.`,
+        [{ path: "ttlSeconds", message: "out of range" }],
       );
     }
-    const p = this.pool(pool ?? this.onlyPool());
     await this.init();
-    return this.serialised(p.id, orderKey, () => this.releaseOnce(p, orderKey));
+    return this.ctx.serialised(p.id, orderKey, async () => {
+      const entry = await this.boundEntry(p, orderKey);
+      const grace = this.ctx.tuning.graceSeconds;
+      if (p.mode === "AXB") {
+        // AX bindings never expire at the platform; only AXB has a lifetime to move.
+        const outcome = await this.ctx.modify(p.mode, entry.subscriptionId!, {
+          durationSeconds: ttlSeconds + grace,
+        });
+        if (outcome.kind !== "ok") throw this.platformError(outcome);
+      }
+      const untilMs = this.ctx.now() + (ttlSeconds + grace) * 1000;
+      if ((await this.ctx.store.extend(p.id, orderKey, entry.token, untilMs)) !== "ok") {
+        throw new UnknownOrderError(orderKey, p.id);
+      }
+      this.events.emit("extended", { pool: p.id, orderKey, expiresAtMs: untilMs });
+      return { ...toBinding(entry), expiresAtMs: untilMs };
+    });
   }
 
-  /** The current entry (reserved or bound) of an order, if any. */
+  /** The current entry (reserved, bound or releasing) of an order, if any. */
   async get(orderKey: string, pool?: string): Promise<Entry | undefined> {
     const p = this.pool(pool ?? this.onlyPool());
-    return this.store.get(p.id, orderKey);
+    return this.ctx.store.get(p.id, orderKey);
   }
 
-  private async allocateOnce(pool: ParsedPool, req: Parsed): Promise<Binding> {
-    const started = this.now();
-    const exclude: Phone[] = [];
-    const deadline = started + (this.tuning.pendingWaitMs ?? this.tuning.leaseMs);
+  /**
+   * Operator call: moves X to a state. `draining` and `retired` take no new binds (existing ones finish);
+   * `quarantined` takes none until `untilMs` (or until set `active`); `active` puts X back.
+   */
+  async setNumberState(
+    x: Phone,
+    state: NumberState,
+    options: { pool?: string; untilMs?: number } = {},
+  ): Promise<void> {
+    const p = this.pool(options.pool ?? this.onlyPool());
+    const number = this.parse(PhoneSchema, x, "x");
+    this.parse(NumberStateSchema, state, "state");
+    if (!p.numbers.some((n) => n.x === number)) {
+      throw new ValidationError(`${number} is not a number of pool "${p.id}".`, [
+        { path: "x", message: "not in pool" },
+      ]);
+    }
+    await this.init();
+    await this.ctx.store.setNumberState(p.id, number, state, options.untilMs);
+    if (state === "quarantined")
+      this.events.emit("quarantined", { pool: p.id, x: number, code: "OPERATOR", untilMs: options.untilMs });
+  }
+
+  /** Load and health of a pool. */
+  async stats(pool?: string): Promise<PoolStats> {
+    const p = this.pool(pool ?? this.onlyPool());
+    await this.init();
+    return this.ctx.store.stats(p.id, this.ctx.now());
+  }
+
+  /**
+   * One sweep of a pool (all pools when none is named): frees reservations whose lease ended after asking
+   * the platform whether the bind went through (adopting it if so), unbinds orders whose TTL passed, and
+   * retries queued unbinds. Run it on one instance at a time (`startJobs` elects one).
+   */
+  async sweep(options: { pool?: string; limit?: number } = {}): Promise<SweepReport> {
+    await this.init();
+    const total: SweepReport = {
+      adopted: 0,
+      leasesFreed: 0,
+      expiredUnbound: 0,
+      unbindsRetried: 0,
+      pending: 0,
+    };
+    for (const p of options.pool ? [this.pool(options.pool)] : this.pools.values()) {
+      const r = await sweepPool(this.ctx, p, options.limit ?? 500);
+      for (const k of Object.keys(total) as (keyof SweepReport)[]) total[k] += r[k];
+    }
+    return total;
+  }
+
+  /**
+   * Compares the platform's bindings with the store, X by X, and repairs the store: adopts or unbinds
+   * bindings the store does not know, drops entries the platform no longer has. `adoptUnknown` rebuilds
+   * a store after data loss (orders whose userData carries their orderKey keep it).
+   */
+  async reconcile(options: ReconcileOptions & { pool?: string } = {}): Promise<ReconcileReport> {
+    await this.init();
+    const total: ReconcileReport = {
+      numbers: 0,
+      platformBindings: 0,
+      adopted: 0,
+      unboundOrphans: 0,
+      droppedMissing: 0,
+      failedQueries: 0,
+    };
+    for (const p of options.pool ? [this.pool(options.pool)] : this.pools.values()) {
+      const r = await reconcilePool(this.ctx, p, options);
+      for (const k of Object.keys(total) as (keyof ReconcileReport)[]) total[k] += r[k];
+    }
+    return total;
+  }
+
+  private async end(orderKey: string, pool: string | undefined, reason: "complete" | "cancel") {
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    const p = this.pool(pool ?? this.onlyPool());
+    await this.init();
+    return this.ctx.serialised(p.id, orderKey, async () => {
+      const entry = await this.ctx.store.get(p.id, orderKey);
+      if (entry === undefined) return { status: "unknown" as const };
+      return { status: await this.ctx.unbindAndFree(p, entry, reason) };
+    });
+  }
+
+  private async allocateOnce(pool: ParsedPool, req: Parsed, initialExclude: Phone[]): Promise<Binding> {
+    const { store, tuning, now } = this.ctx;
+    const started = now();
+    const exclude = [...initialExclude];
+    const deadline = started + (tuning.pendingWaitMs ?? tuning.leaseMs);
     let lastFailure = "no X matched the pair";
-    for (let attempt = 1; attempt <= this.tuning.maxAttempts; ) {
-      const nowMs = this.now();
-      const reserved = await this.store.reserve({
+    for (let attempt = 1; attempt <= tuning.maxAttempts; ) {
+      const reserved = await store.reserve({
         pool: pool.id,
         orderKey: req.orderKey,
         a: req.a,
         b: req.b,
         area: req.area,
         exclude,
-        strategy: this.tuning.strategy,
-        leaseMs: this.tuning.leaseMs,
-        nowMs,
+        strategy: tuning.strategy,
+        leaseMs: tuning.leaseMs,
+        nowMs: now(),
       });
       if (!reserved.ok) {
         if (reserved.reason === "userLimit") {
           throw new UserLimitError(
-            `${req.a} already holds the most X numbers its mode allows in pool "${pool.id}". Release one of its orders first.`,
+            `${mask(req.a)} already holds the most X numbers its mode allows in pool "${pool.id}". Complete one of its orders first.`,
           );
         }
         throw new PoolExhaustedError(pool.id, lastFailure, attempt - 1);
@@ -159,8 +336,10 @@ export class Allocator {
           throw new OrderConflictError(req.orderKey, `for another pair (${mask(entry.a)}/${mask(entry.b)})`);
         }
         if (entry.status === "bound") return toBinding(entry);
-        if (this.now() >= deadline) throw new OrderPendingError(req.orderKey, this.now() - started);
-        await sleep(Math.min(50, Math.max(1, deadline - this.now())));
+        if (entry.status === "releasing")
+          throw new OrderConflictError(req.orderKey, "and is being completed");
+        if (now() >= deadline) throw new OrderPendingError(req.orderKey, now() - started);
+        await sleep(Math.min(50, Math.max(1, deadline - now())));
         continue; // another caller is binding it; look again
       }
       const result = await this.bindReserved(pool, req, entry);
@@ -168,7 +347,7 @@ export class Allocator {
         this.events.emit("allocated", {
           binding: result.binding,
           attempts: attempt,
-          latencyMs: this.now() - started,
+          latencyMs: now() - started,
         });
         return result.binding;
       }
@@ -177,51 +356,42 @@ export class Allocator {
       exclude.push(entry.x);
       attempt++;
     }
-    throw new PoolExhaustedError(pool.id, lastFailure, this.tuning.maxAttempts);
+    throw new PoolExhaustedError(pool.id, lastFailure, tuning.maxAttempts);
   }
 
   /** Binds a reserved X at the platform and confirms it, or cleans up and says what to do next. */
   private async bindReserved(pool: ParsedPool, req: Parsed, entry: Entry): Promise<Attempt> {
-    const ttlMs = req.ttlSeconds * 1000;
-    const durationSeconds = req.ttlSeconds + this.tuning.graceSeconds;
+    const { store, tuning, now } = this.ctx;
+    const durationSeconds = req.ttlSeconds + tuning.graceSeconds;
+    // The orderKey rides along as userData (unless the caller sets its own) so a reconcile can rebuild orders.
+    const userData = req.userData ?? userDataFor(req.orderKey);
     const bind = () =>
-      this.call(() =>
-        this.driver.bind({
-          mode: pool.mode,
-          x: entry.x,
-          a: req.a,
-          b: req.b,
-          durationSeconds,
-          userData: req.userData,
-        }),
-      );
-    let outcome = await this.withRetries(pool, entry, bind);
-    let timedOut = false;
-    for (let i = 0; outcome.kind === "timeout" || (timedOut && outcome.kind === "conflict"); i++) {
+      this.ctx.withRetries(entry, () => this.ctx.bind(pool, entry, durationSeconds, userData));
+    let outcome = await bind();
+    for (let i = 0; outcome.kind === "timeout" || (i > 0 && outcome.kind === "conflict"); i++) {
       // The bind may have gone through: look before binding again.
-      timedOut = true;
-      const found = await this.findBinding(pool.mode, entry);
-      if (found !== undefined) {
-        outcome = { kind: "ok", value: { subscriptionId: found, x: entry.x } };
+      const found = await this.ctx.findBinding(pool.mode, entry);
+      if (found.kind === "ok" && found.value !== undefined) {
+        outcome = { kind: "ok", value: { subscriptionId: found.value, x: entry.x } };
         break;
       }
-      if (i >= this.tuning.transientRetries) {
+      if (i >= tuning.transientRetries) {
         // Still unknown: keep the reservation; its lease ends and the sweeper asks the platform again.
         return { kind: "fatal", error: new PlatformUnavailableError(outcome, i + 1) };
       }
-      outcome = await this.withRetries(pool, entry, bind);
+      outcome = await bind();
     }
 
     if (outcome.kind === "ok") {
       const subscriptionId = outcome.value.subscriptionId;
-      const untilMs = this.now() + ttlMs + this.tuning.graceSeconds * 1000;
-      const confirmed = await this.store.confirm({
+      const untilMs = now() + durationSeconds * 1000;
+      const confirmed = await store.confirm({
         pool: pool.id,
         orderKey: req.orderKey,
         token: entry.token,
         subscriptionId,
         untilMs,
-        nowMs: this.now(),
+        nowMs: now(),
       });
       if (confirmed === "ok") {
         return {
@@ -238,12 +408,12 @@ export class Allocator {
         };
       }
       // Never keep a binding the store does not own.
-      await this.call(() => this.driver.unbind({ mode: pool.mode, subscriptionId }));
+      await this.ctx.unbind(pool.mode, { ...entry, subscriptionId });
       this.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
       return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
     }
 
-    await this.store.release(pool.id, req.orderKey, entry.token);
+    await store.release(pool.id, req.orderKey, entry.token);
     const failure = outcome;
     const retried = () =>
       this.events.emit("retried", {
@@ -255,15 +425,15 @@ export class Allocator {
       });
     switch (failure.kind) {
       case "exhausted":
-        await this.store.cooldown(pool.id, entry.x, this.now() + this.tuning.cooldownMs);
+        await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
         retried();
         return { kind: "next", failure };
       case "conflict":
         retried();
         return { kind: "next", failure };
       case "numberAbnormal": {
-        const untilMs = this.tuning.quarantineMs > 0 ? this.now() + this.tuning.quarantineMs : undefined;
-        await this.store.setNumberState(pool.id, entry.x, "quarantined", untilMs);
+        const untilMs = tuning.quarantineMs > 0 ? now() + tuning.quarantineMs : undefined;
+        await store.setNumberState(pool.id, entry.x, "quarantined", untilMs);
         this.events.emit("quarantined", { pool: pool.id, x: entry.x, code: failure.code, untilMs });
         retried();
         return { kind: "next", failure };
@@ -275,115 +445,37 @@ export class Allocator {
             `The platform says ${mask(req.a)} already holds the most X numbers allowed (${failure.code}: ${failure.message}).`,
           ),
         };
-      case "auth":
-        return { kind: "fatal", error: new PlatformAuthError(failure) };
-      case "transient":
-      case "rateLimited":
-      case "timeout":
-        return {
-          kind: "fatal",
-          error: new PlatformUnavailableError(failure, this.tuning.transientRetries + 1),
-        };
       default:
-        return { kind: "fatal", error: new PlatformRejectedError(failure) };
+        return { kind: "fatal", error: this.platformError(failure) };
     }
   }
 
-  private async releaseOnce(pool: ParsedPool, orderKey: string): Promise<{ status: "released" | "unknown" }> {
-    const entry = await this.store.get(pool.id, orderKey);
-    if (entry === undefined) return { status: "unknown" };
-    // A reservation may have been bound at the platform already (in flight, or its holder died).
-    const subscriptionId = entry.subscriptionId ?? (await this.findBinding(pool.mode, entry));
-    if (subscriptionId !== undefined) {
-      // Unbinding twice is harmless (the second answers "not found"), so a timeout is retried too.
-      const outcome = await this.withRetries(
-        pool,
-        entry,
-        () => this.call(() => this.driver.unbind({ mode: pool.mode, subscriptionId })),
-        true,
-      );
-      if (outcome.kind !== "ok" && outcome.kind !== "notFound") {
-        if (outcome.kind === "auth") throw new PlatformAuthError(outcome);
-        if (["transient", "rateLimited", "timeout"].includes(outcome.kind)) {
-          throw new PlatformUnavailableError(outcome, this.tuning.transientRetries + 1);
-        }
-        throw new PlatformRejectedError(outcome);
-      }
-    }
-    const released = await this.store.release(pool.id, orderKey, entry.token);
-    if (released !== "released") return { status: "unknown" };
-    this.events.emit("released", { pool: pool.id, orderKey, x: entry.x });
-    return { status: "released" };
+  private platformError(failure: Failure): Error {
+    if (failure.kind === "auth") return new PlatformAuthError(failure);
+    if (TRANSIENT.has(failure.kind))
+      return new PlatformUnavailableError(failure, this.ctx.tuning.transientRetries + 1);
+    return new PlatformRejectedError(failure);
   }
 
-  /** Asks the platform for the binding of (X, A, B); its subscriptionId when it exists. */
-  private async findBinding(mode: Mode, entry: Entry): Promise<string | undefined> {
-    const outcome = await this.call(() =>
-      this.driver.query(
-        mode === "AXB"
-          ? { mode, x: entry.x, a: entry.a, ...(entry.b ? { b: entry.b } : {}) }
-          : { mode, x: entry.x, a: entry.a },
-      ),
-    );
-    if (outcome.kind !== "ok") return undefined;
-    return outcome.value.bindings.find(
-      (b) => b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b),
-    )?.subscriptionId;
+  private async boundEntry(p: ParsedPool, orderKey: string): Promise<Entry> {
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    const entry = await this.ctx.store.get(p.id, orderKey);
+    if (entry?.status !== "bound") throw new UnknownOrderError(orderKey, p.id);
+    return entry;
   }
 
-  /** Runs a platform call again after transient errors and flow control, with exponential backoff and jitter. */
-  private async withRetries<T>(
-    pool: ParsedPool,
-    entry: Entry,
-    call: () => Promise<Outcome<T>>,
-    idempotent = false,
-  ): Promise<Outcome<T>> {
-    for (let retry = 0; ; retry++) {
-      const outcome = await call();
-      const retriable =
-        outcome.kind === "transient" ||
-        outcome.kind === "rateLimited" ||
-        (idempotent && outcome.kind === "timeout");
-      if (!retriable || retry >= this.tuning.transientRetries) return outcome;
-      this.events.emit("retried", {
-        pool: pool.id,
-        orderKey: entry.orderKey,
-        x: entry.x,
-        reason: outcome.kind,
-        code: outcome.code,
-      });
-      const base = Math.min(this.tuning.maxBackoffMs, this.tuning.backoffMs * 2 ** retry);
-      await sleep(base / 2 + Math.random() * (base / 2));
+  private parse<T>(
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    v: unknown,
+    path: string,
+  ): T {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      throw new ValidationError(`Invalid ${path}: ${JSON.stringify(v) ?? String(v)}.`, [
+        { path, message: "invalid" },
+      ]);
     }
-  }
-
-  /** A driver that throws instead of answering is treated as a transient failure. */
-  private async call<T>(fn: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
-    try {
-      return await fn();
-    } catch (error) {
-      return {
-        kind: "transient",
-        code: "DRIVER_THREW",
-        message: error instanceof Error ? error.message : String(error),
-      };
-    }
-  }
-
-  /** One call at a time per orderKey: in this process always, across processes with the configured lock. */
-  private async serialised<T>(pool: string, orderKey: string, fn: () => Promise<T>): Promise<T> {
-    const key = `${pool}\u0000${orderKey}`;
-    const previous = this.inFlight.get(key) ?? Promise.resolve();
-    const run = previous.then(
-      () => (this.lock ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, fn) : fn()),
-      () => (this.lock ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, fn) : fn()),
-    );
-    this.inFlight.set(key, run);
-    try {
-      return await run;
-    } finally {
-      if (this.inFlight.get(key) === run) this.inFlight.delete(key);
-    }
+    return r.data;
   }
 
   private pool(id: string): ParsedPool {
@@ -399,7 +491,7 @@ export class Allocator {
 
   private async writePools(): Promise<void> {
     for (const pool of this.pools.values()) {
-      await this.store.upsertPool(
+      await this.ctx.store.upsertPool(
         pool.id,
         pool.mode,
         pool.numbers.map((n) => ({
@@ -410,19 +502,7 @@ export class Allocator {
         })),
       );
       for (const n of pool.numbers)
-        if (n.state !== undefined) await this.store.setNumberState(pool.id, n.x, n.state);
+        if (n.state !== undefined) await this.ctx.store.setNumberState(pool.id, n.x, n.state);
     }
   }
 }
-
-/** Shows the country code and last 4 digits only: numbers in messages and logs stay private. */
-export function mask(phone: Phone | undefined): string {
-  if (phone === undefined) return "-";
-  return phone.length <= 7 ? "****" : `${phone.slice(0, 3)}****${phone.slice(-4)}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export type { AllocatorEvents };

@@ -34,6 +34,8 @@ export interface AllocatorOptions {
   readonly backoffMs?: number;
   /** Longest backoff delay in ms. @default 5_000 */
   readonly maxBackoffMs?: number;
+  /** When an unbind fails, how long until the sweeper retries it, ms. @default 5_000 */
+  readonly unbindRetryMs?: number;
   /** How long to wait for another caller's allocation of the same orderKey. @default leaseMs */
   readonly pendingWaitMs?: number;
   /** Called when an event listener throws. @default ignore (counted in `listenerErrors`) */
@@ -50,6 +52,7 @@ const TuningSchema = z.strictObject({
   transientRetries: z.number().int().min(0).max(20).default(3),
   backoffMs: z.number().int().min(0).default(100),
   maxBackoffMs: z.number().int().min(0).default(5_000),
+  unbindRetryMs: z.number().int().min(0).default(5_000),
   pendingWaitMs: z.number().int().min(0).optional(),
 });
 

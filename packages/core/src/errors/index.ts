@@ -9,6 +9,7 @@ export type ErrorCode =
   | "BINDPOOL_USER_LIMIT"
   | "BINDPOOL_ORDER_CONFLICT"
   | "BINDPOOL_ORDER_PENDING"
+  | "BINDPOOL_UNKNOWN_ORDER"
   | "BINDPOOL_LEASE_LOST"
   | "BINDPOOL_PLATFORM_AUTH"
   | "BINDPOOL_PLATFORM_REJECTED"
@@ -84,6 +85,18 @@ export class OrderPendingError extends BindpoolError {
     super(
       "BINDPOOL_ORDER_PENDING",
       `orderKey "${orderKey}" is being allocated by another caller and did not finish within ${waitedMs} ms. Retry the call; it returns that binding once it is confirmed.`,
+    );
+    this.orderKey = orderKey;
+  }
+}
+
+/** The order has no live binding (never allocated, completed already, or still being bound). */
+export class UnknownOrderError extends BindpoolError {
+  readonly orderKey: string;
+  constructor(orderKey: string, pool: string) {
+    super(
+      "BINDPOOL_UNKNOWN_ORDER",
+      `Order "${orderKey}" has no live binding in pool "${pool}": it was never allocated, is completed, or is still being bound.`,
     );
     this.orderKey = orderKey;
   }

@@ -5,8 +5,27 @@ import type { Binding, Phone } from "../model/index.js";
 export interface AllocatorEvents {
   /** A binding was made and confirmed. `attempts`: X numbers tried. */
   allocated: { binding: Binding; attempts: number; latencyMs: number };
-  /** An order's binding was unbound and its X freed. */
-  released: { pool: string; orderKey: string; x: Phone };
+  /** An order's binding was unbound and its X freed. `reason`: who ended it. */
+  released: { pool: string; orderKey: string; x: Phone; reason: ReleaseReason };
+  /** The unbind failed; it is kept in the store and retried by the sweeper. X stays held meanwhile. */
+  unbindQueued: { pool: string; orderKey: string; x: Phone; code: string; retryAtMs: number };
+  /** The order moved to another B (same X, platform modify) or to a new binding. */
+  reassigned: { pool: string; orderKey: string; binding: Binding; via: "modify" | "rebind" };
+  /** The order's end moved. */
+  extended: { pool: string; orderKey: string; expiresAtMs: number };
+  /** The sweeper or reconciler took over a binding found at the platform. */
+  adopted: { pool: string; orderKey: string; x: Phone; subscriptionId: string; by: "sweeper" | "reconciler" };
+  /** The reconciler unbound a platform binding no order owns, or dropped a store entry the platform lacks. */
+  reconciled: {
+    pool: string;
+    x: Phone;
+    action: "unboundOrphan" | "droppedMissing";
+    subscriptionId?: string | undefined;
+  };
+  /** A lease ended without a bind going through; the sweeper freed X. */
+  leaseExpired: { pool: string; orderKey: string; x: Phone };
+  /** One platform call and its answer (kind and result code), for metrics. */
+  platformCall: { op: "bind" | "unbind" | "modify" | "query"; kind: string; code: string; latencyMs: number };
   /** An attempt failed and the allocator went on: another X (exhausted, conflict, ...) or the same X later. */
   retried: { pool: string; orderKey: string; x: Phone; reason: FailureKind; code: string };
   /** X was taken out of service because the platform reported it abnormal. */
@@ -14,6 +33,8 @@ export interface AllocatorEvents {
   /** The platform binding went through but the store lost the reservation; the binding was undone. */
   leaseLost: { pool: string; orderKey: string; x: Phone };
 }
+
+export type ReleaseReason = "complete" | "cancel" | "expired" | "reassigned" | "sweeper";
 
 export type EventName = keyof AllocatorEvents;
 export type Listener<K extends EventName> = (event: AllocatorEvents[K]) => void;

@@ -1,9 +1,19 @@
 /**
  * A lock shared by every allocator instance (the Redis package ships one on redlock). The allocator takes
- * it around allocate and release of one orderKey, so a release never races an allocation in another
- * process. Without one, calls are serialised per orderKey inside the process only.
+ * it around every call on one orderKey (allocate, complete, reassign, extend, sweep), so they never race
+ * across processes. Without one, calls are serialised per orderKey inside the process only.
  */
 export interface OrderLock {
   /** Runs `fn` while holding `key`, for at most `ttlMs` unless the lock extends itself. */
   using<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Elects one runner among instances for cluster-wide jobs (sweeper, reconciler). `RedisLock` is one. */
+export interface JobLeader {
+  /** Runs `fn` if no other instance runs `job` now; does not wait. */
+  elect<T>(
+    job: string,
+    ttlMs: number,
+    fn: () => Promise<T>,
+  ): Promise<{ leader: true; result: T } | { leader: false }>;
 }

@@ -215,7 +215,12 @@ export class MemoryStore implements Store {
     return "ok";
   }
 
-  async markReleasing(pool: string, orderKey: string, token: number, retryAtMs: number): Promise<"ok" | "lost"> {
+  async markReleasing(
+    pool: string,
+    orderKey: string,
+    token: number,
+    retryAtMs: number,
+  ): Promise<"ok" | "lost"> {
     const p = this.pools.get(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token) return "lost";
@@ -224,7 +229,12 @@ export class MemoryStore implements Store {
     return "ok";
   }
 
-  async changeB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost" | "conflict"> {
+  async changeB(
+    pool: string,
+    orderKey: string,
+    token: number,
+    b: Phone,
+  ): Promise<"ok" | "lost" | "conflict"> {
     const p = this.pools.get(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token || e.status !== "bound" || p.mode !== "AXB") {

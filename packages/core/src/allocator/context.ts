@@ -1,0 +1,180 @@
+import type { Failure, Outcome, PlatformDriver } from "../driver/index.js";
+import type { Events } from "../events/index.js";
+import type { OrderLock } from "../lock/index.js";
+import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
+import type { Store } from "../store/index.js";
+import type { Tuning } from "./options.js";
+
+export type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
+
+/**
+ * What the allocator and its lifecycle jobs (sweeper, reconciler) share: the store, the platform calls
+ * with their retry policy, the per-orderKey serialisation, and the clock. Internal to core.
+ */
+export class Context {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly store: Store,
+    private readonly driver: PlatformDriver,
+    readonly tuning: Tuning,
+    readonly events: Events,
+    readonly now: () => number,
+    private readonly lock: OrderLock | undefined,
+  ) {}
+
+  /** One call at a time per orderKey: in this process always, across processes with the configured lock. */
+  async serialised<T>(pool: string, orderKey: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${pool}\u0000${orderKey}`;
+    const locked = () =>
+      this.lock ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, fn) : fn();
+    const run = (this.inFlight.get(key) ?? Promise.resolve()).then(locked, locked);
+    this.inFlight.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.inFlight.get(key) === run) this.inFlight.delete(key);
+    }
+  }
+
+  bind(pool: ParsedPool, entry: Entry, durationSeconds: number, userData: string | undefined) {
+    return this.call("bind", () =>
+      this.driver.bind({ mode: pool.mode, x: entry.x, a: entry.a, b: entry.b, durationSeconds, userData }),
+    );
+  }
+
+  modify(mode: Mode, subscriptionId: string, change: { b?: Phone; durationSeconds?: number }) {
+    return this.withRetries(undefined, () =>
+      this.call("modify", () => this.driver.modify({ mode, subscriptionId, ...change })),
+    );
+  }
+
+  /** Asks the platform for the binding of (X, A, B); its subscriptionId when it exists. */
+  async findBinding(mode: Mode, entry: Pick<Entry, "x" | "a" | "b">): Promise<Outcome<string | undefined>> {
+    const outcome = await this.call("query", () =>
+      this.driver.query(
+        mode === "AXB" && entry.b !== undefined
+          ? { mode, x: entry.x, a: entry.a, b: entry.b }
+          : { mode, x: entry.x, a: entry.a },
+      ),
+    );
+    if (outcome.kind === "notFound") return { kind: "ok", value: undefined };
+    if (outcome.kind !== "ok") return outcome;
+    const found = outcome.value.bindings.find(
+      (b) => b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b),
+    );
+    return { kind: "ok", value: found?.subscriptionId };
+  }
+
+  /** One page of the platform's bindings on X (pages count from 1). */
+  queryX(mode: Mode, x: Phone, page: number) {
+    return this.withRetries(undefined, () => this.call("query", () => this.driver.query({ mode, x, page })));
+  }
+
+  /**
+   * Unbinds an entry at the platform: by its subscriptionId, or, for a reservation, whatever the platform
+   * holds for (X, A, B). `done` when nothing is bound any more ("not found" counts as done).
+   */
+  async unbind(mode: Mode, entry: Entry): Promise<{ done: true } | { done: false; failure: Failure }> {
+    let subscriptionId = entry.subscriptionId;
+    if (subscriptionId === undefined) {
+      const found = await this.findBinding(mode, entry);
+      if (found.kind !== "ok") return { done: false, failure: found };
+      subscriptionId = found.value;
+      if (subscriptionId === undefined) return { done: true };
+    }
+    const id = subscriptionId;
+    // Unbinding twice is harmless (the second answers "not found"), so timeouts are retried too.
+    const outcome = await this.withRetries(
+      entry,
+      () => this.call("unbind", () => this.driver.unbind({ mode, subscriptionId: id })),
+      true,
+    );
+    if (outcome.kind === "ok" || outcome.kind === "notFound") return { done: true };
+    return { done: false, failure: outcome };
+  }
+
+  /**
+   * Unbinds and frees an entry; when the platform cannot be reached, keeps it as `releasing` for the
+   * sweeper to retry (X stays held so no conflicting pair gets it).
+   */
+  async unbindAndFree(
+    pool: ParsedPool,
+    entry: Entry,
+    reason: "complete" | "cancel" | "expired" | "reassigned" | "sweeper",
+  ): Promise<"released" | "pending"> {
+    const result = await this.unbind(pool.mode, entry);
+    if (!result.done) {
+      const retryAtMs = this.now() + this.tuning.unbindRetryMs;
+      if ((await this.store.markReleasing(pool.id, entry.orderKey, entry.token, retryAtMs)) === "ok") {
+        this.events.emit("unbindQueued", {
+          pool: pool.id,
+          orderKey: entry.orderKey,
+          x: entry.x,
+          code: result.failure.code,
+          retryAtMs,
+        });
+      }
+      return "pending";
+    }
+    await this.store.release(pool.id, entry.orderKey, entry.token);
+    this.events.emit("released", { pool: pool.id, orderKey: entry.orderKey, x: entry.x, reason });
+    return "released";
+  }
+
+  /** Runs a platform call again after transient errors and flow control, with exponential backoff and jitter. */
+  async withRetries<T>(
+    entry: Entry | undefined,
+    call: () => Promise<Outcome<T>>,
+    idempotent = false,
+  ): Promise<Outcome<T>> {
+    for (let retry = 0; ; retry++) {
+      const outcome = await call();
+      const retriable =
+        outcome.kind === "transient" ||
+        outcome.kind === "rateLimited" ||
+        (idempotent && outcome.kind === "timeout");
+      if (!retriable || retry >= this.tuning.transientRetries) return outcome;
+      if (entry !== undefined) {
+        this.events.emit("retried", {
+          pool: entry.pool,
+          orderKey: entry.orderKey,
+          x: entry.x,
+          reason: outcome.kind,
+          code: outcome.code,
+        });
+      }
+      const base = Math.min(this.tuning.maxBackoffMs, this.tuning.backoffMs * 2 ** retry);
+      await sleep(base / 2 + Math.random() * (base / 2));
+    }
+  }
+
+  /** Times a driver call and reports it; a driver that throws counts as a transient failure. */
+  private async call<T>(
+    op: "bind" | "unbind" | "modify" | "query",
+    fn: () => Promise<Outcome<T>>,
+  ): Promise<Outcome<T>> {
+    const started = this.now();
+    let outcome: Outcome<T>;
+    try {
+      outcome = await fn();
+    } catch (error) {
+      outcome = {
+        kind: "transient",
+        code: "DRIVER_THREW",
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+    this.events.emit("platformCall", {
+      op,
+      kind: outcome.kind,
+      code: outcome.kind === "ok" ? "0" : outcome.code,
+      latencyMs: this.now() - started,
+    });
+    return outcome;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,47 @@
+import type { Allocator } from "../allocator/allocator.js";
+import type { JobLeader } from "../lock/index.js";
+
+export interface JobsOptions {
+  /** Elects one instance to run the jobs (e.g. `RedisLock`). @default this process runs them */
+  readonly leader?: JobLeader;
+  /** Time between sweeps, ms. @default 5_000 */
+  readonly sweepIntervalMs?: number;
+  /** Time between reconciles, ms; 0 turns the reconciler off. @default 600_000 */
+  readonly reconcileIntervalMs?: number;
+  /** Called with every job error (a failed run is retried at the next tick). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface Jobs {
+  /** Stops the timers and waits for a running job to finish. */
+  stop(): Promise<void>;
+}
+
+/** Runs the sweeper (and the reconciler) periodically, on one elected instance at a time. */
+export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs {
+  const sweepMs = options.sweepIntervalMs ?? 5_000;
+  const reconcileMs = options.reconcileIntervalMs ?? 600_000;
+  let running: Promise<unknown> = Promise.resolve();
+  const timers: NodeJS.Timeout[] = [];
+  const schedule = (name: string, everyMs: number, job: () => Promise<unknown>) => {
+    if (everyMs <= 0) return;
+    const tick = () => {
+      running = running
+        .then(() =>
+          options.leader ? options.leader.elect(`bindpool:${name}`, Math.max(1_000, everyMs), job) : job(),
+        )
+        .catch((error: unknown) => options.onError?.(error));
+    };
+    const timer = setInterval(tick, everyMs);
+    timer.unref();
+    timers.push(timer);
+  };
+  schedule("sweeper", sweepMs, () => allocator.sweep());
+  schedule("reconciler", reconcileMs, () => allocator.reconcile());
+  return {
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await running;
+    },
+  };
+}

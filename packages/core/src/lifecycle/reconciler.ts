@@ -1,0 +1,171 @@
+import type { Context, ParsedPool } from "../allocator/context.js";
+import { orderKeyFromUserData } from "../allocator/user-data.js";
+import type { PlatformBinding } from "../driver/index.js";
+import type { Entry, Phone } from "../model/index.js";
+
+export interface ReconcileOptions {
+  /**
+   * What to do with a platform binding no store entry owns: `true` adopts it (the order keeps the
+   * orderKey its userData carries; others get `adopted:<subscriptionId>`), as when rebuilding a store
+   * after data loss; `false` unbinds it. @default false
+   */
+  readonly adoptUnknown?: boolean;
+  /** Order lifetime given to adopted bindings, in seconds. @default 3600 */
+  readonly adoptTtlSeconds?: number;
+}
+
+/** What one reconcile did. */
+export interface ReconcileReport {
+  numbers: number;
+  platformBindings: number;
+  adopted: number;
+  unboundOrphans: number;
+  droppedMissing: number;
+  failedQueries: number;
+}
+
+/**
+ * Pages through the platform's bindings of every X of the pool and repairs the store: a platform binding
+ * the store does not know is adopted (a reservation of the same pair, or `adoptUnknown`) or unbound; a
+ * bound entry whose binding the platform no longer has is dropped. X numbers whose query fails are left
+ * alone (counted in `failedQueries`). Every call goes through the driver's rate limits.
+ */
+export async function reconcilePool(
+  ctx: Context,
+  pool: ParsedPool,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    numbers: 0,
+    platformBindings: 0,
+    adopted: 0,
+    unboundOrphans: 0,
+    droppedMissing: 0,
+    failedQueries: 0,
+  };
+  const byX = new Map<Phone, Entry[]>();
+  for (const e of await ctx.store.entries(pool.id)) byX.set(e.x, [...(byX.get(e.x) ?? []), e]);
+
+  for (const { x } of pool.numbers) {
+    report.numbers++;
+    const platform = await allBindings(ctx, pool, x);
+    if (platform === undefined) {
+      report.failedQueries++;
+      continue;
+    }
+    report.platformBindings += platform.length;
+    const entries = byX.get(x) ?? [];
+    const known = new Set(entries.map((e) => e.subscriptionId).filter((s) => s !== undefined));
+    for (const binding of platform) {
+      if (known.has(binding.subscriptionId)) continue;
+      const reserved = entries.find((e) => e.status === "reserved" && e.a === binding.a && e.b === binding.b);
+      if (await adopt(ctx, pool, binding, reserved, options)) {
+        report.adopted++;
+        continue;
+      }
+      const orphan: Entry = {
+        pool: pool.id,
+        orderKey: "(orphan)",
+        x,
+        a: binding.a,
+        b: binding.b,
+        token: 0,
+        status: "bound",
+        untilMs: 0,
+        subscriptionId: binding.subscriptionId,
+      };
+      if ((await ctx.unbind(pool.mode, orphan)).done) {
+        report.unboundOrphans++;
+        ctx.events.emit("reconciled", {
+          pool: pool.id,
+          x,
+          action: "unboundOrphan",
+          subscriptionId: binding.subscriptionId,
+        });
+      }
+    }
+    const onPlatform = new Set(platform.map((b) => b.subscriptionId));
+    for (const e of entries) {
+      if (e.status !== "bound" || e.subscriptionId === undefined || onPlatform.has(e.subscriptionId))
+        continue;
+      const dropped = await ctx.serialised(pool.id, e.orderKey, async () => {
+        const now = await ctx.store.get(pool.id, e.orderKey);
+        if (now?.token !== e.token || now.subscriptionId !== e.subscriptionId) return false;
+        return (await ctx.store.release(pool.id, e.orderKey, e.token)) === "released";
+      });
+      if (dropped) {
+        report.droppedMissing++;
+        ctx.events.emit("reconciled", {
+          pool: pool.id,
+          x,
+          action: "droppedMissing",
+          subscriptionId: e.subscriptionId,
+        });
+      }
+    }
+  }
+  return report;
+}
+
+async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
+  const out: PlatformBinding[] = [];
+  for (let page = 1; ; page++) {
+    const outcome = await ctx.queryX(pool.mode, x, page);
+    if (outcome.kind === "notFound") return out;
+    if (outcome.kind !== "ok") return undefined;
+    out.push(...outcome.value.bindings.filter((b) => b.x === x));
+    if (outcome.value.bindings.length === 0 || out.length >= outcome.value.total) return out;
+  }
+}
+
+/** Makes a platform binding the store's: confirms the matching reservation, or records it when asked to. */
+async function adopt(
+  ctx: Context,
+  pool: ParsedPool,
+  binding: PlatformBinding,
+  reserved: Entry | undefined,
+  options: ReconcileOptions,
+): Promise<boolean> {
+  const untilMs = ctx.now() + (options.adoptTtlSeconds ?? 3_600) * 1000;
+  const orderKey =
+    reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
+  if (reserved === undefined && !options.adoptUnknown) return false;
+  const ok = await ctx.serialised(pool.id, orderKey, async () => {
+    let entry = reserved;
+    if (entry === undefined) {
+      const r = await ctx.store.reserve({
+        pool: pool.id,
+        orderKey,
+        a: binding.a,
+        b: binding.b,
+        x: binding.x,
+        exclude: [],
+        strategy: ctx.tuning.strategy,
+        leaseMs: ctx.tuning.leaseMs,
+        nowMs: ctx.now(),
+      });
+      if (!r.ok || r.existing) return false;
+      entry = r.entry;
+    }
+    const confirmed = await ctx.store.confirm({
+      pool: pool.id,
+      orderKey,
+      token: entry.token,
+      subscriptionId: binding.subscriptionId,
+      untilMs,
+      nowMs: ctx.now(),
+      adopt: true,
+    });
+    if (confirmed !== "ok" && reserved === undefined) await ctx.store.release(pool.id, orderKey, entry.token);
+    return confirmed === "ok";
+  });
+  if (ok)
+    ctx.events.emit("adopted", {
+      pool: pool.id,
+      orderKey,
+      x: binding.x,
+      subscriptionId: binding.subscriptionId,
+      by: "reconciler",
+    });
+  return ok;
+}

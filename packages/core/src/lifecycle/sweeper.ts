@@ -1,0 +1,76 @@
+import type { Context, ParsedPool } from "../allocator/context.js";
+
+/** What one sweep did. */
+export interface SweepReport {
+  /** Reservations whose lease ended but whose bind had gone through: now bound. */
+  adopted: number;
+  /** Reservations whose lease ended without a binding: X freed. */
+  leasesFreed: number;
+  /** Orders whose TTL passed: unbound and freed. */
+  expiredUnbound: number;
+  /** Queued unbinds that went through on retry. */
+  unbindsRetried: number;
+  /** Unbinds still failing, kept for the next sweep. */
+  pending: number;
+}
+
+/**
+ * One pass over a pool's due entries (oldest first, at most `limit`): ended leases, ended orders and
+ * queued unbinds. Each entry is handled under the orderKey's lock, so an allocation in flight is never
+ * undercut.
+ */
+export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): Promise<SweepReport> {
+  const report: SweepReport = {
+    adopted: 0,
+    leasesFreed: 0,
+    expiredUnbound: 0,
+    unbindsRetried: 0,
+    pending: 0,
+  };
+  const due = await ctx.store.expired(pool.id, ctx.now(), limit);
+  for (const stale of due) {
+    await ctx.serialised(pool.id, stale.orderKey, async () => {
+      const entry = await ctx.store.get(pool.id, stale.orderKey);
+      // Someone moved it on since it was listed (confirmed, extended, completed): not ours to touch.
+      if (entry === undefined || entry.token !== stale.token || entry.untilMs > ctx.now()) return;
+      if (entry.status === "reserved") {
+        const found = await ctx.findBinding(pool.mode, entry);
+        if (found.kind !== "ok") return; // the platform cannot say now; ask again next sweep
+        if (found.value !== undefined) {
+          const untilMs = ctx.now() + ctx.tuning.graceSeconds * 1000;
+          const adopted = await ctx.store.confirm({
+            pool: pool.id,
+            orderKey: entry.orderKey,
+            token: entry.token,
+            subscriptionId: found.value,
+            untilMs,
+            nowMs: ctx.now(),
+            adopt: true,
+          });
+          if (adopted === "ok") {
+            report.adopted++;
+            ctx.events.emit("adopted", {
+              pool: pool.id,
+              orderKey: entry.orderKey,
+              x: entry.x,
+              subscriptionId: found.value,
+              by: "sweeper",
+            });
+          }
+          return;
+        }
+        if ((await ctx.store.release(pool.id, entry.orderKey, entry.token)) === "released") {
+          report.leasesFreed++;
+          ctx.events.emit("leaseExpired", { pool: pool.id, orderKey: entry.orderKey, x: entry.x });
+        }
+        return;
+      }
+      const wasQueued = entry.status === "releasing";
+      const result = await ctx.unbindAndFree(pool, entry, wasQueued ? "sweeper" : "expired");
+      if (result === "pending") report.pending++;
+      else if (wasQueued) report.unbindsRetried++;
+      else report.expiredUnbound++;
+    });
+  }
+  return report;
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import { Allocator, type AllocatorOptions, MemoryStore } from "../src/index.js";
+import { ScriptedPlatform } from "./scripted-platform.js";
+
+const A = "+8613800000001";
+const B = "+8613800000002";
+const C = "+8613800000003";
+const xs = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ x: `+8619900000${String(i).padStart(3, "0")}` }));
+
+function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
+  let now = 1_000_000;
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const store = new MemoryStore();
+  const platform = new ScriptedPlatform();
+  const allocator = new Allocator({
+    store,
+    driver: platform,
+    pools: [{ id: "rides", mode: "AXB", numbers }],
+    backoffMs: 1,
+    clock: clock.now,
+    ...over,
+  });
+  return { store, platform, allocator, clock };
+}
+
+const order = (orderKey: string, a = A, b = B) => ({ pool: "rides", orderKey, a, b, ttlSeconds: 600 });
+
+describe("order lifecycle", () => {
+  it("completes idempotently and answers unknown orders without throwing", async () => {
+    const { allocator, platform } = setup();
+    await allocator.allocate(order("o1"));
+    expect(await allocator.complete("o1")).toEqual({ status: "released" });
+    expect(await allocator.complete("o1")).toEqual({ status: "unknown" });
+    expect(await allocator.cancel("never-seen")).toEqual({ status: "unknown" });
+    expect(platform.bindings.size).toBe(0);
+  });
+
+  it("queues an unbind the platform refuses, keeps X from conflicting pairs, and the sweeper finishes it", async () => {
+    const { allocator, platform, store, clock } = setup({ transientRetries: 1, unbindRetryMs: 1_000 }, xs(1));
+    const queued: string[] = [];
+    allocator.on("unbindQueued", (e) => queued.push(e.orderKey));
+    await allocator.allocate(order("o1"));
+    platform.failUnbinds = 2;
+    expect(await allocator.complete("o1")).toEqual({ status: "pending" });
+    expect(queued).toEqual(["o1"]);
+    expect((await store.get("rides", "o1"))?.status).toBe("releasing");
+    // A pair sharing A cannot have the X while the old binding may still be live.
+    await expect(allocator.allocate(order("o2", A, C))).rejects.toMatchObject({
+      code: "BINDPOOL_POOL_EXHAUSTED",
+    });
+    expect(await allocator.sweep()).toMatchObject({ unbindsRetried: 0, pending: 0 }); // not due yet
+    clock.advance(1_000);
+    expect(await allocator.sweep()).toMatchObject({ unbindsRetried: 1 });
+    expect(platform.bindings.size).toBe(0);
+    expect(await store.get("rides", "o1")).toBeUndefined();
+    expect((await allocator.allocate(order("o2", A, C))).x).toBe(xs(1)[0]!.x);
+  });
+
+  it("reassigns B on the same X with the platform's modify", async () => {
+    const { allocator, platform } = setup();
+    const before = await allocator.allocate(order("o1"));
+    const after = await allocator.reassign("o1", { b: C });
+    expect(after).toMatchObject({ x: before.x, subscriptionId: before.subscriptionId, b: C });
+    expect(platform.bindings.get(before.subscriptionId)?.b).toBe(C);
+  });
+
+  it("reassigns to a new X when the new B is already on the old one, binding before unbinding", async () => {
+    const { allocator, platform, store } = setup({}, xs(2));
+    const first = await allocator.allocate(order("o1", A, B));
+    await allocator.allocate(order("o2", "+8613800000009", C)); // C sits on some X
+    const onSameX = (await store.get("rides", "o2"))!.x === first.x;
+    const sequence: string[] = [];
+    allocator.on("allocated", () => sequence.push("bound new"));
+    allocator.on("released", (e) => sequence.push(`released ${e.reason}`));
+    const after = await allocator.reassign("o1", { b: C });
+    expect(after.b).toBe(C);
+    expect(platform.bindings.has(after.subscriptionId)).toBe(true);
+    if (onSameX) {
+      expect(after.x).not.toBe(first.x);
+      expect(sequence).toEqual(["bound new", "released reassigned"]);
+      expect(platform.bindings.has(first.subscriptionId)).toBe(false);
+    }
+    expect((await store.get("rides", "o1"))?.subscriptionId).toBe(after.subscriptionId);
+    expect(await store.entries("rides")).toHaveLength(2);
+  });
+
+  it("extends an order at the platform and in the store", async () => {
+    const { allocator, platform, store } = setup({ graceSeconds: 60 });
+    const b = await allocator.allocate(order("o1"));
+    const extended = await allocator.extend("o1", 7_200);
+    expect(platform.bindings.get(b.subscriptionId)?.durationSeconds).toBe(7_260);
+    expect((await store.get("rides", "o1"))?.untilMs).toBe(extended.expiresAtMs);
+    await expect(allocator.extend("nope", 60)).rejects.toMatchObject({ code: "BINDPOOL_UNKNOWN_ORDER" });
+    await expect(allocator.extend("o1", -1)).rejects.toMatchObject({ code: "BINDPOOL_VALIDATION" });
+  });
+
+  it("sweeps ended leases (adopting binds that went through) and ended orders", async () => {
+    const { allocator, platform, store, clock } = setup({ leaseMs: 1_000, transientRetries: 0 });
+    // A bind that went through but whose answer never came, and a lookup that failed: outcome unknown.
+    platform.timeoutAfterBind = 1;
+    platform.script.set("*", []);
+    const query = platform.query.bind(platform);
+    let queries = 0;
+    platform.query = async (req) =>
+      queries++ < 1 ? { kind: "timeout", code: "T", message: "slow" } : query(req);
+    await expect(allocator.allocate(order("o1"))).rejects.toMatchObject({
+      code: "BINDPOOL_PLATFORM_UNAVAILABLE",
+    });
+    expect((await store.get("rides", "o1"))?.status).toBe("reserved");
+    await allocator.allocate(order("o2", C, "+8613800000004"));
+    clock.advance(1_001);
+    const first = await allocator.sweep();
+    expect(first).toMatchObject({ adopted: 1, leasesFreed: 0 });
+    expect((await store.get("rides", "o1"))?.status).toBe("bound");
+    clock.advance(3_600_000);
+    const second = await allocator.sweep();
+    expect(second.expiredUnbound).toBe(2);
+    expect(platform.bindings.size).toBe(0);
+    expect(await store.entries("rides")).toEqual([]);
+  });
+
+  it("reconciles: unbinds orphans, drops entries the platform lost, and rebuilds a store from scratch", async () => {
+    const { allocator, platform, store } = setup();
+    const kept = await allocator.allocate(order("o1"));
+    const lost = await allocator.allocate(order("o2", C, "+8613800000004"));
+    platform.bindings.delete(lost.subscriptionId); // the platform dropped it
+    await platform.bind({
+      mode: "AXB",
+      x: xs(3)[2]!.x,
+      a: "+8613700000001",
+      b: "+8613700000002",
+      durationSeconds: 0,
+    });
+    const report = await allocator.reconcile();
+    expect(report).toMatchObject({ unboundOrphans: 1, droppedMissing: 1, adopted: 0, failedQueries: 0 });
+    expect([...platform.bindings.keys()]).toEqual([kept.subscriptionId]);
+
+    // Data loss: a fresh store learns the live binding back, under its orderKey (carried in userData).
+    const fresh = new MemoryStore();
+    const rebuilt = new Allocator({
+      store: fresh,
+      driver: platform,
+      pools: [{ id: "rides", mode: "AXB", numbers: xs(3) }],
+    });
+    expect(await rebuilt.reconcile({ adoptUnknown: true })).toMatchObject({ adopted: 1 });
+    expect(await fresh.get("rides", "o1")).toMatchObject({
+      status: "bound",
+      subscriptionId: kept.subscriptionId,
+      x: kept.x,
+    });
+  });
+
+  it("lets operators drain, quarantine and reactivate a number", async () => {
+    const { allocator, store } = setup({}, xs(1));
+    const x = xs(1)[0]!.x;
+    await allocator.setNumberState(x, "draining");
+    await expect(allocator.allocate(order("o1"))).rejects.toMatchObject({ code: "BINDPOOL_POOL_EXHAUSTED" });
+    await allocator.setNumberState(x, "active");
+    await allocator.allocate(order("o1"));
+    expect((await store.numbers("rides"))[0]?.load).toBe(1);
+    await expect(allocator.setNumberState("+8612345678901", "retired")).rejects.toMatchObject({
+      code: "BINDPOOL_VALIDATION",
+    });
+  });
+});

@@ -1,0 +1,74 @@
+import type {
+  BindRequest,
+  ModifyRequest,
+  Outcome,
+  PlatformDriver,
+  QueryRequest,
+  QueryResult,
+} from "../src/index.js";
+
+/**
+ * An in-process platform that keeps real bindings and answers from a script first: it exercises the
+ * allocator's branches that a live platform produces rarely. End-to-end tests against the simulator over
+ * HTTP live in @bindpool/huawei.
+ */
+export class ScriptedPlatform implements PlatformDriver {
+  readonly bindings = new Map<string, BindRequest>();
+  readonly calls: string[] = [];
+  /** Answers to hand out before binding for real, per X (or "*" for any). */
+  readonly script = new Map<string, Outcome<never>[]>();
+  /** Binds that go through but answer a timeout. */
+  timeoutAfterBind = 0;
+  private next = 1;
+
+  async bind(req: BindRequest) {
+    this.calls.push(`bind ${req.x}`);
+    const queue = this.script.get(req.x) ?? this.script.get("*");
+    const scripted = queue?.shift();
+    if (scripted) return scripted;
+    const subscriptionId = `sub-${this.next++}`;
+    this.bindings.set(subscriptionId, req);
+    if (this.timeoutAfterBind > 0) {
+      this.timeoutAfterBind--;
+      return { kind: "timeout", code: "TIMEOUT", message: "no answer" } as const;
+    }
+    return { kind: "ok", value: { subscriptionId, x: req.x } } as const;
+  }
+  async unbind(req: { subscriptionId: string }) {
+    this.calls.push(`unbind ${req.subscriptionId}`);
+    if (this.failUnbinds > 0) {
+      this.failUnbinds--;
+      return { kind: "transient", code: "1010001", message: "scripted failure" } as const;
+    }
+    return this.bindings.delete(req.subscriptionId)
+      ? ({ kind: "ok", value: undefined } as const)
+      : ({ kind: "notFound", code: "1012007", message: "record does not exist" } as const);
+  }
+  /** Modify answers, in order, before modifying for real. */
+  readonly modifyScript: Outcome<never>[] = [];
+  /** Unbinds that fail before unbinding for real. */
+  failUnbinds = 0;
+
+  async modify(req: ModifyRequest) {
+    this.calls.push(`modify ${req.subscriptionId}`);
+    const scripted = this.modifyScript.shift();
+    if (scripted) return scripted;
+    const b = this.bindings.get(req.subscriptionId);
+    if (b === undefined)
+      return { kind: "notFound", code: "1012007", message: "record does not exist" } as const;
+    this.bindings.set(req.subscriptionId, {
+      ...b,
+      ...(req.b ? { b: req.b } : {}),
+      ...(req.durationSeconds ? { durationSeconds: req.durationSeconds } : {}),
+    });
+    return { kind: "ok", value: undefined } as const;
+  }
+  async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
+    this.calls.push("query");
+    const found = [...this.bindings.entries()]
+      .filter(([, b]) => "x" in req && b.x === req.x && (req.a === undefined || b.a === req.a))
+      .filter(([, b]) => !("b" in req) || req.b === undefined || b.b === req.b)
+      .map(([subscriptionId, b]) => ({ subscriptionId, x: b.x, a: b.a, b: b.b, userData: b.userData }));
+    return { kind: "ok", value: { bindings: found, total: found.length } };
+  }
+}

@@ -5,5 +5,6 @@ export * from "./events/index.js";
 export * from "./lifecycle/index.js";
 export type * from "./lock/index.js";
 export * from "./model/index.js";
+export * from "./observability/index.js";
 export * from "./rules/index.js";
 export * from "./store/index.js";

@@ -123,8 +123,8 @@ describe("order lifecycle", () => {
   it("reconciles: unbinds orphans, drops entries the platform lost, and rebuilds a store from scratch", async () => {
     const { allocator, platform, store } = setup();
     const kept = await allocator.allocate(order("o1"));
-    const lost = await allocator.allocate(order("o2", C, "+8613800000004"));
-    platform.bindings.delete(lost.subscriptionId); // the platform dropped it
+    const dropped = await allocator.allocate(order("o2", C, "+8613800000004"));
+    platform.bindings.delete(dropped.subscriptionId); // the platform dropped it
     await platform.bind({
       mode: "AXB",
       x: xs(3)[2]!.x,

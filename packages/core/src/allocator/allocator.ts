@@ -27,6 +27,7 @@ import {
   PhoneSchema,
   toBinding,
 } from "../model/index.js";
+import { attachLogger } from "../observability/logging.js";
 import { capacityOf } from "../rules/index.js";
 import type { PoolStats } from "../store/index.js";
 import { Context, type ParsedPool, sleep } from "./context.js";
@@ -60,6 +61,7 @@ export class Allocator {
   constructor(options: AllocatorOptions) {
     const { tuning, pools } = parseOptions(options);
     this.events = new Events(options.onListenerError);
+    if (options.logger) attachLogger(this.events, options.logger);
     this.ctx = new Context(
       options.store,
       options.driver,
@@ -241,6 +243,29 @@ export class Allocator {
     await this.ctx.store.setNumberState(p.id, number, state, options.untilMs);
     if (state === "quarantined")
       this.events.emit("quarantined", { pool: p.id, x: number, code: "OPERATOR", untilMs: options.untilMs });
+  }
+
+  /**
+   * Load against capacity per pool and city (`city` "*" for numbers without one); X numbers that take no
+   * new binds (draining, quarantined, retired) count neither. O(pool): for dashboards and metrics.
+   */
+  async utilisation(): Promise<{ pool: string; city: string; load: number; capacity: number }[]> {
+    await this.init();
+    const out: { pool: string; city: string; load: number; capacity: number }[] = [];
+    for (const p of this.pools.values()) {
+      const cityOf = new Map(p.numbers.map((n) => [n.x, n.city ?? "*"]));
+      const byCity = new Map<string, { load: number; capacity: number }>();
+      for (const n of await this.ctx.store.numbers(p.id)) {
+        if (n.state !== "active") continue;
+        const city = cityOf.get(n.x) ?? "*";
+        const acc = byCity.get(city) ?? { load: 0, capacity: 0 };
+        acc.load += n.load;
+        acc.capacity += n.capacity;
+        byCity.set(city, acc);
+      }
+      for (const [city, v] of byCity) out.push({ pool: p.id, city, ...v });
+    }
+    return out;
   }
 
   /** Load and health of a pool. */

@@ -3,6 +3,7 @@ import type { PlatformDriver } from "../driver/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { OrderLock } from "../lock/index.js";
 import { type PoolConfig, PoolConfigSchema, type Strategy, StrategySchema } from "../model/index.js";
+import type { Logger } from "../observability/logging.js";
 import type { Store } from "../store/index.js";
 
 export interface AllocatorOptions {
@@ -38,6 +39,8 @@ export interface AllocatorOptions {
   readonly unbindRetryMs?: number;
   /** How long to wait for another caller's allocation of the same orderKey. @default leaseMs */
   readonly pendingWaitMs?: number;
+  /** Structured logs (pino-compatible); phone numbers are masked. @default none */
+  readonly logger?: Logger;
   /** Called when an event listener throws. @default ignore (counted in `listenerErrors`) */
   readonly onListenerError?: (error: unknown) => void;
 }
@@ -63,7 +66,7 @@ export function parseOptions(options: AllocatorOptions): {
   tuning: Tuning;
   pools: z.infer<typeof PoolConfigSchema>[];
 } {
-  const { store, driver, pools, lock, clock, onListenerError, ...tuning } = options;
+  const { store, driver, pools, lock, clock, onListenerError, logger, ...tuning } = options;
   if (store === undefined || driver === undefined) {
     throw new ValidationError("Allocator needs a `store` and a `driver`.");
   }

@@ -1,0 +1,2 @@
+export { attachLogger, type Logger } from "./logging.js";
+export { instrumentAllocator, type MetricsOptions } from "./metrics.js";

@@ -1,0 +1,76 @@
+import { type Meter, metrics } from "@opentelemetry/api";
+import type { Allocator } from "../allocator/allocator.js";
+
+export interface MetricsOptions {
+  /** Where to record. @default metrics.getMeter("bindpool") from the global MeterProvider */
+  readonly meter?: Meter;
+}
+
+/**
+ * Records the allocator's activity as OpenTelemetry metrics (any exporter works): allocations and their
+ * latency, retries by reason, platform calls by result code, releases, lease expiries, quarantines,
+ * reconciler fixes, and pool utilisation per pool and per city (an observable gauge, read on export).
+ * Returns a function that stops recording.
+ */
+export function instrumentAllocator(allocator: Allocator, options: MetricsOptions = {}): () => void {
+  const meter = options.meter ?? metrics.getMeter("bindpool");
+  const allocations = meter.createCounter("bindpool.allocations", { description: "Bindings made" });
+  const allocationMs = meter.createHistogram("bindpool.allocation.duration", {
+    unit: "ms",
+    description: "allocate() latency",
+  });
+  const retries = meter.createCounter("bindpool.retries", {
+    description: "Attempts that failed and were retried, by reason",
+  });
+  const calls = meter.createCounter("bindpool.platform.calls", {
+    description: "Platform calls by operation and result code",
+  });
+  const callMs = meter.createHistogram("bindpool.platform.duration", {
+    unit: "ms",
+    description: "Platform call latency",
+  });
+  const releases = meter.createCounter("bindpool.releases", {
+    description: "Bindings unbound and freed, by reason",
+  });
+  const queued = meter.createCounter("bindpool.unbinds.queued", {
+    description: "Unbinds that failed and were queued",
+  });
+  const leaseExpiries = meter.createCounter("bindpool.lease.expiries", {
+    description: "Reservations whose lease ended",
+  });
+  const quarantines = meter.createCounter("bindpool.quarantines", { description: "X numbers quarantined" });
+  const fixes = meter.createCounter("bindpool.reconciler.fixes", {
+    description: "Repairs by the reconciler and sweeper",
+  });
+  const utilisation = meter.createObservableGauge("bindpool.pool.utilisation", {
+    description: "Share of capacity in use (reserved + bound), per pool and city",
+  });
+
+  const off = [
+    allocator.on("allocated", (e) => {
+      allocations.add(1, { pool: e.binding.pool });
+      allocationMs.record(e.latencyMs, { pool: e.binding.pool });
+    }),
+    allocator.on("retried", (e) => retries.add(1, { pool: e.pool, reason: e.reason, code: e.code })),
+    allocator.on("platformCall", (e) => {
+      calls.add(1, { op: e.op, kind: e.kind, code: e.code });
+      callMs.record(e.latencyMs, { op: e.op });
+    }),
+    allocator.on("released", (e) => releases.add(1, { pool: e.pool, reason: e.reason })),
+    allocator.on("unbindQueued", (e) => queued.add(1, { pool: e.pool, code: e.code })),
+    allocator.on("leaseExpired", (e) => leaseExpiries.add(1, { pool: e.pool })),
+    allocator.on("quarantined", (e) => quarantines.add(1, { pool: e.pool, code: e.code })),
+    allocator.on("adopted", (e) => fixes.add(1, { pool: e.pool, action: "adopted", by: e.by })),
+    allocator.on("reconciled", (e) => fixes.add(1, { pool: e.pool, action: e.action, by: "reconciler" })),
+  ];
+  const observe = async (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+    for (const u of await allocator.utilisation()) {
+      result.observe(u.capacity === 0 ? 0 : u.load / u.capacity, { pool: u.pool, city: u.city });
+    }
+  };
+  utilisation.addCallback(observe);
+  return () => {
+    for (const f of off) f();
+    utilisation.removeCallback(observe);
+  };
+}

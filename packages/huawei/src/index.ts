@@ -14,6 +14,7 @@ export { AXB_PATH } from "./axb.js";
 export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
 export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
 export { LOCAL_CODES, RATE_WINDOW_MARGIN_MS } from "./http.js";
+export * from "./notifications/index.js";
 export {
   type PushAuthFailure,
   type PushAuthResult,

@@ -199,6 +199,45 @@ describe("AXB against the simulator", () => {
   });
 });
 
+describe("what goes over the wire", () => {
+  // Records each request, then sends it on to the simulator with the real fetch.
+  function recording(): { fetch: typeof fetch; sent: { method: string; url: URL; headers: Headers }[] } {
+    const sent: { method: string; url: URL; headers: Headers }[] = [];
+    return {
+      sent,
+      fetch: (input, init) => {
+        sent.push({
+          method: init?.method ?? "GET",
+          url: new URL(String(input)),
+          headers: new Headers(init?.headers),
+        });
+        return fetch(input, init);
+      },
+    };
+  }
+
+  it("sends JSON content type, a 32-hex nonce, a UTC Created, %2B-escaped numbers, and unbinds by subscriptionId only", async () => {
+    const wire = recording();
+    const driver = driverFor(sim, { fetch: wire.fetch });
+    const a = fresh();
+    const bound = ok(await driver.bind({ mode: "AXB", x: X1, a, b: fresh(), durationSeconds: 60 }));
+    ok(await driver.query({ mode: "AXB", x: X1, a }));
+    ok(await driver.unbind({ mode: "AXB", subscriptionId: bound.subscriptionId }));
+    expect(wire.sent.map((r) => r.method)).toEqual(["POST", "GET", "DELETE"]);
+    for (const { headers } of wire.sent) {
+      expect(headers.get("content-type")).toBe("application/json;charset=UTF-8");
+      expect(headers.get("authorization")).toBe('AKSK realm="SDP",profile="UsernameToken",type="Appkey"');
+      const token = headers.get("x-aksk") ?? "";
+      expect(token).toMatch(/Nonce="[0-9a-f]{32}"/);
+      expect(token).toMatch(/Created="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"/);
+    }
+    const [, query, unbind] = wire.sent;
+    expect(query?.url.search).toContain(`relationNum=${X1.replace("+", "%2B")}`);
+    expect(query?.url.search).toContain(`callerNum=${a.replace("+", "%2B")}`);
+    expect([...(unbind?.url.searchParams.keys() ?? [])]).toEqual(["subscriptionId"]);
+  });
+});
+
 describe("AX against the simulator", () => {
   const ax = (): HuaweiDriver => driverFor(sim, AX_APP);
 

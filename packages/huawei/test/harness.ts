@@ -1,3 +1,4 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@bindpool/simulator";
 import { HuaweiDriver, type HuaweiDriverOptions } from "../src/index.js";
 
@@ -36,4 +37,28 @@ export function startPlatform(extra: Partial<SimulatorOptions> = {}): Promise<Si
 /** A driver for the AXB app (or another app via `options`) of a running simulator. */
 export function driverFor(sim: Simulator, options: Partial<HuaweiDriverOptions> = {}): HuaweiDriver {
   return new HuaweiDriver({ baseUrl: sim.url, ...AXB_APP, ...options });
+}
+
+/** Push auth headers built from the doc formulas (§2.2), independent of the driver's signing code. */
+export function pushHeaders(
+  appKey: string,
+  appSecret: string,
+  opts: { scheme?: "AKSK" | "WSSE"; nonce?: string; createdMs?: number } = {},
+): Record<string, string> {
+  const scheme = opts.scheme ?? "AKSK";
+  const nonce = opts.nonce ?? randomBytes(16).toString("hex");
+  const created = `${new Date(opts.createdMs ?? Date.now()).toISOString().slice(0, 19)}Z`;
+  const digest =
+    scheme === "AKSK"
+      ? createHmac("sha256", appSecret)
+          .update(nonce + created)
+          .digest("base64")
+      : createHash("sha256")
+          .update(nonce + created + appSecret)
+          .digest("base64");
+  return {
+    "content-type": "application/json;charset=UTF-8",
+    authorization: `${scheme} realm="SDP",profile="UsernameToken",type="Appkey"`,
+    [`x-${scheme.toLowerCase()}`]: `UsernameToken Username="${appKey}", PasswordDigest="${digest}", Nonce="${nonce}", Created="${created}"`,
+  };
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code } from "./codes.js";
 
 /** Options of the signature check; see platform facts §2 and §16. */
@@ -149,4 +149,23 @@ export class SignatureVerifier {
       if (nowMs - seenMs > 2 * this.windowMs) this.seenNonces.delete(key);
     }
   }
+}
+
+/** `Created` of a time in epoch milliseconds: UTC `yyyy-MM-ddTHH:mm:ssZ`, no milliseconds (§2.1). */
+export function formatCreated(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * The headers the platform signs its pushes with (§2.2): AKSK with the app's secret, a fresh 32-hex-char
+ * nonce and `Created` per call.
+ */
+export function signPushHeaders(appKey: string, appSecret: string, nowMs: number): Record<string, string> {
+  const nonce = randomBytes(16).toString("hex");
+  const created = formatCreated(nowMs);
+  const digest = expectedDigest("AKSK", appSecret, nonce, created);
+  return {
+    Authorization: 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"',
+    "X-AKSK": `UsernameToken Username="${appKey}", PasswordDigest="${digest}", Nonce="${nonce}", Created="${created}"`,
+  };
 }

@@ -13,7 +13,7 @@ const numberEntry = z.object({
   city: z.string().optional(),
   province: z.string().optional(),
   capacity: z.number().int().min(1).optional(),
-  status: z.enum(["normal", "abnormal"]).optional(),
+  status: z.enum(["normal", "paused", "abnormal", "frozen"]).optional(),
 });
 
 const appEntry = z.object({

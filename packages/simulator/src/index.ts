@@ -1,6 +1,8 @@
 export type { AuthOptions } from "./auth.js";
+export type { SimulatedCall, SimulatedCallInput } from "./calls.js";
 export { Code } from "./codes.js";
 export type { FaultOptions } from "./faults.js";
+export { DEFAULT_RETRY_SCHEDULE_MS, type PushOptions, type PushStats } from "./push.js";
 export { type Simulator, type SimulatorBinding, type SimulatorOptions, startSimulator } from "./server.js";
 export type {
   AppConfig,
@@ -8,7 +10,7 @@ export type {
   BindingRecord,
   Mode,
   NumberConfig,
-  NumberStatus,
   StateEvent,
 } from "./state.js";
+export { NUMBER_STATUS_CODE, type NumberStatus } from "./state.js";
 export type { SimulatorStats } from "./stats.js";

@@ -2,12 +2,21 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
+import { callPushes, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
 import { FaultController, type FaultOptions } from "./faults.js";
+import { Pusher, type PushOptions, type PushStats } from "./push.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
 import type { Reply, Route } from "./routes/types.js";
-import { type AppConfig, type Mode, type NumberStatus, PlatformState, type StateEvent } from "./state.js";
+import {
+  type AppConfig,
+  type Mode,
+  NUMBER_STATUS_CODE,
+  type NumberStatus,
+  PlatformState,
+  type StateEvent,
+} from "./state.js";
 import { RequestCounter, type SimulatorStats } from "./stats.js";
 import { selfSignedCertificate } from "./tls.js";
 
@@ -29,6 +38,8 @@ export interface SimulatorOptions {
   readonly now?: () => number;
   /** Result code of a bind on an abnormal X (default `1012102`, blacklisted). */
   readonly abnormalResultCode?: string;
+  /** Push notifications (call events, CDRs, X number status) to these URLs, signed with each app's secret. */
+  readonly push?: PushOptions;
 }
 
 /** A binding as the simulated platform holds it. */
@@ -53,8 +64,20 @@ export interface Simulator {
   /** PEM of the certificate to trust when serving HTTPS. */
   readonly caCertificate?: string;
   readonly faults: { set(partial: FaultOptions): void; reset(): void };
-  /** Marks an X normal or abnormal; binds on an abnormal X fail. */
-  setNumberStatus(appKey: string, x: string, status: NumberStatus): void;
+  /**
+   * Sets the status of an X: binds fail unless `normal`; calls fail on `paused` and `abnormal`. With
+   * `push`, the X status push (`numStatus`, code 5/9/10/11, with `cause` when given) is sent.
+   */
+  setNumberStatus(appKey: string, x: string, status: NumberStatus, cause?: number): void;
+  /**
+   * Simulates a call over a live binding and pushes its events (callin, alerting, answer, disconnect) and
+   * then its CDR, in order; resolves after each push's first attempt. Needs the `push` option.
+   */
+  simulateCall(appKey: string, input: SimulatedCallInput): Promise<SimulatedCall>;
+  /** Push delivery counters (all zero without the `push` option). */
+  pushStats(): PushStats;
+  /** Resolves once every push is delivered or given up. */
+  pushesIdle(): Promise<void>;
   /** Creates a binding the client did not make (AXB when `b` is given, AX otherwise by app mode). */
   bindBehindBack(
     appKey: string,
@@ -66,7 +89,7 @@ export interface Simulator {
   resetStats(): void;
   /** Subscribes to binding and number-status changes; returns the unsubscribe function. */
   onEvent(listener: (event: StateEvent) => void): () => void;
-  /** Stops listening and drops held (timed-out) requests. */
+  /** Stops listening, drops held (timed-out) requests and cancels pending push retries. */
   close(): Promise<void>;
 }
 
@@ -133,6 +156,7 @@ class SimulatorServer implements Simulator {
   private readonly verifier: SignatureVerifier;
   private readonly counter = new RequestCounter();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pusher?: Pusher;
   private server?: http.Server;
   private closed = false;
 
@@ -143,6 +167,20 @@ class SimulatorServer implements Simulator {
     const rps = options.rateLimit?.requestsPerSecond;
     if (rps !== undefined && !(rps > 0))
       throw new RangeError(`rateLimit.requestsPerSecond must be > 0, got ${rps}`);
+    if (options.push !== undefined) {
+      const pusher = new Pusher(options.push);
+      this.pusher = pusher;
+      this.state.onEvent((event) => {
+        if (event.type !== "numberStatus") return;
+        const app = this.state.app(event.appKey)!;
+        const number = {
+          number: event.x,
+          status: NUMBER_STATUS_CODE[event.status],
+          ...(event.cause === undefined ? {} : { cause: event.cause }),
+        };
+        void pusher.send("numStatus", app.config, { eventType: "numStatus", numInfo: [number] });
+      });
+    }
   }
 
   async listen(): Promise<void> {
@@ -270,8 +308,31 @@ class SimulatorServer implements Simulator {
     });
   }
 
-  setNumberStatus(appKey: string, x: string, status: NumberStatus): void {
-    this.state.setNumberStatus(appKey, x, status);
+  setNumberStatus(appKey: string, x: string, status: NumberStatus, cause?: number): void {
+    if (!(status in NUMBER_STATUS_CODE)) throw new Error(`unknown number status "${String(status)}"`);
+    this.state.setNumberStatus(appKey, x, status, cause);
+  }
+
+  async simulateCall(appKey: string, input: SimulatedCallInput): Promise<SimulatedCall> {
+    const pusher = this.pusher;
+    if (!pusher) throw new Error("simulateCall needs the push option (where to send the call events)");
+    const app = this.state.app(appKey);
+    if (!app) throw new Error(`unknown appKey "${appKey}"`);
+    const binding = this.state.binding(appKey, input.subscriptionId);
+    if (!binding) throw new Error(`no live binding ${input.subscriptionId} in app "${appKey}"`);
+    const startMs = (this.options.now ?? Date.now)();
+    const { call, pushes } = callPushes(binding, this.state.numberStatus(appKey, binding.x), input, startMs);
+    // One after the other, as a call produces them; a failed push is retried without holding up the rest.
+    for (const push of pushes) await pusher.send(push.kind, app.config, push.body);
+    return call;
+  }
+
+  pushStats(): PushStats {
+    return this.pusher?.stats() ?? { delivered: 0, failedAttempts: 0, pending: 0, gaveUp: 0 };
+  }
+
+  pushesIdle(): Promise<void> {
+    return this.pusher?.idle() ?? Promise.resolve();
   }
 
   bindBehindBack(
@@ -331,6 +392,7 @@ class SimulatorServer implements Simulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pusher?.close();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const server = this.server;

@@ -3,7 +3,19 @@ import { Code } from "./codes.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 
 export type Mode = "AXB" | "AX";
-export type NumberStatus = "normal" | "abnormal";
+/**
+ * X number status (§11.3): `normal` (5); `paused` (9) and `abnormal` (10, "unavailable"): no binds, calls
+ * or SMS; `frozen` (11): no new binds, existing bindings still call.
+ */
+export type NumberStatus = "normal" | "paused" | "abnormal" | "frozen";
+
+/** The platform's status code of each {@link NumberStatus}, as X status pushes carry it. */
+export const NUMBER_STATUS_CODE: Readonly<Record<NumberStatus, 5 | 9 | 10 | 11>> = {
+  normal: 5,
+  paused: 9,
+  abnormal: 10,
+  frozen: 11,
+};
 
 /** One X number owned by an app. */
 export interface NumberConfig {
@@ -67,6 +79,8 @@ export type StateEvent =
       readonly appKey: string;
       readonly x: string;
       readonly status: NumberStatus;
+      /** Why the number is unavailable (§11.3 cause), when given. */
+      readonly cause?: number;
     };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; code: string; detail?: string };
@@ -234,10 +248,20 @@ export class PlatformState {
     return [...(this.apps.get(appKey)?.bindings.values() ?? [])];
   }
 
-  setNumberStatus(appKey: string, x: string, status: NumberStatus): void {
+  setNumberStatus(appKey: string, x: string, status: NumberStatus, cause?: number): void {
     const n = this.requireNumber(appKey, x);
     n.status = status;
-    this.emit({ type: "numberStatus", appKey, x, status });
+    this.emit({ type: "numberStatus", appKey, x, status, ...(cause === undefined ? {} : { cause }) });
+  }
+
+  numberStatus(appKey: string, x: string): NumberStatus {
+    return this.requireNumber(appKey, x).status;
+  }
+
+  /** A live binding of an app, or undefined. */
+  binding(appKey: string, subscriptionId: string): BindingRecord | undefined {
+    this.sweep();
+    return this.apps.get(appKey)?.bindings.get(subscriptionId);
   }
 
   private requireNumber(appKey: string, x: string): NumberState {

@@ -1,5 +1,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { request } from "node:http";
+import { once } from "node:events";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Simulator } from "../src/index.js";
 
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
@@ -104,4 +106,59 @@ function getWithBody(url: URL, headers: Record<string, string>, body: string): P
     req.on("error", reject);
     req.end(body);
   });
+}
+
+export interface ReceivedPush {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+  /** Whether X-AKSK carries a valid AKSK digest for the secret (checked with node:crypto here). */
+  signed: boolean;
+  nonce: string;
+}
+
+/** A node:http server that records pushes; `status(n)` answers the n-th (from 1) request. */
+export async function receiver(
+  appSecret: string,
+  status: (attempt: number, push: ReceivedPush) => number = () => 200,
+): Promise<{ url: string; pushes: ReceivedPush[]; close(): Promise<void> }> {
+  const pushes: ReceivedPush[] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    req.on("end", () => {
+      const token = String(req.headers["x-aksk"] ?? "");
+      const attr = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(token)?.[1] ?? "";
+      const nonce = attr("Nonce");
+      const digest = createHmac("sha256", appSecret)
+        .update(nonce + attr("Created"))
+        .digest("base64");
+      const push: ReceivedPush = {
+        path: req.url ?? "",
+        headers: req.headers,
+        body: JSON.parse(text) as Record<string, unknown>,
+        signed:
+          req.headers.authorization === 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"' &&
+          digest === attr("PasswordDigest"),
+        nonce,
+      };
+      pushes.push(push);
+      res.writeHead(status(pushes.length, push));
+      res.end();
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pushes,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,0 +1,394 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ValidationError } from "@bindpool/core";
+import type { z } from "zod";
+import { type PushHeaders, verifyPushAuth } from "../push-auth.js";
+import { NotificationError, type NotificationErrorCode } from "./errors.js";
+import { NonceCache } from "./nonces.js";
+import {
+  CALL_EVENT_TYPES,
+  CallPushSchema,
+  FeePushSchema,
+  type NotificationEvent,
+  NumStatusPushSchema,
+  numberStateForStatus,
+  parsePlatformTime,
+} from "./schemas.js";
+
+export interface NotificationHandlerOptions {
+  /** The app's APP_Key; pushes signed for another app are rejected. */
+  readonly appKey: string;
+  /** The app's APP_Secret, the key of the push signature. */
+  readonly appSecret: string;
+  /**
+   * Largest accepted distance between the push's `Created` and now, in seconds, either way.
+   * @default 900
+   */
+  readonly createdWindowSeconds?: number;
+  /**
+   * Reject a push whose nonce was already accepted within the window.
+   * @default true
+   */
+  readonly replayProtection?: boolean;
+  /**
+   * Largest accepted body, in bytes.
+   * @default 1_048_576
+   */
+  readonly maxBodyBytes?: number;
+  /** Receives every accepted event. Throw or reject to have the push answered 500 (the platform retries). */
+  readonly onEvent: (event: NotificationEvent) => void | Promise<void>;
+  /** Told about every push not delivered to `onEvent` (log it); must not throw. */
+  readonly onError?: (error: NotificationError) => void;
+  /**
+   * Clock for the `Created` window and nonce expiry, in ms since the epoch.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** One push as any framework hands it over. */
+export interface NotificationInput {
+  readonly headers: PushHeaders;
+  readonly body: string;
+}
+
+/** What the handler answered, and why. */
+export interface NotificationResult {
+  /** HTTP status: 200 for delivered (and unknown) events. */
+  readonly status: number;
+  /** Response body: empty on 200 (Notify mode), `{"code","message"}` JSON otherwise. */
+  readonly body: string;
+  /** The event delivered to `onEvent`. */
+  readonly event?: NotificationEvent;
+  readonly error?: NotificationError;
+}
+
+export interface NotificationStats {
+  /** Pushes handled. */
+  readonly received: number;
+  /** Events `onEvent` accepted. */
+  readonly delivered: number;
+  /** Pushes not delivered, by error code. */
+  readonly byCode: Readonly<Partial<Record<NotificationErrorCode, number>>>;
+  /** Times `onError` itself threw (the error was then dropped). */
+  readonly onErrorFailures: number;
+}
+
+export interface NotificationHandler {
+  /** `node:http` form: `http.createServer(handler.node)` or as an Express/Koa-raw route. Never rejects. */
+  node(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Fetch form for Hono, Next.js route handlers, Bun, Deno, workers. Never rejects. */
+  fetch(request: Request): Promise<Response>;
+  /** Framework-free form over headers and the raw body text (verify the raw text, not a re-serialised object). */
+  handle(input: NotificationInput): Promise<NotificationResult>;
+  stats(): NotificationStats;
+}
+
+const DEFAULT_CREATED_WINDOW_SECONDS = 900;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** A node request over the limit is drained (so the client reads the 413) up to this many times the limit. */
+const DRAIN_FACTOR = 8;
+const MAX_ISSUES_IN_MESSAGE = 5;
+const ERROR_HEADERS = { "Content-Type": "application/json; charset=utf-8" } as const;
+
+export type ParsedNotification =
+  | { readonly ok: true; readonly event: NotificationEvent }
+  | { readonly ok: false; readonly error: NotificationError };
+
+/**
+ * A handler for the platform's pushes (call events, CDRs, X number status): verifies the AKSK/WSSE
+ * signature, the `Created` window and the nonce, parses the body, and hands a typed event to `onEvent`.
+ * Answers 200 with an empty body when done, so the platform stops retrying.
+ */
+export function createNotificationHandler(options: NotificationHandlerOptions): NotificationHandler {
+  const { appKey, appSecret, onEvent, onError } = options;
+  const windowSeconds = options.createdWindowSeconds ?? DEFAULT_CREATED_WINDOW_SECONDS;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = options.now ?? Date.now;
+  validate(options, windowSeconds, maxBodyBytes);
+  const nonces = options.replayProtection === false ? undefined : new NonceCache(windowSeconds * 1000);
+  let received = 0;
+  let delivered = 0;
+  let onErrorFailures = 0;
+  const byCode: Partial<Record<NotificationErrorCode, number>> = {};
+
+  function rejected(error: NotificationError): NotificationResult {
+    byCode[error.code] = (byCode[error.code] ?? 0) + 1;
+    try {
+      onError?.(error);
+    } catch {
+      onErrorFailures++;
+    }
+    const body = error.httpStatus === 200 ? "" : JSON.stringify({ code: error.code, message: error.message });
+    return { status: error.httpStatus, body, error };
+  }
+
+  async function handle(input: NotificationInput): Promise<NotificationResult> {
+    received++;
+    if (Buffer.byteLength(input.body, "utf8") > maxBodyBytes) return rejected(tooLarge(maxBodyBytes));
+    const nowMs = now();
+    const auth = verifyPushAuth(input.headers, {
+      appKey,
+      appSecret,
+      createdWindowSeconds: windowSeconds,
+      nowMs,
+    });
+    if (!auth.ok) {
+      const code = auth.reason === "staleCreated" ? "NOTIFY_STALE" : "NOTIFY_BAD_SIGNATURE";
+      return rejected(new NotificationError(code, `${auth.reason}: ${auth.message}`));
+    }
+    if (nonces !== undefined && !nonces.reserve(auth.nonce, auth.createdMs, nowMs)) {
+      return rejected(
+        new NotificationError(
+          "NOTIFY_REPLAYED",
+          "the nonce of this push was already accepted within the window",
+        ),
+      );
+    }
+    const parsed = parseNotification(input.body);
+    if (!parsed.ok) return rejected(parsed.error);
+    try {
+      await onEvent(parsed.event);
+    } catch (cause) {
+      nonces?.release(auth.nonce); // the platform's retry may carry the same headers
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      return rejected(
+        new NotificationError(
+          "NOTIFY_LISTENER_FAILED",
+          `onEvent failed for a ${parsed.event.type} event: ${reason}`,
+          {
+            cause,
+          },
+        ),
+      );
+    }
+    delivered++;
+    return { status: 200, body: "", event: parsed.event };
+  }
+
+  function early(code: NotificationErrorCode, message: string): NotificationResult {
+    received++;
+    return rejected(new NotificationError(code, message));
+  }
+
+  async function node(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      let result: NotificationResult;
+      if (req.method !== "POST") {
+        req.resume();
+        result = early("NOTIFY_BAD_METHOD", `method ${String(req.method)} is not POST`);
+      } else {
+        const body = await readNodeBody(req, maxBodyBytes);
+        if (body === undefined) {
+          result = early("NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
+          res.setHeader("Connection", "close");
+        } else {
+          result = await handle({ headers: req.headers, body });
+        }
+      }
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(result.status, result.body === "" ? {} : ERROR_HEADERS);
+      res.end(result.body);
+    } catch {
+      // The client went away mid-body (or the socket broke): nobody is left to answer.
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(400);
+        res.end();
+      }
+    }
+  }
+
+  async function fetchForm(request: Request): Promise<Response> {
+    let result: NotificationResult;
+    if (request.method !== "POST") {
+      result = early("NOTIFY_BAD_METHOD", `method ${request.method} is not POST`);
+    } else {
+      const body = await readStreamBody(request, maxBodyBytes).catch(() => null);
+      if (body === null) {
+        result = early("NOTIFY_MALFORMED", "the request body could not be read");
+      } else if (body === undefined) {
+        result = early("NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
+      } else {
+        result = await handle({ headers: request.headers, body });
+      }
+    }
+    return new Response(result.body === "" ? null : result.body, {
+      status: result.status,
+      headers: result.body === "" ? {} : ERROR_HEADERS,
+    });
+  }
+
+  return {
+    node,
+    fetch: fetchForm,
+    handle,
+    stats: () => ({ received, delivered, byCode: { ...byCode }, onErrorFailures }),
+  };
+}
+
+function validate(options: NotificationHandlerOptions, windowSeconds: number, maxBodyBytes: number): void {
+  if (typeof options.appKey !== "string" || options.appKey === "") {
+    throw new ValidationError("appKey must be a non-empty string");
+  }
+  if (typeof options.appSecret !== "string" || options.appSecret === "") {
+    throw new ValidationError("appSecret must be a non-empty string");
+  }
+  if (typeof options.onEvent !== "function") throw new ValidationError("onEvent must be a function");
+  if (!(Number.isFinite(windowSeconds) && windowSeconds >= 0)) {
+    throw new ValidationError(
+      `createdWindowSeconds must be a finite number >= 0 (got ${String(windowSeconds)})`,
+    );
+  }
+  if (!(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0)) {
+    throw new ValidationError(`maxBodyBytes must be a positive integer (got ${String(maxBodyBytes)})`);
+  }
+}
+
+function tooLarge(maxBodyBytes: number): NotificationError {
+  return new NotificationError("NOTIFY_TOO_LARGE", `the body is larger than ${maxBodyBytes} bytes`);
+}
+
+/** Parses a verified body into an event; JSON without a known `eventType` is `NOTIFY_UNKNOWN_EVENT`. Pure. */
+export function parseNotification(body: string): ParsedNotification {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // JSON.parse quotes the input in its message, phone numbers included: say less.
+    return malformed("the body is not valid JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return malformed("the body is not a JSON object");
+  }
+  const eventType: unknown = (json as Record<string, unknown>).eventType;
+  if (eventType === undefined) {
+    return unknown("the push has no eventType (SMS and other pushes are not handled here)");
+  }
+  if (typeof eventType !== "string") return malformed(`eventType is a ${typeof eventType}, not a string`);
+  if ((CALL_EVENT_TYPES as readonly string[]).includes(eventType)) {
+    const push = CallPushSchema.safeParse(json);
+    if (!push.success) return malformed(`${eventType} push: ${issues(push.error)}`);
+    const { eventType: event, statusInfo: s } = push.data;
+    const timestampMs = parsePlatformTime(s.timestamp);
+    return {
+      ok: true,
+      event: {
+        type: "call",
+        event,
+        sessionId: s.sessionId,
+        timestamp: s.timestamp,
+        ...(timestampMs === undefined ? {} : { timestampMs }),
+        ...defined({
+          subscriptionId: s.subscriptionId,
+          caller: s.caller,
+          called: s.called,
+          stateCode: s.stateCode,
+          stateDesc: s.stateDesc,
+          userData: s.userData,
+          extendNum: s.extendNum,
+        }),
+      },
+    };
+  }
+  if (eventType === "fee") {
+    const push = FeePushSchema.safeParse(json);
+    if (!push.success) return malformed(`fee push: ${issues(push.error)}`);
+    return { ok: true, event: { type: "fee", records: push.data.feeLst.map((r) => defined(r)) } };
+  }
+  if (eventType === "numStatus") {
+    const push = NumStatusPushSchema.safeParse(json);
+    if (!push.success) return malformed(`numStatus push: ${issues(push.error)}`);
+    return {
+      ok: true,
+      event: {
+        type: "numberStatus",
+        numbers: push.data.numInfo.map((n) => ({
+          x: n.number,
+          status: n.status,
+          ...(n.cause === undefined ? {} : { cause: n.cause }),
+          state: numberStateForStatus(n.status),
+        })),
+      },
+    };
+  }
+  return unknown(`eventType ${JSON.stringify(eventType.slice(0, 64))} is not handled`);
+}
+
+function malformed(message: string): ParsedNotification {
+  return { ok: false, error: new NotificationError("NOTIFY_MALFORMED", message) };
+}
+
+function unknown(message: string): ParsedNotification {
+  return { ok: false, error: new NotificationError("NOTIFY_UNKNOWN_EVENT", message) };
+}
+
+function issues(error: z.ZodError): string {
+  const shown = error.issues
+    .slice(0, MAX_ISSUES_IN_MESSAGE)
+    .map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
+  const more = error.issues.length - shown.length;
+  return more > 0 ? `${shown.join("; ")}; and ${more} more` : shown.join("; ");
+}
+
+/** A copy without the keys whose value is `undefined` (absent and `null` fields look the same). */
+function defined<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v !== undefined && key !== "__proto__") out[key] = v;
+  }
+  return out as T;
+}
+
+/** The body text, or undefined when it exceeds the limit (the rest is drained, then the socket dropped). */
+function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(req.headers["content-length"]);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = Number.isFinite(declared) && declared > maxBytes;
+    if (over && declared > maxBytes * DRAIN_FACTOR) {
+      resolve(undefined);
+      req.resume();
+      return;
+    }
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) over = true;
+      if (over) {
+        chunks.length = 0;
+        if (size > maxBytes * DRAIN_FACTOR) {
+          resolve(undefined);
+          req.destroy();
+        }
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(over ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+    req.on("aborted", () => reject(new Error("request aborted")));
+  });
+}
+
+/** The body text of a fetch request, or undefined when it exceeds the limit (reading stops there). */
+async function readStreamBody(request: Request, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await request.body?.cancel();
+    return undefined;
+  }
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

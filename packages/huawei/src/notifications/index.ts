@@ -1,0 +1,30 @@
+export {
+  NOTIFICATION_ERROR_STATUS,
+  NotificationError,
+  type NotificationErrorCode,
+} from "./errors.js";
+export {
+  createNotificationHandler,
+  type NotificationHandler,
+  type NotificationHandlerOptions,
+  type NotificationInput,
+  type NotificationResult,
+  type NotificationStats,
+  type ParsedNotification,
+  parseNotification,
+} from "./handler.js";
+export {
+  billableMinutes,
+  CALL_EVENT_TYPES,
+  type CallEventType,
+  type CallNotification,
+  type FeeNotification,
+  type FeeRecord,
+  type NotificationEvent,
+  type NumberStatusChange,
+  type NumberStatusNotification,
+  numberStateForStatus,
+  X_NUMBER_STATUS,
+  type XNumberState,
+  type XNumberStatus,
+} from "./schemas.js";

@@ -1,0 +1,198 @@
+/**
+ * The ride-hailing scenario across N allocator processes sharing one Redis and one simulator: the
+ * orchestrator starts the simulator, forks the instances, checks every invariant of the design on the
+ * quiet state between the phases, and checks that nothing leaked at the end.
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type Phone, type PoolConfig, usersOf } from "@bindpool/core";
+import { RedisStore } from "@bindpool/redis";
+import { startSimulator } from "@bindpool/simulator";
+import { invariantViolations } from "@bindpool/store-tests";
+import { Redis } from "ioredis";
+import type { InstanceConfig, InstanceMessage } from "./instance.js";
+
+export interface ClusterOptions {
+  readonly redisUrl: string;
+  readonly instances: number;
+  readonly orders: number;
+  readonly numbers: number;
+  readonly capacity: number;
+  /** Platform flow control per app key, shared by all instances. */
+  readonly requestsPerSecond: number;
+  readonly concurrencyPerInstance?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface ClusterReport {
+  readonly allocated: number;
+  readonly failed: Record<string, number>;
+  readonly latenciesMs: number[];
+  /** Bindings open between the phases, and the invariant problems found then (empty: all hold). */
+  readonly openBindings: number;
+  readonly violations: string[];
+  /** Most requests the simulator saw from the app key in one second, and its flow-control answers. */
+  readonly maxPerSecond: number;
+  readonly flowControlled: number;
+  readonly leakedInStore: number;
+  readonly leakedOnPlatform: number;
+  readonly elapsedMs: number;
+}
+
+const CITIES = [
+  { city: "0755", province: "GD" },
+  { city: "020", province: "GD" },
+  { city: "010", province: "BJ" },
+];
+
+export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
+  const app = { appKey: "cluster-app", appSecret: "cluster-secret" };
+  const pool: PoolConfig = {
+    id: "rides",
+    mode: "AXB",
+    numbers: Array.from({ length: o.numbers }, (_, i) => ({
+      x: `+86171${String(i).padStart(8, "0")}`,
+      ...CITIES[i % CITIES.length]!,
+      capacity: o.capacity,
+    })),
+  };
+  const sim = await startSimulator({
+    apps: [
+      {
+        ...app,
+        mode: "AXB",
+        numbers: pool.numbers.map((n) => ({
+          x: n.x,
+          city: n.city,
+          province: n.province,
+          capacity: o.capacity,
+        })),
+      },
+    ],
+    rateLimit: { requestsPerSecond: o.requestsPerSecond },
+  });
+  const redis = new Redis(o.redisUrl);
+  const started = performance.now();
+  try {
+    await redis.flushdb();
+    const per = Math.ceil(o.orders / o.instances);
+    const children = Array.from({ length: o.instances }, (_, index) => {
+      const child = fork(fileURLToPath(new URL("./instance.ts", import.meta.url)), [], {
+        execArgv: ["--conditions=source", "--import", "tsx"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      const config: InstanceConfig = {
+        index,
+        redisUrl: o.redisUrl,
+        simUrl: sim.url,
+        ...app,
+        pool,
+        cities: CITIES.map((c) => c.city),
+        firstOrder: index * per,
+        orders: Math.min(per, o.orders - index * per),
+        concurrency: o.concurrencyPerInstance ?? 32,
+        riders: 3_000,
+        drivers: 2_000,
+        keepOpen: 0.3,
+        requestsPerSecond: o.requestsPerSecond,
+      };
+      const messages: InstanceMessage[] = [];
+      let notify: () => void = () => {};
+      child.on("message", (m: InstanceMessage) => {
+        messages.push(m);
+        notify();
+      });
+      const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+      const waitFor = async (type: InstanceMessage["type"]) => {
+        for (;;) {
+          const found = messages.find((m) => m.type === type);
+          if (found) return found;
+          const code = await Promise.race([
+            new Promise<void>((r) => (notify = r)).then(() => undefined),
+            exited,
+          ]);
+          if (code !== undefined && !messages.some((m) => m.type === type)) {
+            throw new Error(`instance ${index} exited with code ${code} before ${type}`);
+          }
+        }
+      };
+      child.send({ type: "start", config });
+      return { child, waitFor, exited };
+    });
+
+    const progress = setInterval(() => {
+      const stats = sim.stats();
+      o.onProgress?.(
+        `  platform requests ${stats.requests}, bindings now ${sim.bindings(app.appKey).length}`,
+      );
+    }, 1_000);
+    let phase1: Extract<InstanceMessage, { type: "phase1" }>[];
+    try {
+      phase1 = (await Promise.all(children.map((c) => c.waitFor("phase1")))) as typeof phase1;
+    } finally {
+      clearInterval(progress);
+    }
+
+    // Quiet state: every instance is done allocating. Check the store and the platform.
+    const store = new RedisStore({ redis });
+    const violations = await invariantViolations(store, pool.id);
+    const entries = await store.entries(pool.id);
+    const platform = sim.bindings(app.appKey);
+    violations.push(...platformViolations(platform, o.capacity));
+    const bySubscription = new Map(entries.map((e) => [e.subscriptionId, e]));
+    for (const b of platform) {
+      const e = bySubscription.get(b.subscriptionId);
+      if (e === undefined)
+        violations.push(`platform binding ${b.subscriptionId} on ${b.x} is unknown to the store`);
+      else if (e.x !== b.x || e.a !== b.a || e.b !== b.b)
+        violations.push(`order ${e.orderKey} disagrees with the platform`);
+    }
+    for (const e of entries) {
+      if (e.status !== "bound") violations.push(`order ${e.orderKey} is ${e.status} in a quiet state`);
+    }
+    if (entries.length !== platform.length) {
+      violations.push(`store has ${entries.length} orders, platform ${platform.length} bindings`);
+    }
+
+    for (const c of children) c.child.send({ type: "phase2" });
+    await Promise.all(children.map((c) => c.waitFor("phase2")));
+    await Promise.all(children.map((c) => c.exited));
+
+    const stats = sim.stats();
+    const failed: Record<string, number> = {};
+    for (const m of phase1) for (const [k, v] of Object.entries(m.failed)) failed[k] = (failed[k] ?? 0) + v;
+    return {
+      allocated: phase1.reduce((s, m) => s + m.allocated, 0),
+      failed,
+      latenciesMs: phase1.flatMap((m) => m.latenciesMs),
+      openBindings: platform.length,
+      violations,
+      maxPerSecond: stats.maxPerSecond[app.appKey] ?? 0,
+      flowControlled: stats.byResultCode["1010010"] ?? 0,
+      leakedInStore: (await store.entries(pool.id)).length,
+      leakedOnPlatform: sim.bindings(app.appKey).length,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    await redis.quit();
+    await sim.close();
+  }
+}
+
+/** The platform's side of the rules: no user twice on one X, no X over capacity. */
+function platformViolations(bindings: { x: Phone; a: Phone; b?: Phone }[], capacity: number): string[] {
+  const problems: string[] = [];
+  const perX = new Map<Phone, Set<Phone>>();
+  const count = new Map<Phone, number>();
+  for (const b of bindings) {
+    const users = perX.get(b.x) ?? new Set<Phone>();
+    for (const u of usersOf("AXB", b.a, b.b)) {
+      if (users.has(u)) problems.push(`platform: ${u} twice on ${b.x}`);
+      users.add(u);
+    }
+    perX.set(b.x, users);
+    count.set(b.x, (count.get(b.x) ?? 0) + 1);
+  }
+  for (const [x, n] of count) if (n > capacity) problems.push(`platform: ${x} carries ${n} > ${capacity}`);
+  return problems;
+}

@@ -11,6 +11,8 @@ const { values: args } = parseArgs({
     numbers: { type: "string", default: "40" },
     capacity: { type: "string", default: "25" },
     faults: { type: "boolean", default: true },
+    store: { type: "string", default: "memory" },
+    instances: { type: "string", default: "4" },
     help: { type: "boolean", default: false },
   },
 });
@@ -21,7 +23,9 @@ if (args.help) {
   --concurrency N   orders in progress at once (default 64)
   --numbers N       X numbers in the pool (default 40)
   --capacity N      pairs per X (default 25; the platform allows 5000)
-  --no-faults       run without injected platform faults`);
+  --no-faults       run without injected platform faults
+  --store redis     run across several processes sharing one Redis (REDIS_URL, or a redis-server started here)
+  --instances N     allocator processes with --store redis (default 4)`);
   process.exit(0);
 }
 const int = (name: string, v: string | undefined) => {
@@ -36,6 +40,15 @@ const orders = int("orders", args.orders);
 const concurrency = int("concurrency", args.concurrency);
 const numberCount = int("numbers", args.numbers);
 const capacity = int("capacity", args.capacity);
+
+if (args.store !== "memory" && args.store !== "redis") {
+  console.error(`--store must be memory or redis, got ${JSON.stringify(args.store)}`);
+  process.exit(2);
+}
+if (args.store === "redis") {
+  const { runClusterDemo } = await import("./cluster-demo.js");
+  process.exit(await runClusterDemo({ orders, instances: int("instances", args.instances), numbers: numberCount, capacity }));
+}
 
 const CITIES = [
   { city: "0755", province: "GD" },
@@ -66,7 +79,7 @@ const driver = new HuaweiDriver({
   concurrency: 64,
 });
 const store = new MemoryStore();
-const allocator = new Allocator({ store, driver, pools: [{ id: "rides", mode: "AXB", numbers }] });
+const allocator = new Allocator({ store, driver, pools: [{ id: "rides", mode: "AXB", numbers }], unbindRetryMs: 100 });
 
 const retries: Record<string, number> = {};
 let quarantined = 0;
@@ -108,6 +121,11 @@ const result = await runScenario(allocator, {
   },
 });
 clearInterval(progress);
+// Unbinds the platform refused are queued in the store; the sweeper (normally `startJobs`) finishes them.
+for (let i = 0; i < 30 && (await store.entries("rides")).length > 0; i++) {
+  await allocator.sweep();
+  await new Promise((r) => setTimeout(r, 200));
+}
 const elapsedS = (performance.now() - started) / 1000;
 process.stdout.write("\n\n");
 

@@ -67,7 +67,8 @@ export async function runScenario(allocator: Allocator, o: ScenarioOptions): Pro
         peakBound = Math.max(peakBound, bound);
         const [min, max] = o.rideMs;
         await new Promise((r) => setTimeout(r, min + Math.random() * (max - min)));
-        await releaseWithRetry(allocator, orderKey, o.pool);
+        // An unbind the platform refuses now is queued in the store and finished by the sweeper.
+        await allocator.complete(orderKey, o.pool);
         bound--;
       } catch (error) {
         const code = (error as BindpoolError).code ?? "UNEXPECTED";
@@ -83,20 +84,4 @@ export async function runScenario(allocator: Allocator, o: ScenarioOptions): Pro
     latenciesMs,
     peakBound,
   };
-}
-
-/**
- * Completes an order, retrying while the platform is unreachable, as a backend would from its job queue.
- * (A later release of bindpool keeps failed unbinds in the store and retries them itself.)
- */
-async function releaseWithRetry(allocator: Allocator, orderKey: string, pool: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await allocator.release(orderKey, pool);
-      return;
-    } catch (error) {
-      if ((error as BindpoolError).code !== "BINDPOOL_PLATFORM_UNAVAILABLE" || attempt >= 10) throw error;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
-    }
-  }
 }

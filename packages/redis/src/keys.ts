@@ -6,19 +6,21 @@
  *
  * | key | type | content |
  * | --- | --- | --- |
- * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counters, linear-hash state `eL eS eN` / `uL uS uN` |
+ * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN` |
  * | `<p>xid` | hash | X -> short id (base 36) |
  * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|city\|province` |
  * | `<p>c2p` | hash | city -> province (area ladder) |
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
- * | `<p>exp` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
- * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b\|subscriptionId` (numbers base 36) |
+ * | `<p>exp` | zset | expiry buckets, score = the earliest end in the bucket, ms |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r/b) |
+ * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
+ * | `<p>x:<bucket>` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
  * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds |
  *
- * `e:` and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
+ * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
- * The Lua side builds the dynamic names (`e:`, `u:`, `ic:`, `ip:`) from the pool prefix with the same
+ * The Lua side builds the dynamic names (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`) from the pool prefix with the same
  * suffixes (see `scripts/includes/keys.lua`).
  */
 export class PoolKeys {
@@ -57,6 +59,14 @@ export class PoolKeys {
   /** Bucket `b` of the entry table. */
   entryBucket(b: number): string {
     return `${this.base}e:${b}`;
+  }
+  /** Bucket `b` of the subscriptionId table (same buckets as entries). */
+  subscriptionBucket(b: number): string {
+    return `${this.base}s:${b}`;
+  }
+  /** Bucket `b` of the entry end times (same buckets as entries). */
+  expiryBucket(b: number): string {
+    return `${this.base}x:${b}`;
   }
   /** Bucket `b` of the user table. */
   userBucket(b: number): string {

@@ -179,7 +179,8 @@ export class PoolScripts {
 
   private async call(script: PoolScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
     try {
-      return await this.commands[script](...k.fixed, ...argv);
+      // ioredis flattens array arguments; passing arrays avoids spreading long ARGV lists onto the stack.
+      return await (this.commands[script] as (...args: unknown[]) => Promise<unknown>)(k.fixed, argv);
     } catch (err) {
       throw new StoreError(`Redis script ${script} failed: ${(err as Error).message}`, { cause: err });
     }

@@ -20,6 +20,9 @@ import { PoolKeys } from "./keys.js";
 import { scriptCodeName } from "./script-codes.js";
 import { PoolScripts, type RedisClient } from "./scripts.js";
 
+/** Numbers per `upsertPool` script call. */
+const UPSERT_BATCH = 2_000;
+
 export interface RedisStoreOptions {
   /** An ioredis client: standalone, Sentinel (through ioredis options) or `Cluster`. The store never closes it. */
   readonly redis: RedisClient;
@@ -77,16 +80,20 @@ export class RedisStore implements Store {
     const rules = MODE_RULES[ModeSchema.parse(mode)];
     const limit = Number.isFinite(rules.maxXPerUser) ? rules.maxXPerUser : 0;
     const k = this.keys(pool);
-    const reply = await this.scripts.upsertPool(
-      k,
-      mode,
-      limit,
-      rules.needsB,
-      numbers.map((n) => ({ x: n.x, city: n.city ?? "", province: n.province ?? "", capacity: n.capacity })),
-    );
-    if (scriptCodeName(reply) === "modeMismatch") {
-      const existing = await this.redis.hget(k.meta, "mode");
-      throw new ValidationError(`Pool "${pool}" is a ${existing} pool; it cannot be upserted as ${mode}.`);
+    // Big pools go in batches, each one atomic script call, so Redis is never blocked for long.
+    for (let i = 0; i === 0 || i < numbers.length; i += UPSERT_BATCH) {
+      const batch = numbers.slice(i, i + UPSERT_BATCH);
+      const reply = await this.scripts.upsertPool(
+        k,
+        mode,
+        limit,
+        rules.needsB,
+        batch.map((n) => ({ x: n.x, city: n.city ?? "", province: n.province ?? "", capacity: n.capacity })),
+      );
+      if (scriptCodeName(reply) === "modeMismatch") {
+        const existing = await this.read(() => this.redis.hget(k.meta, "mode"));
+        throw new ValidationError(`Pool "${pool}" is a ${existing} pool; it cannot be upserted as ${mode}.`);
+      }
     }
   }
 

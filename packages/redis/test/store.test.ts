@@ -1,63 +1,149 @@
+import { randomUUID } from "node:crypto";
+import { type ReserveRequest, StoreError, ValidationError } from "@bindpool/core";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { type RedisServer, startRedis } from "./harness.js";
+import { measureBytesPerBinding, type RedisServer, startRedis } from "./harness.js";
 
 let server: RedisServer;
+let redis: Redis;
 beforeAll(async () => {
   server = await startRedis();
+  redis = server.client();
 });
 afterAll(async () => {
   await server?.stop();
 });
 
-const A = "+8613800000001";
-const B = "+8613800000002";
 const T0 = 1_000_000;
+const phone = (prefix: string, i: number) => `${prefix}${String(i).padStart(9, "0")}`;
 const xs = (n: number, capacity = 5000) =>
-  Array.from({ length: n }, (_, i) => ({ x: `+8619900000${String(i).padStart(3, "0")}`, capacity }));
+  Array.from({ length: n }, (_, i) => ({ x: phone("+86199", i), capacity }));
 let seq = 0;
-const fresh = () => new RedisStore({ redis: server.client(), prefix: `t${++seq}` });
+const fresh = (options: { wakeLimit?: number } = {}) =>
+  new RedisStore({ redis, prefix: `t${++seq}`, ...options });
+const req = (over: Partial<ReserveRequest>): ReserveRequest => ({
+  pool: "p",
+  orderKey: "o1",
+  a: "+8613800000001",
+  b: "+8613800000002",
+  exclude: [],
+  strategy: { name: "leastLoaded" },
+  leaseMs: 1_000,
+  nowMs: T0,
+  ...over,
+});
 
 describe("RedisStore", () => {
-  it("reserves, confirms and releases through Lua scripts", async () => {
+  it("keeps working after the server's script cache is flushed (EVALSHA falls back to EVAL)", async () => {
     const store = fresh();
     await store.upsertPool("p", "AXB", xs(2));
-    const r = await store.reserve({
-      pool: "p",
-      orderKey: "o1",
-      a: A,
-      b: B,
-      exclude: [],
-      strategy: { name: "leastLoaded" },
-      leaseMs: 1000,
-      nowMs: T0,
+    const first = await store.reserve(req({ orderKey: "o1" }));
+    await redis.script("FLUSH");
+    const second = await store.reserve(req({ orderKey: "o2", a: "+8613800000003", b: "+8613800000004" }));
+    expect(first.ok && second.ok).toBe(true);
+    await redis.script("FLUSH");
+    expect(await store.release("p", "o1")).toBe("released");
+  });
+
+  it("keeps every key of a pool under the prefix and the pool's hash tag", async () => {
+    const store = new RedisStore({ redis, prefix: "tagged" });
+    await store.upsertPool("p-1", "AXB", [
+      { x: "+8619900000001", city: "0755", province: "GD", capacity: 5 },
+    ]);
+    await store.reserve(req({ pool: "p-1" }));
+    const keys = await redis.keys("tagged*");
+    expect(keys.length).toBeGreaterThan(5);
+    for (const k of keys) expect(k.startsWith("tagged:{p-1}:")).toBe(true);
+  });
+
+  it("splits entry and user buckets as the pool grows, keeping every bucket compact", async () => {
+    const store = fresh();
+    await store.upsertPool("p", "AXB", xs(50));
+    const n = 3_000;
+    const subs = new Map<string, string>();
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, j) => {
+          const orderKey = `order-${i + j}`;
+          const r = await store.reserve(
+            req({ orderKey, a: phone("+8613", i + j), b: phone("+8615", i + j), nowMs: T0 + i + j }),
+          );
+          if (!r.ok) throw new Error(r.reason);
+          if ((i + j) % 2 === 0) {
+            const sub = randomUUID();
+            subs.set(orderKey, sub);
+            await store.confirm({
+              pool: "p",
+              orderKey,
+              token: r.entry.token,
+              subscriptionId: sub,
+              untilMs: T0 + 10_000 + (i + j),
+              nowMs: T0,
+            });
+          }
+        }),
+      );
+    }
+    const entries = await store.entries("p");
+    expect(entries).toHaveLength(n);
+    for (const e of entries) expect(e.subscriptionId).toBe(subs.get(e.orderKey));
+    // Buckets beyond the first exist, and each is listpack-encoded.
+    const k = store.keys("p");
+    const buckets = await redis.keys(`${k.base}[eusx]:*`);
+    expect(buckets.length).toBeGreaterThan(4 * 50);
+    for (const key of buckets) expect([key, await redis.object("ENCODING", key)]).toEqual([key, "listpack"]);
+    // Expired entries come oldest first across buckets: reservations ended first (odd i), then orders.
+    const ended = await store.expired("p", T0 + 20_000, 40);
+    const expected = entries
+      .map((e) => e.untilMs)
+      .sort((x, y) => x - y)
+      .slice(0, 40);
+    expect(ended.map((e) => e.untilMs)).toEqual(expected);
+    // Releasing everything empties the tables.
+    for (const e of entries) await store.release("p", e.orderKey, e.token);
+    expect(await store.entries("p")).toEqual([]);
+    expect((await store.numbers("p")).every((x) => x.load === 0)).toBe(true);
+    expect(await redis.keys(`${k.base}[eusx]:*`)).toEqual([]);
+  });
+
+  it("brings cooled-down numbers back a bounded few per reserve", async () => {
+    const store = fresh({ wakeLimit: 2 });
+    await store.upsertPool("p", "AXB", xs(5, 1));
+    for (const n of xs(5)) await store.cooldown("p", n.x, T0 + 10);
+    const picked = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await store.reserve(
+        req({ orderKey: `o${i}`, a: phone("+8613", i), b: phone("+8615", i), nowMs: T0 + 10 }),
+      );
+      if (!r.ok) throw new Error(r.reason);
+      picked.add(r.entry.x);
+    }
+    expect(picked.size).toBe(5);
+  });
+
+  it("uses at most 250 bytes of Redis memory per active binding", async () => {
+    const bytes = await measureBytesPerBinding(redis, { prefix: `mem${++seq}`, bindings: 20_000 });
+    console.log(`RedisStore memory: ${bytes.toFixed(1)} bytes per binding (20 000 bound AXB pairs)`);
+    expect(bytes).toBeLessThanOrEqual(250);
+  }, 60_000);
+
+  it("refuses bad options with the bad value in the message", () => {
+    expect(() => new RedisStore({ redis, prefix: "a{b}" })).toThrow(ValidationError);
+    expect(() => new RedisStore({ redis, wakeLimit: 0 })).toThrow(/0/);
+  });
+
+  it("throws StoreError when Redis cannot be reached", async () => {
+    const down = new Redis({
+      port: 1,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
     });
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(r.entry).toMatchObject({
-      pool: "p",
-      orderKey: "o1",
-      a: A,
-      b: B,
-      status: "reserved",
-      untilMs: T0 + 1000,
-    });
-    expect(
-      await store.confirm({
-        pool: "p",
-        orderKey: "o1",
-        token: r.entry.token,
-        subscriptionId: "s1",
-        untilMs: T0 + 60_000,
-        nowMs: T0 + 1,
-      }),
-    ).toBe("ok");
-    expect(await store.get("p", "o1")).toMatchObject({
-      status: "bound",
-      subscriptionId: "s1",
-      untilMs: T0 + 60_000,
-    });
-    expect(await store.release("p", "o1", r.entry.token)).toBe("released");
-    expect(await store.get("p", "o1")).toBeUndefined();
+    down.on("error", () => {});
+    const store = new RedisStore({ redis: down });
+    await expect(store.reserve(req({}))).rejects.toBeInstanceOf(StoreError);
+    await expect(store.numbers("p")).rejects.toBeInstanceOf(StoreError);
+    down.disconnect();
   });
 });

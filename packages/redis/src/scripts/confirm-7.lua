@@ -21,8 +21,10 @@ if e.status == "b" then
   return CODE.lost
 end
 if e.untilMs <= tonumber(ARGV[6]) then return CODE.lost end
+local oldUntilMs = e.untilMs
 e.status, e.sub, e.untilMs = "b", ARGV[4], tonumber(ARGV[5])
-entryPut(ARGV[2], e)
-redis.call("HINCRBY", K.meta, "reserved", -1)
-redis.call("HINCRBY", K.meta, "bound", 1)
+entryPut(ARGV[2], e, oldUntilMs)
+metaAdd("reserved", -1)
+metaAdd("bound", 1)
+metaFlush()
 return 1

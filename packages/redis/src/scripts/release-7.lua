@@ -15,4 +15,5 @@ local e = entryGet(ARGV[2])
 if not e then return CODE.unknownOrder end
 if ARGV[3] ~= "" and e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 entryFree(ARGV[2], e)
+metaFlush()
 return 1

@@ -27,9 +27,8 @@ local now = tonumber(ARGV[6])
 local existing = entryGet(orderKey)
 if existing then return { 2, existing.raw, xOf(existing.xid) } end
 
-local umax = redis.call("HGET", K.meta, "umax")
-if not umax then return CODE.exhausted end
-umax = tonumber(umax)
+if not meta().mode then return CODE.exhausted end
+local umax = metaNum("umax")
 
 -- Cooled X whose time has come go back into the indexes.
 local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
@@ -45,9 +44,10 @@ for _, id in ipairs(due) do
 end
 
 local users = usersOf(a, b)
-local skip, skipCount = {}, 0
-for _, u in ipairs(users) do
+local skip, skipCount, helds = {}, 0, {}
+for i, u in ipairs(users) do
   local held = heldBy(u)
+  helds[i] = held
   if umax > 0 and #held >= umax then return CODE.userLimit end
   for _, id in ipairs(held) do
     if not skip[id] then
@@ -103,11 +103,13 @@ local r = numGet(id)
 r.load = r.load + 1
 numPut(r)
 reindex(r, now)
-for _, u in ipairs(users) do holdAdd(u, id) end
-local token = redis.call("HINCRBY", K.meta, "tok", 1)
+for i, u in ipairs(users) do holdAdd(u, id, helds[i]) end
+metaAdd("tok", 1)
+local token = metaNum("tok")
 local untilMs = now + tonumber(ARGV[5])
 -- B is part of the entry only in pair modes (AXB).
 if #users == 1 then b = "" end
 local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, sub = "" })
-redis.call("HINCRBY", K.meta, "reserved", 1)
+metaAdd("reserved", 1)
+metaFlush()
 return { 1, raw, r.x }

@@ -5,7 +5,7 @@
     KEYS[1] meta   KEYS[2] xid   KEYS[3] n (numbers)   KEYS[4] c2p   KEYS[5] i (load index)
     KEYS[6] cool   KEYS[7] exp
   and ARGV[1] = the pool's key base `<prefix>:{<pool>}:`, from which the dynamic keys of the same pool
-  (hash tag) are built: `e:<bucket>`, `u:<bucket>`, `ic:<city>`, `ip:<province>`.
+  (hash tag) are built: `e:<b>`, `s:<b>`, `x:<b>`, `u:<b>`, `ic:<city>`, `ip:<province>`. Needs Redis >= 6.2.
 
   Codes (negative integers) are mapped to TypeScript in src/script-codes.ts.
 ]]
@@ -13,6 +13,40 @@ local P = ARGV[1]
 local K = { meta = KEYS[1], xid = KEYS[2], n = KEYS[3], c2p = KEYS[4], i = KEYS[5], cool = KEYS[6], exp = KEYS[7] }
 local CODE = { unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6, unknownOrder = -7 }
 local BUCKET_LOAD = 48
+
+--[[ meta, read once per call (one HMGET) and written once at the end (`metaFlush`, one HSET):
+     mode, umax (X per user, 0 none), pair (1: B counts), tok (fencing counter), reserved/bound counts,
+     linear-hash state eL eS eN / uL uS uN. Scripts that change it call metaFlush before returning. ]]
+local META_FIELDS = { "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN" }
+local M, dirty = nil, {}
+local function meta()
+  if not M then
+    M = {}
+    local v = redis.call("HMGET", K.meta, unpack(META_FIELDS))
+    for i, f in ipairs(META_FIELDS) do M[f] = v[i] or nil end
+  end
+  return M
+end
+local function metaNum(f)
+  return tonumber(meta()[f]) or 0
+end
+local function metaAdd(f, d)
+  meta()[f] = metaNum(f) + d
+  dirty[f] = true
+end
+local function metaSetNum(f, v)
+  meta()[f] = v
+  dirty[f] = true
+end
+local function metaFlush()
+  local args = {}
+  for f in pairs(dirty) do
+    args[#args + 1] = f
+    args[#args + 1] = string.format("%.17g", M[f])
+  end
+  if #args > 0 then redis.call("HSET", K.meta, unpack(args)) end
+  dirty = {}
+end
 
 -- Splits s on the plain separator; the last of `max` fields takes the rest of the string.
 local function split(s, sep, max)
@@ -45,8 +79,14 @@ local function dec(s)
 end
 
 -- 32-bit hash of a field name; SHA-1 spreads even sequential orderKeys evenly over the buckets.
+local hashMemo = {}
 local function hashOf(s)
-  return tonumber(string.sub(redis.sha1hex(s), 1, 8), 16)
+  local h = hashMemo[s]
+  if not h then
+    h = tonumber(string.sub(redis.sha1hex(s), 1, 8), 16)
+    hashMemo[s] = h
+  end
+  return h
 end
 
 --[[ Linear-hashing tables (`e` entries, `u` users): a table is the hashes `<P><t>:<bucket>`; state in
@@ -54,15 +94,8 @@ end
      splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack).
      The entry table has companions on the same buckets: `s:<b>` (hash orderKey -> subscriptionId) and
      `x:<b>` (zset orderKey by end time); K.exp holds each `x:` bucket's earliest end (member = bucket). ]]
-local lhCache = {}
 local function lhState(t)
-  local st = lhCache[t]
-  if not st then
-    local v = redis.call("HMGET", K.meta, t .. "L", t .. "S", t .. "N")
-    st = { L = tonumber(v[1]) or 0, S = tonumber(v[2]) or 0, N = tonumber(v[3]) or 0 }
-    lhCache[t] = st
-  end
-  return st
+  return { L = metaNum(t .. "L"), S = metaNum(t .. "S"), N = metaNum(t .. "N") }
 end
 local function lhBucket(t, field)
   local st = lhState(t)
@@ -75,10 +108,29 @@ end
 local function lhKey(t, field)
   return P .. t .. ":" .. lhBucket(t, field)
 end
--- Keeps K.exp (earliest end per expiry bucket) in step with bucket b.
+-- Sets K.exp (earliest end per expiry bucket) from bucket b.
 local function expSync(b)
   local first = redis.call("ZRANGE", P .. "x:" .. b, 0, 0, "WITHSCORES")
   if first[1] then redis.call("ZADD", K.exp, first[2], b) else redis.call("ZREM", K.exp, b) end
+end
+-- Puts member in expiry bucket b at newMs (oldMs: its previous end, nil when new), keeping K.exp exact.
+local function expSet(b, member, newMs, oldMs)
+  redis.call("ZADD", P .. "x:" .. b, newMs, member)
+  if not oldMs then
+    redis.call("ZADD", K.exp, "LT", newMs, b)
+    return
+  end
+  local min = tonumber(redis.call("ZSCORE", K.exp, b))
+  if not min or newMs < min then
+    redis.call("ZADD", K.exp, newMs, b)
+  elseif oldMs <= min and newMs > oldMs then
+    expSync(b)
+  end
+end
+local function expDel(b, member, oldMs)
+  redis.call("ZREM", P .. "x:" .. b, member)
+  local min = tonumber(redis.call("ZSCORE", K.exp, b))
+  if min and oldMs <= min then expSync(b) end
 end
 local function lhGet(t, field)
   return redis.call("HGET", lhKey(t, field), field)
@@ -113,24 +165,21 @@ local function lhSplit(t, from, to, n)
 end
 local function lhSet(t, field, value)
   if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
+  metaAdd(t .. "N", 1)
   local st = lhState(t)
-  st.N = st.N + 1
-  redis.call("HINCRBY", K.meta, t .. "N", 1)
   local n = 2 ^ st.L
   if st.N <= (n + st.S) * BUCKET_LOAD then return end
   lhSplit(t, st.S, st.S + n, n)
-  st.S = st.S + 1
-  if st.S >= n then
-    st.L = st.L + 1
-    st.S = 0
+  if st.S + 1 >= n then
+    metaSetNum(t .. "L", st.L + 1)
+    metaSetNum(t .. "S", 0)
+  else
+    metaSetNum(t .. "S", st.S + 1)
   end
-  redis.call("HSET", K.meta, t .. "L", st.L, t .. "S", st.S)
 end
 local function lhDel(t, field)
   if redis.call("HDEL", lhKey(t, field), field) == 0 then return end
-  local st = lhState(t)
-  st.N = st.N - 1
-  redis.call("HINCRBY", K.meta, t .. "N", -1)
+  metaAdd(t .. "N", -1)
 end
 
 --[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province,
@@ -203,23 +252,22 @@ local function entryGet(orderKey)
     raw = v .. "|" .. sub,
   }
 end
--- Writes the entry, its subscriptionId and its end time; returns the packed form replies carry.
-local function entryPut(orderKey, e)
+-- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
+-- returns the packed form replies carry.
+local function entryPut(orderKey, e, oldUntilMs)
   local v = table.concat({ e.xid, enc(e.token), e.status, enc(e.untilMs), e.a, e.b }, "|")
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
   if e.sub ~= "" then redis.call("HSET", P .. "s:" .. b, orderKey, e.sub) end
-  redis.call("ZADD", P .. "x:" .. b, e.untilMs, orderKey)
-  expSync(b)
+  expSet(b, orderKey, e.untilMs, oldUntilMs)
   return v .. "|" .. e.sub
 end
-local function entryDel(orderKey)
+local function entryDel(orderKey, e)
   local b = lhBucket("e", orderKey)
   lhDel("e", orderKey)
-  redis.call("HDEL", P .. "s:" .. b, orderKey)
-  redis.call("ZREM", P .. "x:" .. b, orderKey)
-  expSync(b)
+  if e.sub ~= "" then redis.call("HDEL", P .. "s:" .. b, orderKey) end
+  expDel(b, orderKey, e.untilMs)
 end
 -- X phone of an id, for replies.
 local function xOf(id)
@@ -234,8 +282,9 @@ local function heldBy(user)
   if not v or v == "" then return {} end
   return split(v, ",")
 end
-local function holdAdd(user, id)
-  local held = heldBy(user)
+-- `held`: the user's list when the caller already read it.
+local function holdAdd(user, id, held)
+  held = held or heldBy(user)
   held[#held + 1] = id
   lhSet("u", user, table.concat(held, ","))
 end
@@ -246,13 +295,13 @@ local function holdRemove(user, id)
 end
 -- The user numbers an entry occupies on its X (usersOf in core: B counts in pair modes).
 local function usersOf(a, b)
-  if b ~= "" and redis.call("HGET", K.meta, "pair") == "1" then return { a, b } end
+  if b ~= "" and meta().pair == "1" then return { a, b } end
   return { a }
 end
 
 -- Frees an entry's slot: user holds, X load, counters, expiry.
 local function entryFree(orderKey, e)
-  entryDel(orderKey)
+  entryDel(orderKey, e)
   for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
   local r = numGet(e.xid)
   if r then
@@ -260,5 +309,5 @@ local function entryFree(orderKey, e)
     numPut(r)
     reindex(r, nil)
   end
-  redis.call("HINCRBY", K.meta, e.status == "b" and "bound" or "reserved", -1)
+  metaAdd(e.status == "b" and "bound" or "reserved", -1)
 end

@@ -222,6 +222,11 @@ export class Allocator {
     return this.ctx.store.get(p.id, orderKey);
   }
 
+  /** Whether X is a configured number of the pool. */
+  hasNumber(x: Phone, pool?: string): boolean {
+    return this.pool(pool ?? this.onlyPool()).numbers.some((n) => n.x === x);
+  }
+
   /**
    * Operator call: moves X to a state. `draining` and `retired` take no new binds (existing ones finish);
    * `quarantined` takes none until `untilMs` (or until set `active`); `active` puts X back.
@@ -234,7 +239,7 @@ export class Allocator {
     const p = this.pool(options.pool ?? this.onlyPool());
     const number = this.parse(PhoneSchema, x, "x");
     this.parse(NumberStateSchema, state, "state");
-    if (!p.numbers.some((n) => n.x === number)) {
+    if (!this.hasNumber(number, p.id)) {
       throw new ValidationError(`${number} is not a number of pool "${p.id}".`, [
         { path: "x", message: "not in pool" },
       ]);

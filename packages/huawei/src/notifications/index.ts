@@ -1,3 +1,4 @@
+export { type NotificationsToAllocatorOptions, notificationsToAllocator } from "./allocator.js";
 export {
   NOTIFICATION_ERROR_STATUS,
   NotificationError,

@@ -29,15 +29,16 @@ async function setup(completeOnDisconnect: boolean) {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sim = await startSimulator({
+  const platform = await startSimulator({
     apps: [{ ...app, mode: "AXB", numbers }],
     push: { url: `${url}/callstatus`, timeScale: 0.001 },
   });
-  const driver = new HuaweiDriver({ baseUrl: sim.url, ...app });
+  sim = platform;
+  const driver = new HuaweiDriver({ baseUrl: platform.url, ...app });
   const allocator = new Allocator({ store, driver, pools: [{ id: "rides", mode: "AXB", numbers }] });
   await allocator.init();
   bridge = notificationsToAllocator(allocator, { completeOnDisconnect });
-  return { store, allocator, platform: sim };
+  return { store, allocator, platform };
 }
 
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -57,8 +58,7 @@ describe("notifications applied to an allocator", () => {
 
   it("completes the order of a disconnected call when asked to, and only then", async () => {
     for (const completeOnDisconnect of [false, true]) {
-      const { allocator, store } = await setup(completeOnDisconnect);
-      const platform = sim!;
+      const { allocator, store, platform } = await setup(completeOnDisconnect);
       const binding = await allocator.allocate({
         pool: "rides",
         orderKey: "o1",
@@ -66,12 +66,12 @@ describe("notifications applied to an allocator", () => {
         b: user(2),
         ttlSeconds: 600,
       });
-      await sim.simulateCall(app.appKey, {
+      await platform.simulateCall(app.appKey, {
         subscriptionId: binding.subscriptionId,
         from: "a",
         durationSeconds: 30,
       });
-      await until(async () => sim.pushStats().pending === 0 && sim.pushStats().delivered >= 4);
+      await platform.pushesIdle();
       const left = await store.get("rides", "o1");
       if (completeOnDisconnect) {
         expect(left).toBeUndefined();

@@ -5,11 +5,16 @@ export function decodeNumber(s: string): number {
   return s.startsWith("=") ? Number(s.slice(1)) : Number.parseInt(s, 36);
 }
 
-/** Unpacks `xid|token|status|untilMs|a|b|subscriptionId` (see keys.ts) into an Entry. */
+const STATUS: Readonly<Record<string, Entry["status"]>> = { r: "reserved", b: "bound", l: "releasing" };
+
+/**
+ * Unpacks `xid|token|status|untilMs|a|b[|subscriptionId]` (see keys.ts) into an Entry; status r(eserved),
+ * b(ound), l (releasing). The subscriptionId part is present only when the entry has one.
+ */
 export function decodeEntry(pool: string, orderKey: string, packed: string, x: string): Entry {
   const f = packed.split("|");
-  const [, token = "0", status, untilMs = "0", a = "", b = ""] = f;
-  const subscriptionId = f.slice(6).join("|");
+  const [, token = "0", status = "r", untilMs = "0", a = "", b = ""] = f;
+  const subscriptionId = f.length > 6 || status === "b" ? f.slice(6).join("|") : undefined;
   return {
     pool,
     orderKey,
@@ -17,9 +22,9 @@ export function decodeEntry(pool: string, orderKey: string, packed: string, x: s
     a,
     b: b === "" ? undefined : b,
     token: decodeNumber(token),
-    status: status === "b" ? "bound" : "reserved",
+    status: STATUS[status] ?? "reserved",
     untilMs: decodeNumber(untilMs),
-    subscriptionId: status === "b" ? subscriptionId : undefined,
+    subscriptionId: status === "r" ? undefined : subscriptionId,
   };
 }
 

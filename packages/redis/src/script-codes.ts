@@ -10,6 +10,7 @@ export const ScriptCode = {
   userLimit: -5,
   lost: -6,
   unknownOrder: -7,
+  conflict: -8,
 } as const;
 
 export type ScriptCodeName = keyof typeof ScriptCode;

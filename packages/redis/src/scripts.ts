@@ -7,7 +7,7 @@ import type { PoolKeys } from "./keys.js";
 export type RedisClient = Redis | Cluster;
 
 /** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 1;
+const SCRIPTS_VERSION = 2;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -22,6 +22,9 @@ const POOL_SCRIPTS = [
   "confirm-7",
   "release-7",
   "extend-7",
+  "markReleasing-7",
+  "changeB-7",
+  "swap-7",
   "getEntries-7",
   "expiredEntries-7",
   "allEntries-7",
@@ -119,6 +122,8 @@ export class PoolScripts {
       city: string;
       province: string;
       wakeLimit: number;
+      /** The X to reserve, "" to pick one. */
+      x: string;
       exclude: readonly string[];
     },
   ): Promise<ReserveReply> {
@@ -134,6 +139,7 @@ export class PoolScripts {
       r.city,
       r.province,
       r.wakeLimit,
+      r.x,
       ...r.exclude,
     ]) as Promise<ReserveReply>;
   }
@@ -145,6 +151,7 @@ export class PoolScripts {
     subscriptionId: string,
     untilMs: number,
     nowMs: number,
+    adopt: boolean,
   ): Promise<number> {
     return this.call("confirm-7", k, [
       k.base,
@@ -153,6 +160,7 @@ export class PoolScripts {
       subscriptionId,
       untilMs,
       nowMs,
+      adopt ? 1 : 0,
     ]) as Promise<number>;
   }
 
@@ -163,6 +171,18 @@ export class PoolScripts {
 
   extend(k: PoolKeys, orderKey: string, token: number, untilMs: number): Promise<number> {
     return this.call("extend-7", k, [k.base, orderKey, token, untilMs]) as Promise<number>;
+  }
+
+  markReleasing(k: PoolKeys, orderKey: string, token: number, retryAtMs: number): Promise<number> {
+    return this.call("markReleasing-7", k, [k.base, orderKey, token, retryAtMs]) as Promise<number>;
+  }
+
+  changeB(k: PoolKeys, orderKey: string, token: number, b: string): Promise<number> {
+    return this.call("changeB-7", k, [k.base, orderKey, token, b]) as Promise<number>;
+  }
+
+  swap(k: PoolKeys, orderKeyA: string, orderKeyB: string): Promise<number> {
+    return this.call("swap-7", k, [k.base, orderKeyA, orderKeyB]) as Promise<number>;
   }
 
   getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows> {

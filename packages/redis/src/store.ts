@@ -118,6 +118,7 @@ export class RedisStore implements Store {
       city: req.area?.city ?? "",
       province: req.area?.province ?? "",
       wakeLimit: this.wakeLimit,
+      x: req.x ?? "",
       exclude: req.exclude,
     });
     if (typeof reply === "number") {
@@ -138,6 +139,7 @@ export class RedisStore implements Store {
       req.subscriptionId,
       req.untilMs,
       req.nowMs,
+      req.adopt === true,
     );
     return reply === 1 ? "ok" : "lost";
   }
@@ -151,6 +153,32 @@ export class RedisStore implements Store {
   async extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost"> {
     const reply = await this.scripts.extend(this.keys(pool), orderKey, token, untilMs);
     return reply === 1 ? "ok" : "lost";
+  }
+
+  async markReleasing(
+    pool: string,
+    orderKey: string,
+    token: number,
+    retryAtMs: number,
+  ): Promise<"ok" | "lost"> {
+    const reply = await this.scripts.markReleasing(this.keys(pool), orderKey, token, retryAtMs);
+    return reply === 1 ? "ok" : "lost";
+  }
+
+  async changeB(
+    pool: string,
+    orderKey: string,
+    token: number,
+    b: Phone,
+  ): Promise<"ok" | "lost" | "conflict"> {
+    const reply = await this.scripts.changeB(this.keys(pool), orderKey, token, b);
+    if (reply === 1) return "ok";
+    return scriptCodeName(reply) === "conflict" ? "conflict" : "lost";
+  }
+
+  async swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown"> {
+    const reply = await this.scripts.swap(this.keys(pool), orderKeyA, orderKeyB);
+    return reply === 1 ? "ok" : "unknown";
   }
 
   async get(pool: string, orderKey: string): Promise<Entry | undefined> {

@@ -107,6 +107,54 @@ describe("RedisStore", () => {
     expect(await redis.keys(`${k.base}[eusx]:*`)).toEqual([]);
   });
 
+  it("carries subscriptionIds and end times through markReleasing and swap across buckets", async () => {
+    const store = fresh();
+    await store.upsertPool("p", "AXB", xs(20));
+    const n = 400;
+    const tokens = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const orderKey = `order-${i}`;
+      const r = await store.reserve(req({ orderKey, a: phone("+8613", i), b: phone("+8615", i) }));
+      if (!r.ok) throw new Error(r.reason);
+      tokens.set(orderKey, r.entry.token);
+      if (i % 2 === 0) {
+        await store.confirm({
+          pool: "p",
+          orderKey,
+          token: r.entry.token,
+          subscriptionId: `sub-${i}`,
+          untilMs: T0 + 100_000 + i,
+          nowMs: T0,
+        });
+      }
+    }
+    // Releasing from bound keeps the subscriptionId; from reserved it has none. Both count as bound.
+    expect(await store.markReleasing("p", "order-0", tokens.get("order-0")!, T0 + 5)).toBe("ok");
+    expect(await store.markReleasing("p", "order-1", tokens.get("order-1")!, T0 + 6)).toBe("ok");
+    expect(await store.get("p", "order-0")).toMatchObject({ status: "releasing", subscriptionId: "sub-0" });
+    expect((await store.get("p", "order-1"))?.subscriptionId).toBeUndefined();
+    const stats = await store.stats("p", T0);
+    expect([stats.reserved, stats.bound]).toEqual([n / 2 - 1, n / 2 + 1]);
+    // Swap pairs in (almost surely) different buckets; every entry keeps its own fields.
+    const before = new Map((await store.entries("p")).map((e) => [e.orderKey, e]));
+    for (let i = 0; i < n; i += 4) expect(await store.swap("p", `order-${i}`, `order-${i + 1}`)).toBe("ok");
+    const after = new Map((await store.entries("p")).map((e) => [e.orderKey, e]));
+    expect(after.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      const other = i % 4 === 0 ? i + 1 : i % 4 === 1 ? i - 1 : i;
+      expect(after.get(`order-${i}`)).toEqual({ ...before.get(`order-${other}`), orderKey: `order-${i}` });
+    }
+    // The expiry index followed: the two releasing entries come first, under their new orderKeys.
+    const due = await store.expired("p", T0 + 10, 10);
+    expect(due.map((e) => [e.orderKey, e.untilMs])).toEqual([
+      ["order-1", T0 + 5],
+      ["order-0", T0 + 6],
+    ]);
+    expect(await store.swap("p", "order-0", "missing")).toBe("unknown");
+    const s2 = await store.stats("p", T0);
+    expect([s2.reserved, s2.bound]).toEqual([n / 2 - 1, n / 2 + 1]);
+  });
+
   it("brings cooled-down numbers back a bounded few per reserve", async () => {
     const store = fresh({ wakeLimit: 2 });
     await store.upsertPool("p", "AXB", xs(5, 1));

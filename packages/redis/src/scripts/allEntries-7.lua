@@ -19,7 +19,9 @@ for b = 0, 2 ^ st.L + st.S - 1 do
     local id = split(kv[i + 1], "|", 2)[1]
     if not xs[id] then xs[id] = xOf(id) end
     out[#out + 1] = kv[i]
-    out[#out + 1] = kv[i + 1] .. "|" .. (subs[kv[i]] or "")
+    local sub = subs[kv[i]]
+    if not sub and split(kv[i + 1], "|", 4)[3] == "b" then sub = "" end
+    out[#out + 1] = entryRaw(kv[i + 1], sub)
     out[#out + 1] = xs[id]
   end
 end

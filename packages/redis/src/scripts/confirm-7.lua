@@ -1,6 +1,7 @@
 --[[
   Turns a reservation into a binding that expires at untilMs, if the token still holds the lease.
-  Confirming a binding again with the same token and subscriptionId answers ok.
+  Confirming a binding again with the same token and subscriptionId answers ok. Adopt confirms even
+  when the lease ended (the sweeper found the binding at the platform); the entry must still be reserved.
 
   Input:
     KEYS[1..7] the pool's fixed keys (includes/pool.lua)
@@ -10,9 +11,10 @@
     ARGV[4] subscriptionId
     ARGV[5] order end, ms
     ARGV[6] nowMs
+    ARGV[7] 1: adopt (ignore the lease end), else 0
   Output:
     1 ok
-    CODE.lost no entry with that token, or its lease ended
+    CODE.lost no entry with that token, releasing, or its lease ended (without adopt)
 ]]
 local e = entryGet(ARGV[2])
 if not e or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
@@ -20,7 +22,8 @@ if e.status == "b" then
   if e.sub == ARGV[4] then return 1 end
   return CODE.lost
 end
-if e.untilMs <= tonumber(ARGV[6]) then return CODE.lost end
+if e.status ~= "r" then return CODE.lost end
+if e.untilMs <= tonumber(ARGV[6]) and ARGV[7] ~= "1" then return CODE.lost end
 local oldUntilMs = e.untilMs
 e.status, e.sub, e.untilMs = "b", ARGV[4], tonumber(ARGV[5])
 entryPut(ARGV[2], e, oldUntilMs)

@@ -16,7 +16,10 @@
     ARGV[9] area city
     ARGV[10] area province ("": the one recorded for the city)
     ARGV[11] most cooled X to bring back in this call
-    ARGV[12..] excluded X
+    ARGV[12] the X to reserve ("": pick one). A named X only needs room (load below capacity) and the
+             pair's rules (not held by a user of the pair, not excluded); its state, cooldown and the
+             area are not checked (adopting a binding found at the platform).
+    ARGV[13..] excluded X
   Output:
     { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
     CODE.exhausted (also: unknown pool), CODE.userLimit
@@ -56,8 +59,8 @@ for i, u in ipairs(users) do
     end
   end
 end
-if #ARGV >= 12 then
-  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 12))
+if #ARGV >= 13 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 13))
   for _, id in pairs(ids) do
     if id and not skip[id] then
       skip[id] = true
@@ -79,23 +82,31 @@ local function pickFrom(key)
   return nil
 end
 
-local rungs
-local match, city = ARGV[8], ARGV[9]
-if match == "s" then
-  rungs = { P .. "ic:" .. city }
-elseif match == "l" then
-  local prov = ARGV[10]
-  if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
-  rungs = { P .. "ic:" .. city }
-  if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
-  rungs[#rungs + 1] = K.i
-else
-  rungs = { K.i }
-end
 local id
-for _, key in ipairs(rungs) do
-  id = pickFrom(key)
-  if id then break end
+if ARGV[12] ~= "" then
+  local forced = redis.call("HGET", K.xid, ARGV[12])
+  if forced and not skip[forced] then
+    local r = numGet(forced)
+    if r and r.load < r.cap then id = forced end
+  end
+else
+  local rungs
+  local match, city = ARGV[8], ARGV[9]
+  if match == "s" then
+    rungs = { P .. "ic:" .. city }
+  elseif match == "l" then
+    local prov = ARGV[10]
+    if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
+    rungs = { P .. "ic:" .. city }
+    if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
+    rungs[#rungs + 1] = K.i
+  else
+    rungs = { K.i }
+  end
+  for _, key in ipairs(rungs) do
+    id = pickFrom(key)
+    if id then break end
+  end
 end
 if not id then return CODE.exhausted end
 
@@ -109,7 +120,7 @@ local token = metaNum("tok")
 local untilMs = now + tonumber(ARGV[5])
 -- B is part of the entry only in pair modes (AXB).
 if #users == 1 then b = "" end
-local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, sub = "" })
+local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b })
 metaAdd("reserved", 1)
 metaFlush()
 return { 1, raw, r.x }

@@ -11,7 +11,10 @@
 ]]
 local P = ARGV[1]
 local K = { meta = KEYS[1], xid = KEYS[2], n = KEYS[3], c2p = KEYS[4], i = KEYS[5], cool = KEYS[6], exp = KEYS[7] }
-local CODE = { unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6, unknownOrder = -7 }
+local CODE = {
+  unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6,
+  unknownOrder = -7, conflict = -8,
+}
 local BUCKET_LOAD = 48
 
 --[[ meta, read once per call (one HMGET) and written once at the end (`metaFlush`, one HSET):
@@ -237,19 +240,26 @@ local function settle(r, now)
   end
 end
 
---[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b, status r(eserved) b(ound); the
-     subscriptionId of a bound entry in s[orderKey]; its end time in x (see above). `raw` is the packed
-     entry with the subscriptionId appended, as the TypeScript side reads it. ]]
+--[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b, status r(eserved) b(ound) l (releasing: the
+     unbind is pending, X and the users stay held); the subscriptionId of a bound entry (kept while it is
+     releasing) in s[orderKey]; its end time in x (see above). `sub` is nil when the entry has none.
+     `raw` is the packed entry with `|subscriptionId` appended when it has one, as the TypeScript side reads it. ]]
+local function entryRaw(v, sub)
+  if sub then return v .. "|" .. sub end
+  return v
+end
 local function entryGet(orderKey)
   local b = lhBucket("e", orderKey)
   local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
   local f = split(v, "|", 6)
-  local sub = ""
-  if f[3] == "b" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or "" end
+  local sub = nil
+  if f[3] ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
+  -- A bound entry always has a subscriptionId (older versions did not store an empty one).
+  if f[3] == "b" and not sub then sub = "" end
   return {
     xid = f[1], token = dec(f[2]), status = f[3], untilMs = dec(f[4]), a = f[5], b = f[6], sub = sub,
-    raw = v .. "|" .. sub,
+    raw = entryRaw(v, sub),
   }
 end
 -- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
@@ -259,15 +269,20 @@ local function entryPut(orderKey, e, oldUntilMs)
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
-  if e.sub ~= "" then redis.call("HSET", P .. "s:" .. b, orderKey, e.sub) end
+  if e.sub then redis.call("HSET", P .. "s:" .. b, orderKey, e.sub) end
   expSet(b, orderKey, e.untilMs, oldUntilMs)
-  return v .. "|" .. e.sub
+  return entryRaw(v, e.sub)
 end
 local function entryDel(orderKey, e)
   local b = lhBucket("e", orderKey)
   lhDel("e", orderKey)
-  if e.sub ~= "" then redis.call("HDEL", P .. "s:" .. b, orderKey) end
+  if e.sub then redis.call("HDEL", P .. "s:" .. b, orderKey) end
   expDel(b, orderKey, e.untilMs)
+end
+-- The meta counter an entry status counts in: reserved, or bound (bound and releasing, as in stats).
+local function counterOf(status)
+  if status == "r" then return "reserved" end
+  return "bound"
 end
 -- X phone of an id, for replies.
 local function xOf(id)
@@ -309,5 +324,5 @@ local function entryFree(orderKey, e)
     numPut(r)
     reindex(r, nil)
   end
-  metaAdd(e.status == "b" and "bound" or "reserved", -1)
+  metaAdd(counterOf(e.status), -1)
 end

@@ -14,7 +14,7 @@ import {
 } from "../errors/index.js";
 import { type EventName, Events, type Listener } from "../events/index.js";
 import { type ReconcileOptions, type ReconcileReport, reconcilePool } from "../lifecycle/reconciler.js";
-import { type SweepReport, sweepPool } from "../lifecycle/sweeper.js";
+import { type SweepReport, settleLapsedReservation, sweepPool } from "../lifecycle/sweeper.js";
 import {
   type AllocateRequest,
   AllocateRequestSchema,
@@ -151,31 +151,40 @@ export class Allocator {
       throw new ValidationError(`Pool "${p.id}" is an AX pool: there is no B to reassign.`);
     await this.init();
     return this.ctx.serialised(p.id, orderKey, async () => {
-      const entry = await this.boundEntry(p, orderKey);
-      if (entry.b === b) return toBinding(entry);
-      if (entry.a === b)
-        throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
       const store = this.ctx.store;
-      if ((await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
-        const outcome = await this.ctx.modify(p.mode, entry.subscriptionId!, { b });
-        if (outcome.kind === "ok") {
+      const entry = await this.boundEntry(p, orderKey);
+      // A rebind to this B that a crash interrupted left its other half under this key: finish it.
+      const tempKey = `${orderKey}~to~${b}`;
+      const leftover = await store.get(p.id, tempKey);
+      if (entry.b === b) {
+        if (leftover !== undefined) await this.ctx.unbindAndFree(p, leftover, "reassigned");
+        return toBinding(entry);
+      }
+      if (entry.a === b) {
+        throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
+      }
+      if (leftover === undefined && (await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
+        if (await this.modifiedTo(p, entry.subscriptionId!, b)) {
           const binding = toBinding((await store.get(p.id, orderKey))!);
           this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
           return binding;
         }
         await store.changeB(p.id, orderKey, entry.token, entry.b!); // undo; the old binding stands
-        if (outcome.kind !== "conflict") throw this.platformError(outcome);
       }
-      // The new B is on that X already: bind a new X, move the order to it, then unbind the old one.
-      const ttlSeconds = Math.max(
-        1,
-        Math.ceil((entry.untilMs - this.ctx.now()) / 1000) - this.ctx.tuning.graceSeconds,
-      );
-      const tempKey = `${orderKey}~reassign~${entry.token}`;
-      const userData = userDataFor(orderKey);
+      // The new B is on that X already (or the modify failed): bind a new X, move the order to it, then
+      // unbind the old one, so the order always has a working number.
+      const remainingSeconds =
+        Math.ceil((entry.untilMs - this.ctx.now()) / 1000) - this.ctx.tuning.graceSeconds;
       const fresh = await this.allocateOnce(
         p,
-        { pool: p.id, orderKey: tempKey, a: entry.a, b, ttlSeconds, userData },
+        {
+          pool: p.id,
+          orderKey: tempKey,
+          a: entry.a,
+          b,
+          ttlSeconds: Math.max(1, remainingSeconds),
+          userData: userDataFor(orderKey),
+        },
         [entry.x],
       );
       await store.swap(p.id, orderKey, tempKey);
@@ -185,6 +194,15 @@ export class Allocator {
       this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "rebind" });
       return binding;
     });
+  }
+
+  /** Moves a binding to a new B with the platform's modify; when the answer is lost, asks the platform. */
+  private async modifiedTo(p: ParsedPool, subscriptionId: string, b: Phone): Promise<boolean> {
+    const outcome = await this.ctx.modify(p.mode, subscriptionId, { b });
+    if (outcome.kind === "ok") return true;
+    if (outcome.kind !== "timeout" && outcome.kind !== "transient") return false;
+    const now = await this.ctx.querySubscription(p.mode, subscriptionId);
+    return now?.b === b;
   }
 
   /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
@@ -368,6 +386,11 @@ export class Allocator {
         if (entry.status === "bound") return toBinding(entry);
         if (entry.status === "releasing")
           throw new OrderConflictError(req.orderKey, "and is being completed");
+        if (entry.untilMs <= now()) {
+          // Its holder died mid-bind: settle it now (adopt the binding or free X) instead of waiting.
+          if ((await settleLapsedReservation(this.ctx, pool, entry)) === "adopted") continue;
+          if ((await store.get(pool.id, req.orderKey)) === undefined) continue;
+        }
         if (now() >= deadline) throw new OrderPendingError(req.orderKey, now() - started);
         await sleep(Math.min(50, Math.max(1, deadline - now())));
         continue; // another caller is binding it; look again

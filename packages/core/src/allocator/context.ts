@@ -1,4 +1,4 @@
-import type { Failure, Outcome, PlatformDriver } from "../driver/index.js";
+import type { Failure, Outcome, PlatformBinding, PlatformDriver } from "../driver/index.js";
 import type { Events } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
 import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
@@ -43,10 +43,25 @@ export class Context {
     );
   }
 
+  /** Modifies a binding; setting the same values twice is harmless, so timeouts are retried too. */
   modify(mode: Mode, subscriptionId: string, change: { b?: Phone; durationSeconds?: number }) {
-    return this.withRetries(undefined, () =>
-      this.call("modify", () => this.driver.modify({ mode, subscriptionId, ...change })),
+    return this.withRetries(
+      undefined,
+      () => this.call("modify", () => this.driver.modify({ mode, subscriptionId, ...change })),
+      true,
     );
+  }
+
+  /** The platform's binding of a subscriptionId, if it answers and has one. */
+  async querySubscription(mode: Mode, subscriptionId: string): Promise<PlatformBinding | undefined> {
+    const outcome = await this.withRetries(
+      undefined,
+      () => this.call("query", () => this.driver.query({ mode, subscriptionId })),
+      true,
+    );
+    return outcome.kind === "ok"
+      ? outcome.value.bindings.find((b) => b.subscriptionId === subscriptionId)
+      : undefined;
   }
 
   /** Asks the platform for the binding of (X, A, B); its subscriptionId when it exists. */

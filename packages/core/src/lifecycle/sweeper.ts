@@ -1,4 +1,5 @@
 import type { Context, ParsedPool } from "../allocator/context.js";
+import type { Entry } from "../model/index.js";
 
 /** What one sweep did. */
 export interface SweepReport {
@@ -34,35 +35,9 @@ export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): 
       // Someone moved it on since it was listed (confirmed, extended, completed): not ours to touch.
       if (entry === undefined || entry.token !== stale.token || entry.untilMs > ctx.now()) return;
       if (entry.status === "reserved") {
-        const found = await ctx.findBinding(pool.mode, entry);
-        if (found.kind !== "ok") return; // the platform cannot say now; ask again next sweep
-        if (found.value !== undefined) {
-          const untilMs = ctx.now() + ctx.tuning.graceSeconds * 1000;
-          const adopted = await ctx.store.confirm({
-            pool: pool.id,
-            orderKey: entry.orderKey,
-            token: entry.token,
-            subscriptionId: found.value,
-            untilMs,
-            nowMs: ctx.now(),
-            adopt: true,
-          });
-          if (adopted === "ok") {
-            report.adopted++;
-            ctx.events.emit("adopted", {
-              pool: pool.id,
-              orderKey: entry.orderKey,
-              x: entry.x,
-              subscriptionId: found.value,
-              by: "sweeper",
-            });
-          }
-          return;
-        }
-        if ((await ctx.store.release(pool.id, entry.orderKey, entry.token)) === "released") {
-          report.leasesFreed++;
-          ctx.events.emit("leaseExpired", { pool: pool.id, orderKey: entry.orderKey, x: entry.x });
-        }
+        const settled = await settleLapsedReservation(ctx, pool, entry);
+        if (settled === "adopted") report.adopted++;
+        if (settled === "freed") report.leasesFreed++;
         return;
       }
       const wasQueued = entry.status === "releasing";
@@ -73,4 +48,41 @@ export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): 
     });
   }
   return report;
+}
+
+/**
+ * A reservation whose lease ended: its holder died or gave up with the bind's outcome unknown. Asks the
+ * platform: a binding that went through is adopted, otherwise X is freed; `unknown` when the platform
+ * cannot say now (try again later).
+ */
+export async function settleLapsedReservation(
+  ctx: Context,
+  pool: ParsedPool,
+  entry: Entry,
+): Promise<"adopted" | "freed" | "unknown"> {
+  const found = await ctx.findBinding(pool.mode, entry);
+  if (found.kind !== "ok") return "unknown";
+  if (found.value !== undefined) {
+    const adopted = await ctx.store.confirm({
+      pool: pool.id,
+      orderKey: entry.orderKey,
+      token: entry.token,
+      subscriptionId: found.value,
+      untilMs: ctx.now() + ctx.tuning.graceSeconds * 1000,
+      nowMs: ctx.now(),
+      adopt: true,
+    });
+    if (adopted !== "ok") return "unknown";
+    ctx.events.emit("adopted", {
+      pool: pool.id,
+      orderKey: entry.orderKey,
+      x: entry.x,
+      subscriptionId: found.value,
+      by: "sweeper",
+    });
+    return "adopted";
+  }
+  if ((await ctx.store.release(pool.id, entry.orderKey, entry.token)) !== "released") return "unknown";
+  ctx.events.emit("leaseExpired", { pool: pool.id, orderKey: entry.orderKey, x: entry.x });
+  return "freed";
 }

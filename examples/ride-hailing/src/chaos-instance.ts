@@ -1,0 +1,85 @@
+/**
+ * One allocator process of the chaos run (`chaos.ts`): serves allocate / reassign / complete requests
+ * from the orchestrator over IPC, and takes part in the sweeper election. It may be killed (-9) at any
+ * moment; whatever it had in flight is recovered by leases, the sweeper and the reconciler.
+ */
+import { Allocator, type BindpoolError, type PoolConfig, startJobs } from "@bindpool/core";
+import { HuaweiDriver } from "@bindpool/huawei";
+import { RedisLock, RedisRateLimiter, RedisStore } from "@bindpool/redis";
+import { Redis } from "ioredis";
+
+export interface ChaosInstanceConfig {
+  readonly redisUrl: string;
+  readonly simUrl: string;
+  readonly appKey: string;
+  readonly appSecret: string;
+  readonly pool: PoolConfig;
+  readonly requestsPerSecond: number;
+}
+
+export type ChaosRequest =
+  | { id: number; op: "allocate"; orderKey: string; a: string; b: string }
+  | { id: number; op: "reassign"; orderKey: string; b: string }
+  | { id: number; op: "complete"; orderKey: string };
+
+export type ChaosReply = { id: number; ok: true; x?: string } | { id: number; ok: false; code: string };
+
+async function serve(config: ChaosInstanceConfig): Promise<void> {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: () => 200 });
+  redis.on("error", () => {}); // reconnects on its own; calls fail meanwhile and are retried by the orchestrator
+  const lock = new RedisLock({ redis, retryCount: 50 });
+  const allocator = new Allocator({
+    store: new RedisStore({ redis }),
+    driver: new HuaweiDriver({
+      baseUrl: config.simUrl,
+      appKey: config.appKey,
+      appSecret: config.appSecret,
+      timeoutMs: 1_000,
+      requestsPerSecond: Number.POSITIVE_INFINITY,
+      limiter: new RedisRateLimiter({
+        redis,
+        key: `bp:rate:${config.appKey}`,
+        requestsPerSecond: config.requestsPerSecond,
+      }),
+    }),
+    lock,
+    pools: [config.pool],
+    leaseMs: 3_000,
+    transientRetries: 4,
+    backoffMs: 50,
+    unbindRetryMs: 500,
+    quarantineMs: 0,
+  });
+  startJobs(allocator, { leader: lock, sweepIntervalMs: 1_000, reconcileIntervalMs: 0 });
+
+  process.on("message", async (req: ChaosRequest) => {
+    try {
+      if (req.op === "allocate") {
+        const b = await allocator.allocate({
+          pool: config.pool.id,
+          orderKey: req.orderKey,
+          a: req.a,
+          b: req.b,
+          ttlSeconds: 3_600,
+        });
+        process.send?.({ id: req.id, ok: true, x: b.x } satisfies ChaosReply);
+      } else if (req.op === "reassign") {
+        const b = await allocator.reassign(req.orderKey, { b: req.b }, config.pool.id);
+        process.send?.({ id: req.id, ok: true, x: b.x } satisfies ChaosReply);
+      } else {
+        const { status } = await allocator.complete(req.orderKey, config.pool.id);
+        process.send?.({ id: req.id, ok: true, x: status } satisfies ChaosReply);
+      }
+    } catch (error) {
+      const code = (error as BindpoolError).code ?? (error instanceof Error ? error.message : String(error));
+      process.send?.({ id: req.id, ok: false, code } satisfies ChaosReply);
+    }
+  });
+  process.send?.({ id: 0, ok: true });
+}
+
+if (process.send) {
+  process.once("message", (m: { type: string; config: ChaosInstanceConfig }) => {
+    if (m.type === "start") void serve(m.config);
+  });
+}

@@ -1,0 +1,381 @@
+/**
+ * The chaos run: 4 allocator processes on one Redis (AOF on) and one simulator with faults injected.
+ * Orders allocate, some reassign, and complete, while instances are killed with SIGKILL and restarted,
+ * Redis is killed and restarted once, and numbers turn abnormal by status push. Afterwards the sweeper
+ * and reconciler run and the store and the platform are checked against the orders still live.
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Allocator, type PoolConfig, usersOf } from "@bindpool/core";
+import { createNotificationHandler, HuaweiDriver, notificationsToAllocator } from "@bindpool/huawei";
+import { RedisStore } from "@bindpool/redis";
+import { freePort } from "@bindpool/redis/testing";
+import { startSimulator } from "@bindpool/simulator";
+import { invariantViolations } from "@bindpool/store-tests";
+import { Redis } from "ioredis";
+import type { ChaosInstanceConfig, ChaosReply, ChaosRequest } from "./chaos-instance.js";
+
+export interface ChaosOptions {
+  readonly orders: number;
+  readonly instances: number;
+  /** Orders left open at the end (the rest complete). */
+  readonly keepOpen: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  readonly ordersLive: number;
+  readonly ordersCompleted: number;
+  readonly reassigned: number;
+  readonly instancesKilled: number;
+  readonly redisRestarts: number;
+  readonly faults: Record<string, number>;
+  readonly statusPushes: { sent: number; applied: number };
+  readonly sweep: Record<string, number>;
+  readonly reconcile: Record<string, number>;
+  readonly violations: string[];
+  readonly elapsedMs: number;
+}
+
+const app = { appKey: "chaos-app", appSecret: "chaos-secret" };
+const phone = (prefix: string, i: number) => `+86${prefix}${String(i).padStart(8, "0")}`;
+
+/** A redis-server with AOF (fsync always) that can be killed and started again on the same port and data. */
+async function aofRedis() {
+  const dir = mkdtempSync(join(tmpdir(), "bindpool-chaos-"));
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    proc = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+      ],
+      { stdio: "ignore" },
+    );
+    for (let i = 0; i < 200; i++) {
+      const probe = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      probe.on("error", () => {});
+      try {
+        await probe.connect();
+        if ((await probe.ping()) === "PONG") return;
+      } catch {
+        // not up yet
+      } finally {
+        probe.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("redis-server did not start");
+  };
+  const kill = async () => {
+    const p = proc;
+    if (p === undefined || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    kill,
+    cleanup: async () => (await kill(), rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const started = performance.now();
+  const pool: PoolConfig = {
+    id: "rides",
+    mode: "AXB",
+    numbers: Array.from({ length: 60 }, (_, i) => ({ x: phone("172", i), city: "0755", capacity: 200 })),
+  };
+  const redis = await aofRedis();
+  const control = new Redis(redis.url, { retryStrategy: () => 200 });
+  control.on("error", () => {});
+
+  // The orchestrator receives the platform's pushes and applies them (X status) through its own allocator.
+  let applied = 0;
+  let bridge: ((e: Parameters<ReturnType<typeof notificationsToAllocator>>[0]) => Promise<void>) | undefined;
+  const handler = createNotificationHandler({
+    ...app,
+    onEvent: async (event) => {
+      await bridge?.(event);
+      if (event.type === "numberStatus") applied += event.numbers.length;
+    },
+  });
+  const receiver = http.createServer((req, res) => void handler.node(req, res));
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  const pushUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
+
+  const sim = await startSimulator({
+    apps: [
+      { ...app, mode: "AXB", numbers: pool.numbers.map((n) => ({ x: n.x, city: n.city, capacity: 200 })) },
+    ],
+    faults: { timeoutRate: 0.05, hangMs: 1_500, serverErrorRate: 0.05, seed: 42 },
+    push: { url: pushUrl, timeScale: 0.0005 },
+    rateLimit: { requestsPerSecond: 2_000 },
+  });
+  const admin = new Allocator({
+    store: new RedisStore({ redis: control }),
+    driver: new HuaweiDriver({ baseUrl: sim.url, ...app, requestsPerSecond: 500 }),
+    pools: [pool],
+    leaseMs: 3_000,
+    unbindRetryMs: 500,
+    quarantineMs: 0,
+  });
+  bridge = notificationsToAllocator(admin);
+
+  const config: ChaosInstanceConfig = {
+    redisUrl: redis.url,
+    simUrl: sim.url,
+    ...app,
+    pool,
+    requestsPerSecond: 1_500,
+  };
+  type Instance = { child: ChildProcess; ready: Promise<void>; alive: boolean };
+  const pending = new Map<number, { resolve: (r: ChaosReply) => void; instance: Instance }>();
+  const spawnInstance = (): Instance => {
+    const child = fork(fileURLToPath(new URL("./chaos-instance.ts", import.meta.url)), [], {
+      execArgv: ["--conditions=source", "--import", "tsx"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    const instance: Instance = { child, alive: true, ready: Promise.resolve() };
+    instance.ready = new Promise<void>((resolve) => {
+      child.on("message", (m: ChaosReply) => {
+        if (m.id === 0) return resolve();
+        pending.get(m.id)?.resolve(m);
+        pending.delete(m.id);
+      });
+    });
+    child.on("exit", () => {
+      instance.alive = false;
+      for (const [id, p] of pending) {
+        if (p.instance === instance) {
+          pending.delete(id);
+          p.resolve({ id, ok: false, code: "INSTANCE_DIED" });
+        }
+      }
+    });
+    child.send({ type: "start", config });
+    return instance;
+  };
+  const instances = Array.from({ length: o.instances }, spawnInstance);
+  await Promise.all(instances.map((i) => i.ready));
+
+  let nextId = 1;
+  /** Sends a request to a live instance, again and again until one answers it (they are idempotent). */
+  type Request = ChaosRequest extends infer R ? (R extends ChaosRequest ? Omit<R, "id"> : never) : never;
+  const request = async (req: Request): Promise<ChaosReply> => {
+    for (let attempt = 0; ; attempt++) {
+      const live = instances.filter((i) => i.alive);
+      const instance = live[Math.floor(Math.random() * live.length)];
+      if (instance === undefined) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      await instance.ready;
+      const id = nextId++;
+      const reply = await new Promise<ChaosReply>((resolve) => {
+        pending.set(id, { resolve, instance });
+        instance.child.send({ ...req, id } as ChaosRequest);
+      });
+      // Retry what the chaos caused (dead instance, Redis down, platform unavailable); keep real answers.
+      if (reply.ok || !retriable(reply.code) || attempt >= 40) return reply;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  };
+
+  // Chaos: kill -9 an instance every few seconds (and start a new one), Redis once, abnormal numbers.
+  let killed = 0;
+  let redisRestarts = 0;
+  let statusSent = 0;
+  let stopChaos = false;
+  const chaos = (async () => {
+    let tick = 0;
+    while (!stopChaos) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      if (stopChaos) break;
+      tick++;
+      const victim = Math.floor(Math.random() * instances.length);
+      instances[victim]!.child.kill("SIGKILL");
+      killed++;
+      instances[victim] = spawnInstance();
+      if (tick === 3) {
+        await redis.kill();
+        await new Promise((r) => setTimeout(r, 500));
+        await redis.start();
+        redisRestarts++;
+      }
+      if (tick % 2 === 0) {
+        sim.faults.set({ flowControlRate: 0.6 }); // a burst of flow control
+        setTimeout(() => sim.faults.set({ flowControlRate: 0 }), 300);
+      }
+      const x = pool.numbers[tick % pool.numbers.length]!.x;
+      sim.setNumberStatus(app.appKey, x, tick % 3 === 0 ? "normal" : "abnormal");
+      statusSent++;
+    }
+  })();
+
+  // The workload: allocate, sometimes reassign, complete (or keep open).
+  const live = new Map<string, { a: string; b: string }>();
+  let completed = 0;
+  let reassigned = 0;
+  let next = 0;
+  const failures: Record<string, number> = {};
+  const worker = async () => {
+    while (next < o.orders) {
+      const n = next++;
+      const orderKey = `chaos-${n}`;
+      const a = phone("138", Math.floor(Math.random() * 2_000));
+      const b = phone("139", Math.floor(Math.random() * 1_500));
+      const r = await request({ op: "allocate", orderKey, a, b });
+      if (!r.ok) {
+        failures[r.code] = (failures[r.code] ?? 0) + 1;
+        // An allocation that failed may still hold a reservation; complete it so nothing stays behind.
+        await request({ op: "complete", orderKey });
+        continue;
+      }
+      live.set(orderKey, { a, b });
+      if (Math.random() < 0.1) {
+        const nb = phone("137", Math.floor(Math.random() * 1_500));
+        const rr = await request({ op: "reassign", orderKey, b: nb });
+        if (rr.ok) {
+          reassigned++;
+          live.set(orderKey, { a, b: nb });
+        }
+      }
+      if (Math.random() >= o.keepOpen) {
+        const c = await request({ op: "complete", orderKey });
+        if (c.ok) {
+          live.delete(orderKey);
+          completed++;
+        }
+      }
+      if (n % 500 === 0)
+        o.onProgress?.(
+          `  ${n}/${o.orders} orders, ${killed} instances killed, ${redisRestarts} Redis restarts`,
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: 48 }, worker));
+  stopChaos = true;
+  await chaos;
+
+  // Quiesce: no faults, let leases end, then the sweeper and the reconciler, as an operator would.
+  sim.faults.reset();
+  for (const i of instances) i.child.kill("SIGKILL");
+  await sim.pushesIdle();
+  await new Promise((r) => setTimeout(r, 3_500));
+  const sweep = await admin.sweep({ limit: 100_000 });
+  const reconcile = await admin.reconcile();
+  const sweep2 = await admin.sweep({ limit: 100_000 });
+
+  // Checks on the store and the platform.
+  const store = new RedisStore({ redis: control });
+  const violations = await invariantViolations(store, pool.id);
+  const entries = await store.entries(pool.id);
+  const bindings = sim.bindings(app.appKey);
+  const byOrder = new Map(entries.map((e) => [e.orderKey, e]));
+  const bySub = new Map(bindings.map((b) => [b.subscriptionId, b]));
+  for (const e of entries) {
+    if (!live.has(e.orderKey))
+      violations.push(`store holds ${e.orderKey} (${e.status}) but the order is not live`);
+    if (e.status !== "bound") violations.push(`${e.orderKey} is ${e.status} after the sweep`);
+    else if (!bySub.has(e.subscriptionId!)) violations.push(`${e.orderKey} has no binding at the platform`);
+  }
+  for (const [orderKey, pair] of live) {
+    const e = byOrder.get(orderKey);
+    if (e === undefined) violations.push(`live order ${orderKey} has no binding in the store`);
+    else if (e.a !== pair.a || e.b !== pair.b)
+      violations.push(`live order ${orderKey} is bound to another pair`);
+  }
+  const owned = new Set(entries.map((e) => e.subscriptionId));
+  for (const b of bindings)
+    if (!owned.has(b.subscriptionId))
+      violations.push(`platform binding ${b.subscriptionId} has no live order`);
+  const perX = new Map<string, Set<string>>();
+  for (const b of bindings) {
+    const users = perX.get(b.x) ?? new Set<string>();
+    for (const u of usersOf("AXB", b.a, b.b)) {
+      if (users.has(u)) violations.push(`platform: ${u} twice on ${b.x}`);
+      users.add(u);
+    }
+    perX.set(b.x, users);
+    if (users.size / 2 > 200) violations.push(`platform: ${b.x} over capacity`);
+  }
+  // Each X ends in the state its last status push asked for: every push took effect, once.
+  const lastStatus = new Map<string, string>();
+  for (let t = 1; t <= statusSent; t++)
+    lastStatus.set(pool.numbers[t % pool.numbers.length]!.x, t % 3 === 0 ? "active" : "quarantined");
+  for (const n of await store.numbers(pool.id)) {
+    const want = lastStatus.get(n.x);
+    if (want !== undefined && n.state !== want)
+      violations.push(`${n.x} is ${n.state}, its last status push said ${want}`);
+  }
+
+  const stats = sim.stats();
+  const report: ChaosReport = {
+    ordersLive: live.size,
+    ordersCompleted: completed,
+    reassigned,
+    instancesKilled: killed,
+    redisRestarts,
+    faults: {
+      serverErrors: stats.byResultCode["1010001"] ?? 0,
+      flowControl: stats.byResultCode["1010010"] ?? 0,
+      ...Object.fromEntries(Object.entries(failures).map(([k, v]) => [`failed ${k}`, v])),
+    },
+    statusPushes: { sent: statusSent, applied },
+    sweep: { ...sumReports(sweep, sweep2) },
+    reconcile: { ...reconcile },
+    violations,
+    elapsedMs: performance.now() - started,
+  };
+  receiver.closeAllConnections();
+  receiver.close();
+  await sim.close();
+  control.disconnect();
+  await redis.cleanup();
+  return report;
+}
+
+function retriable(code: string): boolean {
+  return (
+    [
+      "INSTANCE_DIED",
+      "BINDPOOL_STORE",
+      "BINDPOOL_PLATFORM_UNAVAILABLE",
+      "BINDPOOL_ORDER_PENDING",
+      "BINDPOOL_LEASE_LOST",
+    ].includes(code) || !code.startsWith("BINDPOOL_")
+  );
+}
+
+function sumReports<T extends object>(a: T, b: T): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a)) out[k] = (v as number) + ((b as Record<string, number>)[k] ?? 0);
+  return out;
+}

@@ -47,7 +47,14 @@ if (args.store !== "memory" && args.store !== "redis") {
 }
 if (args.store === "redis") {
   const { runClusterDemo } = await import("./cluster-demo.js");
-  process.exit(await runClusterDemo({ orders, instances: int("instances", args.instances), numbers: numberCount, capacity }));
+  process.exit(
+    await runClusterDemo({
+      orders,
+      instances: int("instances", args.instances),
+      numbers: numberCount,
+      capacity,
+    }),
+  );
 }
 
 const CITIES = [
@@ -79,7 +86,12 @@ const driver = new HuaweiDriver({
   concurrency: 64,
 });
 const store = new MemoryStore();
-const allocator = new Allocator({ store, driver, pools: [{ id: "rides", mode: "AXB", numbers }], unbindRetryMs: 100 });
+const allocator = new Allocator({
+  store,
+  driver,
+  pools: [{ id: "rides", mode: "AXB", numbers }],
+  unbindRetryMs: 100,
+});
 
 const retries: Record<string, number> = {};
 let quarantined = 0;

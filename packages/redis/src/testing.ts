@@ -1,0 +1,243 @@
+/**
+ * Real Redis for tests, benchmarks and demos (`@bindpool/redis/testing`): starts `redis-server` on
+ * ephemeral ports (standalone, or a 3-master cluster) and stops it afterwards. `REDIS_URL` points
+ * `startRedis` at a Redis you own instead (it gets flushed). Without a Redis it throws
+ * `RedisUnavailableError`, whose message says how to get one. Not for production use.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Cluster, Redis } from "ioredis";
+
+/** How to get a Redis for `startRedis` / `startRedisCluster`; the end of every `RedisUnavailableError` message. */
+export const HOW_TO_GET_REDIS =
+  "These helpers need a real Redis: put `redis-server` and `redis-cli` on PATH " +
+  "(Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis), " +
+  "or set REDIS_URL to a Redis you own (it will be flushed).";
+
+/** No Redis could be started or reached; the message ends with {@link HOW_TO_GET_REDIS}. */
+export class RedisUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`${message}. ${HOW_TO_GET_REDIS}`, options);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function requireBinary(name: string): void {
+  if (spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status !== 0) {
+    throw new RedisUnavailableError(`${name} is not on PATH`);
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+async function ping(port: number): Promise<boolean | undefined> {
+  const c = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+    return (await c.ping()) === "PONG" ? true : undefined;
+  } finally {
+    c.disconnect();
+  }
+}
+
+function startServer(port: number, extra: string[], cwd: string): ChildProcess {
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extra],
+    {
+      cwd,
+      stdio: "ignore",
+    },
+  );
+  child.on("error", () => {});
+  return child;
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+/** A standalone Redis: one the harness started, or `REDIS_URL`. */
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** A new client; closed by `stop`. */
+  client(): Redis;
+  stop(): Promise<void>;
+}
+
+/** Starts `redis-server` on a free port (or connects to `REDIS_URL`, flushing it). */
+export async function startRedis(): Promise<RedisServer> {
+  const clients: Redis[] = [];
+  const client = (url: string) => () => {
+    const c = new Redis(url, { maxRetriesPerRequest: 1 });
+    clients.push(c);
+    return c;
+  };
+  const closeClients = async () => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+  };
+  const external = process.env.REDIS_URL;
+  if (external) {
+    const c = new Redis(external, { maxRetriesPerRequest: 1 });
+    try {
+      await c.flushall();
+    } catch (err) {
+      c.disconnect();
+      throw new RedisUnavailableError(`Cannot reach REDIS_URL=${external}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    await c.quit();
+    return {
+      url: external,
+      port: Number(new URL(external).port || 6379),
+      client: client(external),
+      stop: closeClients,
+    };
+  }
+  requireBinary("redis-server");
+  const dir = mkdtempSync(join(tmpdir(), "bindpool-redis-"));
+  const port = await freePort();
+  const child = startServer(port, [], dir);
+  try {
+    await waitFor(`redis-server on port ${port}`, () => ping(port));
+  } catch (err) {
+    await stopServer(child);
+    throw new RedisUnavailableError((err as Error).message, { cause: err });
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    client: client(url),
+    async stop() {
+      await closeClients();
+      await stopServer(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A 3-master Redis Cluster the harness started. */
+export interface RedisClusterServer {
+  readonly ports: readonly number[];
+  /** A new ioredis Cluster client; closed by `stop`. */
+  client(): Cluster;
+  stop(): Promise<void>;
+}
+
+/** Starts 3 `redis-server --cluster-enabled yes` and joins them with `redis-cli --cluster create`. */
+export async function startRedisCluster(): Promise<RedisClusterServer> {
+  requireBinary("redis-server");
+  requireBinary("redis-cli");
+  const dir = mkdtempSync(join(tmpdir(), "bindpool-cluster-"));
+  const ports: number[] = [];
+  const children: ChildProcess[] = [];
+  const clients: Cluster[] = [];
+  const stop = async () => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(children.map(stopServer));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      ports.push(port);
+      children.push(
+        startServer(
+          port,
+          [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--cluster-node-timeout",
+            "2000",
+          ],
+          dir,
+        ),
+      );
+    }
+    for (const port of ports) await waitFor(`redis-server on port ${port}`, () => ping(port));
+    const create = spawnSync(
+      "redis-cli",
+      [
+        "--cluster",
+        "create",
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    if (create.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    for (const port of ports) {
+      await waitFor(`cluster_state:ok on ${port}`, async () => {
+        const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+        c.on("error", () => {});
+        try {
+          const info = await c.cluster("INFO");
+          return String(info).includes("cluster_state:ok") ? true : undefined;
+        } finally {
+          c.disconnect();
+        }
+      });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    ports,
+    client() {
+      const c = new Cluster(ports.map((port) => ({ host: "127.0.0.1", port })));
+      clients.push(c);
+      return c;
+    },
+    stop,
+  };
+}

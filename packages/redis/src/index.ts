@@ -1,5 +1,10 @@
 export { BUCKET_LOAD, electionKey, lockKey, PoolKeys } from "./keys.js";
 export { type Election, LockBusyError, RedisLock, type RedisLockOptions } from "./lock.js";
-export { RedisRateLimiter, type RedisRateLimiterOptions } from "./rate-limiter.js";
+export {
+  RateLimitWaitError,
+  RedisRateLimiter,
+  type RedisRateLimiterOptions,
+  type TakeOptions,
+} from "./rate-limiter.js";
 export type { RedisClient } from "./scripts.js";
 export { RedisStore, type RedisStoreOptions } from "./store.js";

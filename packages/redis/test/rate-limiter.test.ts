@@ -1,6 +1,7 @@
 import { ValidationError } from "@bindpool/core";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisRateLimiter } from "../src/index.js";
+import { RateLimitWaitError, RedisRateLimiter } from "../src/index.js";
 import { type RedisServer, startRedis } from "./harness.js";
 
 let server: RedisServer;
@@ -11,7 +12,63 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Grants in the busiest second-bucket and the busiest sliding 1 s window (server clock, µs). */
+function busiest(grantsUs: number[]): { bucket: number; window: number } {
+  const sorted = [...grantsUs].sort((x, y) => x - y);
+  const perSecond = new Map<number, number>();
+  for (const t of sorted) perSecond.set(Math.floor(t / 1e6), (perSecond.get(Math.floor(t / 1e6)) ?? 0) + 1);
+  let window = 0;
+  let j = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1e6) j++;
+    window = Math.max(window, j - i);
+  }
+  return { bucket: Math.max(...perSecond.values()), window };
+}
+
+async function scriptCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info("commandstats");
+  let calls = 0;
+  for (const m of stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) calls += Number(m[1]);
+  return calls;
+}
+
 describe("RedisRateLimiter", () => {
+  it("costs one script call per take and fills the budget with 4 instances x 32 concurrent takers", async () => {
+    const rps = 400;
+    const burst = 4;
+    const admin = server.client();
+    const limiters = Array.from(
+      { length: 4 },
+      () => new RedisRateLimiter({ redis: server.client(), key: "rate:herd", requestsPerSecond: rps, burst }),
+    );
+    // Register the script on every connection first, then count only the takes.
+    for (const l of limiters) await l.take();
+    await new Promise((r) => setTimeout(r, 100));
+    await admin.config("RESETSTAT");
+    const grantsUs: number[] = [];
+    let takes = 0;
+    const total = 600;
+    const started = performance.now();
+    await Promise.all(
+      limiters.flatMap((l) =>
+        Array.from({ length: 32 }, async () => {
+          while (takes < total) {
+            takes++;
+            grantsUs.push(await l.takeAt());
+          }
+        }),
+      ),
+    );
+    const elapsedS = (performance.now() - started) / 1000;
+    expect(await scriptCalls(admin)).toBe(takes);
+    const { bucket, window } = busiest(grantsUs);
+    expect(bucket).toBeLessThanOrEqual(rps + burst);
+    expect(window).toBeLessThanOrEqual(rps + burst);
+    // The budget is used, not wasted on retries: 600 takes at 400/s take about 1.5 s.
+    expect(takes / elapsedS).toBeGreaterThan(0.85 * rps);
+  });
+
   it("keeps several instances together under the budget in every second", async () => {
     const rps = 40;
     const burst = 4;
@@ -58,9 +115,34 @@ describe("RedisRateLimiter", () => {
     expect(tries[3]!.waitUs).toBeLessThanOrEqual(100_000);
   });
 
+  it("rejects a take whose slot is beyond maxWaitMs, without using a slot", async () => {
+    const l = new RedisRateLimiter({
+      redis: server.client(),
+      key: "rate:app3",
+      requestsPerSecond: 10,
+      maxWaitMs: 150,
+    });
+    // Book three slots at once: 0, 100 and 200 ms away; the third is beyond 150 ms.
+    const booked = await Promise.allSettled([l.takeAt(), l.takeAt(), l.takeAt()]);
+    const granted = booked.flatMap((b) => (b.status === "fulfilled" ? [b.value] : []));
+    const refused = booked.flatMap((b) => (b.status === "rejected" ? [b.reason as unknown] : []));
+    expect(granted).toHaveLength(2);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(RateLimitWaitError);
+    expect(refused[0]).toMatchObject({ code: "BINDPOOL_PLATFORM_UNAVAILABLE", maxWaitMs: 150 });
+    // The refused take left its slot free: the next grant is one interval after the second.
+    granted.sort((x, y) => x - y);
+    const next = await l.takeAt({ maxWaitMs: 1_000 });
+    expect(next - granted[1]!).toBeGreaterThanOrEqual(100_000);
+    expect(next - granted[1]!).toBeLessThan(150_000);
+  });
+
   it("refuses bad options with the bad value in the message", () => {
     const redis = server.client();
     expect(() => new RedisRateLimiter({ redis, key: "k", requestsPerSecond: 0 })).toThrow(ValidationError);
     expect(() => new RedisRateLimiter({ redis, key: "k", requestsPerSecond: 5, burst: 0.5 })).toThrow(/0\.5/);
+    expect(() => new RedisRateLimiter({ redis, key: "k", requestsPerSecond: 5, maxWaitMs: -1 })).toThrow(
+      /-1/,
+    );
   });
 });

@@ -170,6 +170,24 @@ describe("RedisStore", () => {
     expect(picked.size).toBe(5);
   });
 
+  it("reads the cool set only once a cooldown is due", async () => {
+    const store = fresh();
+    await store.upsertPool("p", "AXB", xs(3));
+    await store.cooldown("p", xs(1)[0]!.x, T0 + 50);
+    const coolReads = async () =>
+      Number(/cmdstat_zrangebyscore:calls=(\d+)/.exec(await redis.info("commandstats"))?.[1] ?? 0);
+    const reserveAt = (i: number, nowMs: number) =>
+      store.reserve(req({ orderKey: `w${i}`, a: phone("+8613", i), b: phone("+8615", i), nowMs }));
+    await reserveAt(0, T0); // the first reserve of a pool looks once
+    const before = await coolReads();
+    for (let i = 1; i <= 5; i++) expect((await reserveAt(i, T0 + i)).ok).toBe(true);
+    expect(await coolReads()).toBe(before);
+    expect((await reserveAt(6, T0 + 50)).ok).toBe(true);
+    expect(await coolReads()).toBe(before + 1);
+    // The cooled X came back at its time and, least loaded, took the last reserve.
+    expect((await store.numbers("p")).map((n) => n.load)).toEqual([1, 3, 3]);
+  });
+
   it("uses at most 250 bytes of Redis memory per active binding", async () => {
     const bytes = await measureBytesPerBinding(redis, { prefix: `mem${++seq}`, bindings: 20_000 });
     console.log(`RedisStore memory: ${bytes.toFixed(1)} bytes per binding (20 000 bound AXB pairs)`);

@@ -20,4 +20,5 @@ if untilMs <= r.cool then return 1 end
 r.cool = untilMs
 numPut(r)
 reindex(r, nil)
+metaFlush()
 return 1

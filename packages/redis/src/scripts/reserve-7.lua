@@ -33,17 +33,23 @@ if existing then return { 2, existing.raw, xOf(existing.xid) } end
 if not meta().mode then return CODE.exhausted end
 local umax = metaNum("umax")
 
--- Cooled X whose time has come go back into the indexes.
-local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
-for _, id in ipairs(due) do
-  local r = numGet(id)
-  if r then
-    settle(r, now)
-    numPut(r)
-    reindex(r, now)
-  else
-    redis.call("ZREM", K.cool, id)
+-- Cooled X whose time has come go back into the indexes (meta wake: nothing to do before then).
+-- (A pool written before meta had wake has none: look once.)
+local wake = metaNum("wake")
+if meta().wake == nil or (wake > 0 and wake <= now) then
+  local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
+  for _, id in ipairs(due) do
+    local r = numGet(id)
+    if r then
+      settle(r, now)
+      numPut(r)
+      reindex(r, now, true)
+    else
+      redis.call("ZREM", K.cool, id)
+    end
   end
+  local first = redis.call("ZRANGE", K.cool, 0, 0, "WITHSCORES")
+  metaSetNum("wake", tonumber(first[2]) or 0)
 end
 
 local users = usersOf(a, b)

@@ -18,5 +18,6 @@ local r = numGet(id)
 r.state = ARGV[3]
 r.quar = r.state == "q" and tonumber(ARGV[4]) or 0
 numPut(r)
-reindex(r, nil)
+reindex(r, nil, true)
+metaFlush()
 return 1

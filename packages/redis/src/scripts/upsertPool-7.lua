@@ -32,7 +32,8 @@ for i = 5, #ARGV, 4 do
     r = { id = id, x = x, state = "a", load = 0, cap = cap, cool = 0, quar = 0, city = city, prov = prov }
   end
   numPut(r)
-  reindex(r, nil)
+  reindex(r, nil, true)
   if city ~= "" and prov ~= "" then redis.call("HSET", K.c2p, city, prov) end
 end
+metaFlush()
 return 1

@@ -19,8 +19,11 @@ local BUCKET_LOAD = 48
 
 --[[ meta, read once per call (one HMGET) and written once at the end (`metaFlush`, one HSET):
      mode, umax (X per user, 0 none), pair (1: B counts), tok (fencing counter), reserved/bound counts,
-     linear-hash state eL eS eN / uL uS uN. Scripts that change it call metaFlush before returning. ]]
-local META_FIELDS = { "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN" }
+     linear-hash state eL eS eN / uL uS uN, wake (no member of `cool` is due before it; 0: cool is empty).
+     Scripts that change it call metaFlush before returning. ]]
+local META_FIELDS = {
+  "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN", "wake",
+}
 local M, dirty = nil, {}
 local function meta()
   if not M then
@@ -63,18 +66,21 @@ local function split(s, sep, max)
   end
 end
 
-local DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
--- Short form of a number: base 36 for non-negative integers, else "=" and the decimal.
+-- Short form of a number: base 36 for non-negative integers, else "=" and the decimal. One string is
+-- made from the digit bytes (building it digit by digit made a string per digit).
 local function enc(n)
   if n < 0 or n ~= math.floor(n) or n > 9007199254740991 then return "=" .. string.format("%.17g", n) end
-  if n == 0 then return "0" end
-  local s = ""
-  while n > 0 do
+  local t, i = {}, 0
+  repeat
     local d = n % 36
-    s = string.sub(DIGITS, d + 1, d + 1) .. s
+    i = i + 1
+    t[i] = d < 10 and 48 + d or 87 + d
     n = (n - d) / 36
+  until n == 0
+  for j = 1, math.floor(i / 2) do
+    t[j], t[i - j + 1] = t[i - j + 1], t[j]
   end
-  return s
+  return string.char(unpack(t, 1, i))
 end
 local function dec(s)
   if string.sub(s, 1, 1) == "=" then return tonumber(string.sub(s, 2)) end
@@ -97,15 +103,17 @@ end
      splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack).
      The entry table has companions on the same buckets: `s:<b>` (hash orderKey -> subscriptionId) and
      `x:<b>` (zset orderKey by end time); K.exp holds each `x:` bucket's earliest end (member = bucket). ]]
+local LH_FIELDS = { e = { "eL", "eS", "eN" }, u = { "uL", "uS", "uN" } }
 local function lhState(t)
-  return { L = metaNum(t .. "L"), S = metaNum(t .. "S"), N = metaNum(t .. "N") }
+  local f = LH_FIELDS[t]
+  return { L = metaNum(f[1]), S = metaNum(f[2]), N = metaNum(f[3]) }
 end
 local function lhBucket(t, field)
-  local st = lhState(t)
-  local n = 2 ^ st.L
+  local f = LH_FIELDS[t]
+  local n = 2 ^ metaNum(f[1])
   local h = hashOf(field)
   local b = h % n
-  if b < st.S then b = h % (2 * n) end
+  if b < metaNum(f[2]) then b = h % (2 * n) end
   return b
 end
 local function lhKey(t, field)
@@ -138,33 +146,54 @@ end
 local function lhGet(t, field)
   return redis.call("HGET", lhKey(t, field), field)
 end
--- Moves the fields of bucket `from` that now hash to bucket `to` (and, for entries, their companions).
+-- Moves the fields of bucket `from` that now hash to bucket `to` (and, for entries, their companions),
+-- a few batched commands per split.
 local function lhSplit(t, from, to, n)
   local src, dst = P .. t .. ":" .. from, P .. t .. ":" .. to
   local kv = redis.call("HGETALL", src)
+  local moved, pairs_ = {}, {}
   for i = 1, #kv, 2 do
     local f = kv[i]
     if hashOf(f) % (2 * n) == to then
-      redis.call("HSET", dst, f, kv[i + 1])
-      redis.call("HDEL", src, f)
-      if t == "e" then
-        local sub = redis.call("HGET", P .. "s:" .. from, f)
-        if sub then
-          redis.call("HSET", P .. "s:" .. to, f, sub)
-          redis.call("HDEL", P .. "s:" .. from, f)
-        end
-        local score = redis.call("ZSCORE", P .. "x:" .. from, f)
-        if score then
-          redis.call("ZADD", P .. "x:" .. to, score, f)
-          redis.call("ZREM", P .. "x:" .. from, f)
-        end
-      end
+      moved[#moved + 1] = f
+      pairs_[#pairs_ + 1] = f
+      pairs_[#pairs_ + 1] = kv[i + 1]
     end
   end
-  if t == "e" then
-    expSync(from)
-    expSync(to)
+  if #moved == 0 then return end
+  redis.call("HSET", dst, unpack(pairs_))
+  redis.call("HDEL", src, unpack(moved))
+  if t ~= "e" then return end
+  local subSrc, subDst = P .. "s:" .. from, P .. "s:" .. to
+  local subs = redis.call("HMGET", subSrc, unpack(moved))
+  local subPairs, subFields = {}, {}
+  for i, f in ipairs(moved) do
+    if subs[i] then
+      subFields[#subFields + 1] = f
+      subPairs[#subPairs + 1] = f
+      subPairs[#subPairs + 1] = subs[i]
+    end
   end
+  if #subFields > 0 then
+    redis.call("HSET", subDst, unpack(subPairs))
+    redis.call("HDEL", subSrc, unpack(subFields))
+  end
+  local xSrc, xDst = P .. "x:" .. from, P .. "x:" .. to
+  local scores = redis.call("ZMSCORE", xSrc, unpack(moved))
+  local zPairs, zFields = {}, {}
+  for i, f in ipairs(moved) do
+    if scores[i] then
+      zFields[#zFields + 1] = f
+      zPairs[#zPairs + 1] = scores[i]
+      zPairs[#zPairs + 1] = f
+    end
+  end
+  if #zFields > 0 then
+    redis.call("ZADD", xDst, unpack(zPairs))
+    redis.call("ZREM", xSrc, unpack(zFields))
+  end
+  expSync(from)
+  expSync(to)
 end
 local function lhSet(t, field, value)
   if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
@@ -187,13 +216,15 @@ end
 
 --[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province,
      state a(ctive) d(raining) q(uarantined) r(etired). ]]
+local NUMBER_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
 local function numGet(id)
   local v = redis.call("HGET", K.n, id)
   if not v then return nil end
-  local f = split(v, "|", 8)
+  -- One pattern match reads the 8 fields (several times faster than splitting).
+  local x, state, load, cap, cool, quar, city, prov = string.match(v, NUMBER_FIELDS)
   return {
-    id = id, x = f[1], state = f[2], load = tonumber(f[3]), cap = tonumber(f[4]),
-    cool = tonumber(f[5]), quar = tonumber(f[6]), city = f[7], prov = f[8],
+    id = id, x = x, state = state, load = tonumber(load), cap = tonumber(cap),
+    cool = tonumber(cool), quar = tonumber(quar), city = city, prov = prov,
   }
 end
 local function numPut(r)
@@ -213,20 +244,28 @@ local function backAt(r)
   if r.state == "q" and r.quar > 0 then return math.max(r.cool, r.quar) end
   return -1
 end
+-- Notes that a member of `cool` is due at `at` (meta wake stays at or before every due time).
+local function wakeAt(at)
+  local w = metaNum("wake")
+  if w == 0 or at < w then metaSetNum("wake", at) end
+end
 --[[ Puts X in or out of the load indexes. X is indexed iff it takes binds (active or lifted quarantine,
      cooldown over, load below capacity). X waiting for a time goes to `cool` and comes back when a
-     reserve at or after that time pops it; `now` = nil (caller without a clock) defers every timer. ]]
-local function reindex(r, now)
+     reserve at or after that time pops it; `now` = nil (caller without a clock) defers every timer.
+     X can only be in `cool` while its timer fields say it waits (backAt > 0), so `cool` is written only
+     then; `force`: the caller changed the state or cleared timers, so X may be in `cool` anyway. ]]
+local function reindex(r, now, force)
   local back = backAt(r)
   local ks = indexKeys(r)
   if back >= 0 and r.load < r.cap and (back == 0 or (now and back <= now)) then
     for _, k in ipairs(ks) do redis.call("ZADD", k, r.load, r.id) end
-    redis.call("ZREM", K.cool, r.id)
+    if force or back > 0 then redis.call("ZREM", K.cool, r.id) end
   else
     for _, k in ipairs(ks) do redis.call("ZREM", k, r.id) end
     if back > 0 and (not now or back > now) then
       redis.call("ZADD", K.cool, back, r.id)
-    else
+      wakeAt(back)
+    elseif force or back > 0 then
       redis.call("ZREM", K.cool, r.id)
     end
   end
@@ -248,17 +287,18 @@ local function entryRaw(v, sub)
   if sub then return v .. "|" .. sub end
   return v
 end
+local ENTRY_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
 local function entryGet(orderKey)
   local b = lhBucket("e", orderKey)
   local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
-  local f = split(v, "|", 6)
+  local xid, token, status, untilMs, a, pb = string.match(v, ENTRY_FIELDS)
   local sub = nil
-  if f[3] ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
+  if status ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
   -- A bound entry always has a subscriptionId (older versions did not store an empty one).
-  if f[3] == "b" and not sub then sub = "" end
+  if status == "b" and not sub then sub = "" end
   return {
-    xid = f[1], token = dec(f[2]), status = f[3], untilMs = dec(f[4]), a = f[5], b = f[6], sub = sub,
+    xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, sub = sub,
     raw = entryRaw(v, sub),
   }
 end
@@ -288,7 +328,7 @@ end
 local function xOf(id)
   local v = redis.call("HGET", K.n, id)
   if not v then return "" end
-  return split(v, "|", 2)[1]
+  return (string.match(v, "^[^|]*"))
 end
 
 --[[ Users: u[user] = comma separated X ids it holds. ]]

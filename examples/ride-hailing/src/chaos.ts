@@ -25,6 +25,8 @@ export interface ChaosOptions {
   readonly instances: number;
   /** Orders left open at the end (the rest complete). */
   readonly keepOpen: number;
+  /** Time between chaos events (a kill, a flow-control burst, a status push). @default 4_000 */
+  readonly chaosIntervalMs?: number;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -155,23 +157,29 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     pool,
     requestsPerSecond: 1_500,
   };
-  type Instance = { child: ChildProcess; ready: Promise<void>; alive: boolean };
+  type Instance = { child: ChildProcess; ready: Promise<void>; alive: boolean; serving: boolean };
   const pending = new Map<number, { resolve: (r: ChaosReply) => void; instance: Instance }>();
   const spawnInstance = (): Instance => {
     const child = fork(fileURLToPath(new URL("./chaos-instance.ts", import.meta.url)), [], {
       execArgv: ["--conditions=source", "--import", "tsx"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    const instance: Instance = { child, alive: true, ready: Promise.resolve() };
+    const instance: Instance = { child, alive: true, serving: false, ready: Promise.resolve() };
+    let ready: () => void = () => {};
     instance.ready = new Promise<void>((resolve) => {
-      child.on("message", (m: ChaosReply) => {
-        if (m.id === 0) return resolve();
-        pending.get(m.id)?.resolve(m);
-        pending.delete(m.id);
-      });
+      ready = resolve;
+    });
+    child.on("message", (m: ChaosReply) => {
+      if (m.id === 0) {
+        instance.serving = true;
+        return ready();
+      }
+      pending.get(m.id)?.resolve(m);
+      pending.delete(m.id);
     });
     child.on("exit", () => {
       instance.alive = false;
+      ready(); // whoever waits for it moves on to another instance
       for (const [id, p] of pending) {
         if (p.instance === instance) {
           pending.delete(id);
@@ -197,6 +205,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         continue;
       }
       await instance.ready;
+      if (!instance.alive) continue;
       const id = nextId++;
       const reply = await new Promise<ChaosReply>((resolve) => {
         pending.set(id, { resolve, instance });
@@ -216,13 +225,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const chaos = (async () => {
     let tick = 0;
     while (!stopChaos) {
-      await new Promise((r) => setTimeout(r, 2_000));
+      await new Promise((r) => setTimeout(r, o.chaosIntervalMs ?? 4_000));
       if (stopChaos) break;
       tick++;
-      const victim = Math.floor(Math.random() * instances.length);
-      instances[victim]!.child.kill("SIGKILL");
-      killed++;
-      instances[victim] = spawnInstance();
+      const serving = instances.map((inst, i) => (inst.serving ? i : -1)).filter((i) => i >= 0);
+      const victim = serving[Math.floor(Math.random() * serving.length)];
+      if (victim !== undefined) {
+        instances[victim]!.child.kill("SIGKILL");
+        killed++;
+        instances[victim] = spawnInstance();
+      }
       if (tick === 3) {
         await redis.kill();
         await new Promise((r) => setTimeout(r, 500));

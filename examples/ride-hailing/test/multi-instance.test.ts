@@ -1,5 +1,5 @@
+import { type RedisServer, startRedis } from "@bindpool/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedis } from "../../../packages/redis/test/harness.js";
 import { runCluster } from "../src/cluster.js";
 
 // 4 allocator processes (child processes, not one event loop) on one Redis and one simulator.

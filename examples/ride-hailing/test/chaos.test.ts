@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { runChaos } from "../src/chaos.js";
+
+describe("chaos", () => {
+  it("loses and double-books nothing through kill -9, a Redis restart, platform faults and status pushes", async () => {
+    const report = await runChaos({ orders: 10_000, instances: 4, keepOpen: 0.1 });
+    // The counts go into the issue note: print them.
+    console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 20) }, null, 2));
+    expect(report.instancesKilled).toBeGreaterThanOrEqual(3);
+    expect(report.redisRestarts).toBe(1);
+    expect(report.faults.serverErrors).toBeGreaterThan(0);
+    expect(report.faults.flowControl).toBeGreaterThan(0);
+    expect(report.statusPushes.applied).toBe(report.statusPushes.sent);
+    expect(report.ordersLive).toBeGreaterThan(0);
+    expect(report.violations).toEqual([]);
+  }, 600_000);
+});

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import {
   billableMinutes,
   createNotificationHandler,
@@ -172,6 +172,15 @@ describe("createNotificationHandler: signature, window, replay", () => {
     expect(() => createNotificationHandler({ appKey, appSecret, onEvent, maxBodyBytes: 0.5 })).toThrow(
       /maxBodyBytes.*0\.5/,
     );
+  });
+
+  it("exposes typed events and states in its public types", () => {
+    expectTypeOf(numberStateForStatus).returns.toEqualTypeOf<"active" | "quarantined" | "draining">();
+    expectTypeOf<NotificationEvent["type"]>().toEqualTypeOf<"call" | "fee" | "numberStatus">();
+    expectTypeOf<
+      Extract<NotificationEvent, { type: "numberStatus" }>["numbers"][number]["status"]
+    >().toEqualTypeOf<5 | 9 | 10 | 11>();
+    expectTypeOf<NotificationError["code"]>().toEqualTypeOf<NotificationErrorCode>();
   });
 
   it("maps every error code to its HTTP status", () => {

@@ -309,7 +309,8 @@ class SimulatorServer implements Simulator {
   }
 
   setNumberStatus(appKey: string, x: string, status: NumberStatus, cause?: number): void {
-    if (!(status in NUMBER_STATUS_CODE)) throw new Error(`unknown number status "${String(status)}"`);
+    if (!Object.hasOwn(NUMBER_STATUS_CODE, status))
+      throw new Error(`unknown number status "${String(status)}"`);
     this.state.setNumberStatus(appKey, x, status, cause);
   }
 

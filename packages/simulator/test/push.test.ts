@@ -119,6 +119,26 @@ describe("notification pushes", () => {
     expect(fee).not.toHaveProperty("fwdAnswerTime");
   });
 
+  it("simulates AX calls: a peer reaches A, and A reaches its temporary callee", async () => {
+    const rx = await receiver(app.appSecret);
+    closeReceiver = rx.close;
+    sim = await startSimulator({
+      apps: [{ ...app, mode: "AX", numbers: [{ x: X }] }],
+      push: { url: rx.url },
+    });
+    const { subscriptionId } = sim.bindBehindBack("k", { x: X, a: A });
+    const inbound = await sim.simulateCall("k", { subscriptionId, from: "b", peer: B });
+    expect(inbound).toMatchObject({ caller: B, called: A });
+    const call = client(sim, "k", "s");
+    const C = "+8613900000003";
+    await call("PUT", "/rest/caas/privatenumber/calleenumber/v1.0", {
+      body: { subscriptionId, calleeNum: C, duration: 60 },
+    });
+    const outbound = await sim.simulateCall("k", { subscriptionId, from: "a" });
+    expect(outbound).toMatchObject({ caller: A, called: C });
+    expect(rx.pushes).toHaveLength(10);
+  });
+
   it("refuses a call on a paused X after callin (8055)", async () => {
     const { rx, sim } = await setup();
     const { subscriptionId } = sim.bindBehindBack("k", { x: X, a: A, b: B });

@@ -113,6 +113,8 @@ describe("order lifecycle", () => {
     const first = await allocator.sweep();
     expect(first).toMatchObject({ adopted: 1, leasesFreed: 0 });
     expect((await store.get("rides", "o1"))?.status).toBe("bound");
+    clock.advance(61_000); // past the grace: an adopted order keeps the lifetime its platform binding has
+    expect((await allocator.sweep()).expiredUnbound).toBe(0);
     clock.advance(3_600_000);
     const second = await allocator.sweep();
     expect(second.expiredUnbound).toBe(2);

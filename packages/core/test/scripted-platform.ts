@@ -68,7 +68,14 @@ export class ScriptedPlatform implements PlatformDriver {
     const found = [...this.bindings.entries()]
       .filter(([, b]) => "x" in req && b.x === req.x && (req.a === undefined || b.a === req.a))
       .filter(([, b]) => !("b" in req) || req.b === undefined || b.b === req.b)
-      .map(([subscriptionId, b]) => ({ subscriptionId, x: b.x, a: b.a, b: b.b, userData: b.userData }));
+      .map(([subscriptionId, b]) => ({
+        subscriptionId,
+        x: b.x,
+        a: b.a,
+        b: b.b,
+        userData: b.userData,
+        durationSeconds: b.durationSeconds,
+      }));
     return { kind: "ok", value: { bindings: found, total: found.length } };
   }
 }

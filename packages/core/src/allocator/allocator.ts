@@ -425,7 +425,7 @@ export class Allocator {
       // The bind may have gone through: look before binding again.
       const found = await this.ctx.findBinding(pool.mode, entry);
       if (found.kind === "ok" && found.value !== undefined) {
-        outcome = { kind: "ok", value: { subscriptionId: found.value, x: entry.x } };
+        outcome = { kind: "ok", value: { subscriptionId: found.value.subscriptionId, x: entry.x } };
         break;
       }
       if (i >= tuning.transientRetries) {

@@ -64,8 +64,11 @@ export class Context {
       : undefined;
   }
 
-  /** Asks the platform for the binding of (X, A, B); its subscriptionId when it exists. */
-  async findBinding(mode: Mode, entry: Pick<Entry, "x" | "a" | "b">): Promise<Outcome<string | undefined>> {
+  /** Asks the platform for the binding of (X, A, B), if it exists. */
+  async findBinding(
+    mode: Mode,
+    entry: Pick<Entry, "x" | "a" | "b">,
+  ): Promise<Outcome<PlatformBinding | undefined>> {
     const outcome = await this.call("query", () =>
       this.driver.query(
         mode === "AXB" && entry.b !== undefined
@@ -78,7 +81,7 @@ export class Context {
     const found = outcome.value.bindings.find(
       (b) => b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b),
     );
-    return { kind: "ok", value: found?.subscriptionId };
+    return { kind: "ok", value: found };
   }
 
   /** One page of the platform's bindings on X (pages count from 1). */
@@ -95,7 +98,7 @@ export class Context {
     if (subscriptionId === undefined) {
       const found = await this.findBinding(mode, entry);
       if (found.kind !== "ok") return { done: false, failure: found };
-      subscriptionId = found.value;
+      subscriptionId = found.value?.subscriptionId;
       if (subscriptionId === undefined) return { done: true };
     }
     const id = subscriptionId;

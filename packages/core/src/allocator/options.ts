@@ -35,6 +35,11 @@ export interface AllocatorOptions {
   readonly backoffMs?: number;
   /** Longest backoff delay in ms. @default 5_000 */
   readonly maxBackoffMs?: number;
+  /**
+   * Order lifetime, in seconds, given to a binding the sweeper adopts when the platform does not report
+   * the binding's duration (or reports it permanent). @default 3_600
+   */
+  readonly adoptTtlSeconds?: number;
   /** When an unbind fails, how long until the sweeper retries it, ms. @default 5_000 */
   readonly unbindRetryMs?: number;
   /** How long to wait for another caller's allocation of the same orderKey. @default leaseMs */
@@ -55,6 +60,7 @@ const TuningSchema = z.strictObject({
   transientRetries: z.number().int().min(0).max(20).default(3),
   backoffMs: z.number().int().min(0).default(100),
   maxBackoffMs: z.number().int().min(0).default(5_000),
+  adoptTtlSeconds: z.number().int().positive().max(7_776_000).default(3_600),
   unbindRetryMs: z.number().int().min(0).default(5_000),
   pendingWaitMs: z.number().int().min(0).optional(),
 });

@@ -10,7 +10,7 @@ export interface ReconcileOptions {
    * after data loss; `false` unbinds it. @default false
    */
   readonly adoptUnknown?: boolean;
-  /** Order lifetime given to adopted bindings, in seconds. @default 3600 */
+  /** Order lifetime, in seconds, of adopted bindings whose duration the platform does not report. @default the allocator's `adoptTtlSeconds` */
   readonly adoptTtlSeconds?: number;
 }
 
@@ -126,7 +126,8 @@ async function adopt(
   reserved: Entry | undefined,
   options: ReconcileOptions,
 ): Promise<boolean> {
-  const untilMs = ctx.now() + (options.adoptTtlSeconds ?? 3_600) * 1000;
+  const seconds = binding.durationSeconds || options.adoptTtlSeconds || ctx.tuning.adoptTtlSeconds;
+  const untilMs = ctx.now() + seconds * 1000;
   const orderKey =
     reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
   if (reserved === undefined && !options.adoptUnknown) return false;

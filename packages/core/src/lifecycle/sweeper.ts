@@ -62,13 +62,17 @@ export async function settleLapsedReservation(
 ): Promise<"adopted" | "freed" | "unknown"> {
   const found = await ctx.findBinding(pool.mode, entry);
   if (found.kind !== "ok") return "unknown";
-  if (found.value !== undefined) {
+  const binding = found.value;
+  if (binding !== undefined) {
+    // The order's TTL is not in the store; the platform's binding lifetime is (TTL + grace, from the bind,
+    // which is at most a lease ago). A permanent or unreported one gets `adoptTtlSeconds`.
+    const seconds = binding.durationSeconds ? binding.durationSeconds : ctx.tuning.adoptTtlSeconds;
     const adopted = await ctx.store.confirm({
       pool: pool.id,
       orderKey: entry.orderKey,
       token: entry.token,
-      subscriptionId: found.value,
-      untilMs: ctx.now() + ctx.tuning.graceSeconds * 1000,
+      subscriptionId: binding.subscriptionId,
+      untilMs: ctx.now() + seconds * 1000,
       nowMs: ctx.now(),
       adopt: true,
     });
@@ -77,7 +81,7 @@ export async function settleLapsedReservation(
       pool: pool.id,
       orderKey: entry.orderKey,
       x: entry.x,
-      subscriptionId: found.value,
+      subscriptionId: binding.subscriptionId,
       by: "sweeper",
     });
     return "adopted";

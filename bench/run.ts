@@ -1,13 +1,18 @@
 import { cpus, totalmem } from "node:os";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchMemoryStore } from "./memory-store.js";
+import { benchRedisStore } from "./redis-store.js";
 
-/** `pnpm bench`: runs every benchmark and prints one markdown report (copy it into docs/benchmarks.md). */
+/**
+ * `pnpm bench`: runs every benchmark and prints one markdown report (copy it into docs/benchmarks.md).
+ * `pnpm bench memory e2e redis` runs some of them.
+ */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const benches: [string, () => Promise<string>][] = [
     ["memory", benchMemoryStore],
     ["e2e", benchEndToEnd],
+    ["redis", benchRedisStore],
   ];
   const sections: string[] = [
     "## bindpool benchmarks",

@@ -192,6 +192,16 @@ describe("Allocator", () => {
     expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
   });
 
+  it("adopts its own binding when a retry after a dropped connection answers 'already bound'", async () => {
+    const { allocator, platform } = setup();
+    platform.resetAfterBind = 1;
+    const retried: string[] = [];
+    allocator.on("retried", (e) => retried.push(e.reason));
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect(retried).toEqual(["transient"]);
+    expect([...platform.bindings.keys()]).toEqual([binding.subscriptionId]);
+  });
+
   it("undoes the platform binding when the lease was lost before confirm", async () => {
     let now = 1_000_000;
     const { allocator, platform, store } = setup({ clock: () => now, leaseMs: 1_000 });

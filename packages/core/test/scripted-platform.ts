@@ -19,6 +19,8 @@ export class ScriptedPlatform implements PlatformDriver {
   readonly script = new Map<string, Outcome<never>[]>();
   /** Binds that go through but answer a timeout. */
   timeoutAfterBind = 0;
+  /** Binds that go through but answer a transient error (the connection dropped after sending). */
+  resetAfterBind = 0;
   private next = 1;
 
   async bind(req: BindRequest) {
@@ -26,8 +28,16 @@ export class ScriptedPlatform implements PlatformDriver {
     const queue = this.script.get(req.x) ?? this.script.get("*");
     const scripted = queue?.shift();
     if (scripted) return scripted;
+    const taken = [...this.bindings.values()].some(
+      (b) => b.x === req.x && [b.a, b.b].some((u) => u !== undefined && (u === req.a || u === req.b)),
+    );
+    if (taken) return { kind: "conflict", code: "1012010", message: "already bound" } as const;
     const subscriptionId = `sub-${this.next++}`;
     this.bindings.set(subscriptionId, req);
+    if (this.resetAfterBind > 0) {
+      this.resetAfterBind--;
+      return { kind: "transient", code: "ECONNRESET", message: "socket hang up" } as const;
+    }
     if (this.timeoutAfterBind > 0) {
       this.timeoutAfterBind--;
       return { kind: "timeout", code: "TIMEOUT", message: "no answer" } as const;

@@ -421,13 +421,17 @@ export class Allocator {
     const bind = () =>
       this.ctx.withRetries(entry, () => this.ctx.bind(pool, entry, durationSeconds, userData));
     let outcome = await bind();
-    for (let i = 0; outcome.kind === "timeout" || (i > 0 && outcome.kind === "conflict"); i++) {
-      // The bind may have gone through: look before binding again.
+    // A timeout, or a conflict (maybe after a retry whose first try went through before the connection
+    // dropped), may mean our own bind exists: look before binding again or moving on.
+    for (let i = 0; outcome.kind === "timeout" || outcome.kind === "conflict"; i++) {
       const found = await this.ctx.findBinding(pool.mode, entry);
-      if (found.kind === "ok" && found.value !== undefined) {
+      // The platform cannot say: keep the reservation; its lease ends and the sweeper asks again.
+      if (found.kind !== "ok") return { kind: "fatal", error: new PlatformUnavailableError(found, i + 1) };
+      if (found.value !== undefined) {
         outcome = { kind: "ok", value: { subscriptionId: found.value.subscriptionId, x: entry.x } };
         break;
       }
+      if (outcome.kind === "conflict") break; // another binding holds a user of the pair on X
       if (i >= tuning.transientRetries) {
         // Still unknown: keep the reservation; its lease ends and the sweeper asks the platform again.
         return { kind: "fatal", error: new PlatformUnavailableError(outcome, i + 1) };

@@ -69,12 +69,15 @@ export class Context {
     mode: Mode,
     entry: Pick<Entry, "x" | "a" | "b">,
   ): Promise<Outcome<PlatformBinding | undefined>> {
-    const outcome = await this.call("query", () =>
-      this.driver.query(
-        mode === "AXB" && entry.b !== undefined
-          ? { mode, x: entry.x, a: entry.a, b: entry.b }
-          : { mode, x: entry.x, a: entry.a },
-      ),
+    // A lookup changes nothing, so it is retried on every transient answer, timeouts included.
+    const query =
+      mode === "AXB" && entry.b !== undefined
+        ? { mode, x: entry.x, a: entry.a, b: entry.b }
+        : { mode, x: entry.x, a: entry.a };
+    const outcome = await this.withRetries(
+      undefined,
+      () => this.call("query", () => this.driver.query(query)),
+      true,
     );
     if (outcome.kind === "notFound") return { kind: "ok", value: undefined };
     if (outcome.kind !== "ok") return outcome;

@@ -38,6 +38,8 @@ export interface ChaosReport {
   readonly redisRestarts: number;
   readonly faults: Record<string, number>;
   readonly statusPushes: { sent: number; applied: number };
+  /** Bindings made behind bindpool's back during the run (the reconciler must unbind them). */
+  readonly orphansInjected: number;
   readonly sweep: Record<string, number>;
   readonly reconcile: Record<string, number>;
   readonly violations: string[];
@@ -221,6 +223,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let killed = 0;
   let redisRestarts = 0;
   let statusSent = 0;
+  let orphans = 0;
   let stopChaos = false;
   const chaos = (async () => {
     let tick = 0;
@@ -248,6 +251,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const x = pool.numbers[tick % pool.numbers.length]!.x;
       sim.setNumberStatus(app.appKey, x, tick % 3 === 0 ? "normal" : "abnormal");
       statusSent++;
+      // A binding made behind bindpool's back (another system on the same app): the reconciler's job.
+      try {
+        const other = pool.numbers[(tick * 7 + 1) % pool.numbers.length]!.x;
+        sim.bindBehindBack(app.appKey, {
+          x: other,
+          a: phone("136", 2 * tick),
+          b: phone("136", 2 * tick + 1),
+        });
+        orphans++;
+      } catch {
+        // that X is full or abnormal at the platform: no orphan this time
+      }
     }
   })();
 
@@ -361,6 +376,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ...Object.fromEntries(Object.entries(failures).map(([k, v]) => [`failed ${k}`, v])),
     },
     statusPushes: { sent: statusSent, applied },
+    orphansInjected: orphans,
     sweep: { ...sumReports(sweep, sweep2) },
     reconcile: { ...reconcile },
     violations,

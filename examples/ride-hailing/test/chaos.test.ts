@@ -12,6 +12,8 @@ describe("chaos", () => {
     expect(report.faults.flowControl).toBeGreaterThan(0);
     expect(report.statusPushes.applied).toBe(report.statusPushes.sent);
     expect(report.ordersLive).toBeGreaterThan(0);
+    expect(report.orphansInjected).toBeGreaterThan(0);
+    expect(report.reconcile.unboundOrphans).toBe(report.orphansInjected);
     expect(report.violations).toEqual([]);
   }, 600_000);
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Allocator, type PoolConfig, usersOf } from "@bindpool/core";
+import { Allocator, type PoolConfig } from "@bindpool/core";
 import { createNotificationHandler, HuaweiDriver, notificationsToAllocator } from "@bindpool/huawei";
 import { RedisStore } from "@bindpool/redis";
 import { freePort } from "@bindpool/redis/testing";
@@ -19,6 +19,7 @@ import { startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
 import { Redis } from "ioredis";
 import type { ChaosInstanceConfig, ChaosReply, ChaosRequest } from "./chaos-instance.js";
+import { agreementViolations, platformViolations } from "./checks.js";
 
 export interface ChaosOptions {
   readonly orders: number;
@@ -325,33 +326,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const violations = await invariantViolations(store, pool.id);
   const entries = await store.entries(pool.id);
   const bindings = sim.bindings(app.appKey);
+  violations.push(...platformViolations(bindings, 200), ...agreementViolations(entries, bindings));
   const byOrder = new Map(entries.map((e) => [e.orderKey, e]));
-  const bySub = new Map(bindings.map((b) => [b.subscriptionId, b]));
   for (const e of entries) {
     if (!live.has(e.orderKey))
       violations.push(`store holds ${e.orderKey} (${e.status}) but the order is not live`);
-    if (e.status !== "bound") violations.push(`${e.orderKey} is ${e.status} after the sweep`);
-    else if (!bySub.has(e.subscriptionId!)) violations.push(`${e.orderKey} has no binding at the platform`);
   }
   for (const [orderKey, pair] of live) {
     const e = byOrder.get(orderKey);
     if (e === undefined) violations.push(`live order ${orderKey} has no binding in the store`);
     else if (e.a !== pair.a || e.b !== pair.b)
       violations.push(`live order ${orderKey} is bound to another pair`);
-  }
-  const owned = new Set(entries.map((e) => e.subscriptionId));
-  for (const b of bindings)
-    if (!owned.has(b.subscriptionId))
-      violations.push(`platform binding ${b.subscriptionId} has no live order`);
-  const perX = new Map<string, Set<string>>();
-  for (const b of bindings) {
-    const users = perX.get(b.x) ?? new Set<string>();
-    for (const u of usersOf("AXB", b.a, b.b)) {
-      if (users.has(u)) violations.push(`platform: ${u} twice on ${b.x}`);
-      users.add(u);
-    }
-    perX.set(b.x, users);
-    if (users.size / 2 > 200) violations.push(`platform: ${b.x} over capacity`);
   }
   // Each X ends in the state its last status push asked for: every push took effect, once.
   const lastStatus = new Map<string, string>();

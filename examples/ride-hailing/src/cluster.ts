@@ -5,11 +5,12 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type Phone, type PoolConfig, usersOf } from "@bindpool/core";
+import type { PoolConfig } from "@bindpool/core";
 import { RedisStore } from "@bindpool/redis";
 import { startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
 import { Redis } from "ioredis";
+import { agreementViolations, platformViolations } from "./checks.js";
 import type { InstanceConfig, InstanceMessage } from "./instance.js";
 
 export interface ClusterOptions {
@@ -138,21 +139,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
     const violations = await invariantViolations(store, pool.id);
     const entries = await store.entries(pool.id);
     const platform = sim.bindings(app.appKey);
-    violations.push(...platformViolations(platform, o.capacity));
-    const bySubscription = new Map(entries.map((e) => [e.subscriptionId, e]));
-    for (const b of platform) {
-      const e = bySubscription.get(b.subscriptionId);
-      if (e === undefined)
-        violations.push(`platform binding ${b.subscriptionId} on ${b.x} is unknown to the store`);
-      else if (e.x !== b.x || e.a !== b.a || e.b !== b.b)
-        violations.push(`order ${e.orderKey} disagrees with the platform`);
-    }
-    for (const e of entries) {
-      if (e.status !== "bound") violations.push(`order ${e.orderKey} is ${e.status} in a quiet state`);
-    }
-    if (entries.length !== platform.length) {
-      violations.push(`store has ${entries.length} orders, platform ${platform.length} bindings`);
-    }
+    violations.push(...platformViolations(platform, o.capacity), ...agreementViolations(entries, platform));
 
     for (const c of children) c.child.send({ type: "phase2" });
     await Promise.all(children.map((c) => c.waitFor("phase2")));
@@ -177,22 +164,4 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
     await redis.quit();
     await sim.close();
   }
-}
-
-/** The platform's side of the rules: no user twice on one X, no X over capacity. */
-function platformViolations(bindings: { x: Phone; a: Phone; b?: Phone }[], capacity: number): string[] {
-  const problems: string[] = [];
-  const perX = new Map<Phone, Set<Phone>>();
-  const count = new Map<Phone, number>();
-  for (const b of bindings) {
-    const users = perX.get(b.x) ?? new Set<Phone>();
-    for (const u of usersOf("AXB", b.a, b.b)) {
-      if (users.has(u)) problems.push(`platform: ${u} twice on ${b.x}`);
-      users.add(u);
-    }
-    perX.set(b.x, users);
-    count.set(b.x, (count.get(b.x) ?? 0) + 1);
-  }
-  for (const [x, n] of count) if (n > capacity) problems.push(`platform: ${x} carries ${n} > ${capacity}`);
-  return problems;
 }

@@ -1,0 +1,56 @@
+import { type Entry, type Phone, usersOf } from "@bindpool/core";
+
+/** A binding as the simulator reports it. */
+type PlatformBinding = {
+  readonly subscriptionId: string;
+  readonly x: Phone;
+  readonly a: Phone;
+  readonly b?: Phone;
+};
+
+/** The platform's side of the AXB rules: no user twice on one X, no X over capacity. */
+export function platformViolations(bindings: readonly PlatformBinding[], capacity: number): string[] {
+  const problems: string[] = [];
+  const perX = new Map<Phone, Set<Phone>>();
+  const count = new Map<Phone, number>();
+  for (const b of bindings) {
+    const users = perX.get(b.x) ?? new Set<Phone>();
+    for (const u of usersOf("AXB", b.a, b.b)) {
+      if (users.has(u)) problems.push(`platform: ${u} twice on ${b.x}`);
+      users.add(u);
+    }
+    perX.set(b.x, users);
+    count.set(b.x, (count.get(b.x) ?? 0) + 1);
+  }
+  for (const [x, n] of count) if (n > capacity) problems.push(`platform: ${x} carries ${n} > ${capacity}`);
+  return problems;
+}
+
+/**
+ * Store and platform agree in a quiet state: every store entry is bound and its binding is at the platform
+ * with the same X and pair; every platform binding belongs to a store entry.
+ */
+export function agreementViolations(
+  entries: readonly Entry[],
+  bindings: readonly PlatformBinding[],
+): string[] {
+  const problems: string[] = [];
+  const bySubscription = new Map(bindings.map((b) => [b.subscriptionId, b]));
+  const owned = new Set<string>();
+  for (const e of entries) {
+    if (e.status !== "bound" || e.subscriptionId === undefined) {
+      problems.push(`order ${e.orderKey} is ${e.status} in a quiet state`);
+      continue;
+    }
+    owned.add(e.subscriptionId);
+    const b = bySubscription.get(e.subscriptionId);
+    if (b === undefined) problems.push(`order ${e.orderKey} has no binding at the platform`);
+    else if (b.x !== e.x || b.a !== e.a || b.b !== e.b)
+      problems.push(`order ${e.orderKey} disagrees with the platform`);
+  }
+  for (const b of bindings) {
+    if (!owned.has(b.subscriptionId))
+      problems.push(`platform binding ${b.subscriptionId} on ${b.x} has no order`);
+  }
+  return problems;
+}

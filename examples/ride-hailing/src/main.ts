@@ -94,11 +94,11 @@ const allocator = new Allocator({
 });
 
 const retries: Record<string, number> = {};
-let quarantined = 0;
+const quarantined = new Set<string>();
 allocator.on("retried", (e) => {
   retries[e.reason] = (retries[e.reason] ?? 0) + 1;
 });
-allocator.on("quarantined", () => quarantined++);
+allocator.on("quarantined", (e) => quarantined.add(e.x));
 
 // Halfway through, the platform turns one number abnormal behind our back.
 const abnormalX = numbers[0]!.x;
@@ -162,7 +162,7 @@ console.log(
 );
 console.log(`  platform calls    ${platform.requests} (${fmt(platform.byResultCode)} by result code)`);
 console.log(`  retries by reason ${fmt(retries)}`);
-console.log(`  quarantined X     ${quarantined}`);
+console.log(`  quarantined X     ${quarantined.size}`);
 console.log(
   `  pool utilisation  peak ${result.peakBound} pairs bound of ${totalCapacity} (${((100 * result.peakBound) / totalCapacity).toFixed(1)}%)`,
 );

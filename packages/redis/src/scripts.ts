@@ -7,7 +7,7 @@ import type { PoolKeys } from "./keys.js";
 export type RedisClient = Redis | Cluster;
 
 /** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 2;
+const SCRIPTS_VERSION = 3;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -35,14 +35,27 @@ function readScript(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
 }
 
-let poolSources: Map<PoolScript, string> | undefined;
-/** Script sources, read from disk once per process: the shared prelude in front of each body. */
-function sources(): Map<PoolScript, string> {
-  if (poolSources === undefined) {
-    const prelude = readScript("includes/pool.lua");
-    poolSources = new Map(POOL_SCRIPTS.map((s) => [s, `${prelude}\n${readScript(`${s}.lua`)}`]));
+/** The Functions library holding the pool scripts; versioned so two contracts never share a name. */
+const LIBRARY = `bindpool_${SCRIPTS_VERSION}`;
+const functionName = (script: PoolScript) => `${LIBRARY}_${script.slice(0, script.lastIndexOf("-"))}`;
+
+let librarySource: string | undefined;
+/**
+ * The Redis Functions library (read from disk once per process): the shared prelude, then one
+ * `register_function` per script file whose body runs after `begin(KEYS, ARGV)`. Loaded once per server
+ * (FUNCTION LOAD REPLACE), so the prelude's helpers are built once, not on every call.
+ */
+export function poolLibrary(): string {
+  if (librarySource === undefined) {
+    const parts = [`#!lua name=${LIBRARY}`, readScript("includes/pool.lua")];
+    for (const s of POOL_SCRIPTS) {
+      parts.push(
+        `redis.register_function("${functionName(s)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${readScript(`${s}.lua`)}\nend)`,
+      );
+    }
+    librarySource = parts.join("\n");
   }
-  return poolSources;
+  return librarySource;
 }
 
 /** A script registered on an ioredis client, called as `(...keys, ...argv)`. */
@@ -74,17 +87,21 @@ export function scriptSource(file: string): string {
   return lua;
 }
 
+/** Redis answers this to FCALL when the library is not loaded (new server, restart, FUNCTION FLUSH). */
+const FUNCTION_NOT_FOUND = /Function not found/i;
+
 /**
- * The pool scripts, registered on a client with `defineCommand` (EVALSHA, falling back to EVAL when the
- * server lost its script cache). Each method is the only place its script's KEYS and ARGV are assembled.
+ * The pool scripts as Redis Functions (FCALL), loaded with FUNCTION LOAD REPLACE on first use and again
+ * whenever a server answers "Function not found" (on a Cluster: on every master). Each method is the
+ * only place its script's KEYS and ARGV are assembled.
  */
 export class PoolScripts {
-  private readonly commands: Record<PoolScript, Command>;
+  private loading: Promise<void> | undefined;
+  /** `redis.call`, typed to take the array arguments ioredis flattens. */
+  private readonly send: (...args: unknown[]) => Promise<unknown>;
 
-  constructor(redis: RedisClient) {
-    const commands = {} as Record<PoolScript, Command>;
-    for (const [script, lua] of sources()) commands[script] = defineScript(redis, script, lua);
-    this.commands = commands;
+  constructor(private readonly redis: RedisClient) {
+    this.send = redis.call.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   }
 
   /** Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. */
@@ -198,11 +215,37 @@ export class PoolScripts {
   }
 
   private async call(script: PoolScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
+    const name = functionName(script);
     try {
-      // ioredis flattens array arguments; passing arrays avoids spreading long ARGV lists onto the stack.
-      return await (this.commands[script] as (...args: unknown[]) => Promise<unknown>)(k.fixed, argv);
+      try {
+        // ioredis flattens array arguments; passing arrays avoids spreading long ARGV lists onto the stack.
+        return await this.send("FCALL", name, 7, k.fixed, argv);
+      } catch (err) {
+        if (!FUNCTION_NOT_FOUND.test((err as Error).message)) throw err;
+        await this.load();
+        return await this.send("FCALL", name, 7, k.fixed, argv);
+      }
     } catch (err) {
       throw new StoreError(`Redis script ${script} failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** Loads the library on the server (every master of a Cluster); concurrent callers share one load. */
+  private load(): Promise<void> {
+    if (this.loading === undefined) {
+      const lib = poolLibrary();
+      const redis = this.redis;
+      const targets: Redis[] = "nodes" in redis && redis.isCluster ? redis.nodes("master") : [redis as Redis];
+      this.loading = Promise.all(targets.map((n) => n.call("FUNCTION", "LOAD", "REPLACE", lib))).then(
+        () => {
+          this.loading = undefined;
+        },
+        (err) => {
+          this.loading = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.loading;
   }
 }

@@ -13,7 +13,7 @@ import { Cluster, Redis } from "ioredis";
 
 /** How to get a Redis for `startRedis` / `startRedisCluster`; the end of every `RedisUnavailableError` message. */
 export const HOW_TO_GET_REDIS =
-  "These helpers need a real Redis: put `redis-server` and `redis-cli` on PATH " +
+  "These helpers need a real Redis >= 7.0: put `redis-server` and `redis-cli` on PATH " +
   "(Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis), " +
   "or set REDIS_URL to a Redis you own (it will be flushed).";
 

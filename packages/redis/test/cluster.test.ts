@@ -60,9 +60,10 @@ describe("RedisStore on Redis Cluster", () => {
     expect(owners.size).toBeGreaterThan(1);
   });
 
-  it("keeps working after every master's script cache is flushed", async () => {
+  it("keeps working after every master's functions and script cache are flushed", async () => {
     const store = new RedisStore({ redis, prefix: "flush" });
     await store.upsertPool("p", "AXB", [{ x: "+8619900000001", capacity: 10 }]);
+    await Promise.all(redis.nodes("master").map((n) => n.call("FUNCTION", "FLUSH")));
     await Promise.all(redis.nodes("master").map((n) => n.script("FLUSH")));
     const r = await store.reserve({
       pool: "p",

@@ -1,16 +1,20 @@
 --[[
-  Shared by every pool script; the loader puts it in front of each script body.
+  Shared by every pool function: the loader puts it at the top of the `bindpool_<version>` Functions
+  library (src/scripts.ts), then one `redis.register_function` per script file, whose body runs after
+  `begin(KEYS, ARGV)`. Defined once per FUNCTION LOAD, not on every call. Needs Redis >= 7.0.
 
-  Every pool script takes the same KEYS, the fixed keys of one pool (see src/keys.ts):
+  Every pool function takes the same KEYS, the fixed keys of one pool (see src/keys.ts):
     KEYS[1] meta   KEYS[2] xid   KEYS[3] n (numbers)   KEYS[4] c2p   KEYS[5] i (load index)
     KEYS[6] cool   KEYS[7] exp
   and ARGV[1] = the pool's key base `<prefix>:{<pool>}:`, from which the dynamic keys of the same pool
-  (hash tag) are built: `e:<b>`, `s:<b>`, `x:<b>`, `u:<b>`, `ic:<city>`, `ip:<province>`. Needs Redis >= 6.2.
+  (hash tag) are built: `e:<b>`, `s:<b>`, `x:<b>`, `u:<b>`, `ic:<city>`, `ip:<province>`.
+
+  Per-call state (P, K, M, dirty) lives in upvalues that `begin` resets: Redis runs one call at a time.
 
   Codes (negative integers) are mapped to TypeScript in src/script-codes.ts.
 ]]
-local P = ARGV[1]
-local K = { meta = KEYS[1], xid = KEYS[2], n = KEYS[3], c2p = KEYS[4], i = KEYS[5], cool = KEYS[6], exp = KEYS[7] }
+local P
+local K = {}
 local CODE = {
   unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6,
   unknownOrder = -7, conflict = -8,
@@ -25,16 +29,37 @@ local META_FIELDS = {
   "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN", "wake",
 }
 local M, dirty = nil, {}
+-- SHA-1 based hashes of field names; kept across calls (deterministic), dropped when it grows.
+local hashMemo, hashMemoN = {}, 0
+local function begin(keys, argv)
+  P = argv[1]
+  K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+  M = nil
+  if next(dirty) then dirty = {} end
+  if hashMemoN > 4096 then hashMemo, hashMemoN = {}, 0 end
+end
+-- Decimal form of a number, as "%.17g" writes it; integers (the usual case) take the much cheaper "%d".
+local function fmt(n)
+  if n == math.floor(n) and n > -9007199254740992 and n < 9007199254740992 then return string.format("%d", n) end
+  return string.format("%.17g", n)
+end
+-- mode and pair stay strings; the other fields are read as numbers once (nil when absent).
+local META_TEXT = { mode = true, pair = true }
 local function meta()
   if not M then
     M = {}
     local v = redis.call("HMGET", K.meta, unpack(META_FIELDS))
-    for i, f in ipairs(META_FIELDS) do M[f] = v[i] or nil end
+    for i, f in ipairs(META_FIELDS) do
+      local x = v[i]
+      if x then
+        if META_TEXT[f] then M[f] = x else M[f] = tonumber(x) end
+      end
+    end
   end
   return M
 end
 local function metaNum(f)
-  return tonumber(meta()[f]) or 0
+  return meta()[f] or 0
 end
 local function metaAdd(f, d)
   meta()[f] = metaNum(f) + d
@@ -48,7 +73,7 @@ local function metaFlush()
   local args = {}
   for f in pairs(dirty) do
     args[#args + 1] = f
-    args[#args + 1] = string.format("%.17g", M[f])
+    args[#args + 1] = fmt(M[f])
   end
   if #args > 0 then redis.call("HSET", K.meta, unpack(args)) end
   dirty = {}
@@ -88,12 +113,12 @@ local function dec(s)
 end
 
 -- 32-bit hash of a field name; SHA-1 spreads even sequential orderKeys evenly over the buckets.
-local hashMemo = {}
 local function hashOf(s)
   local h = hashMemo[s]
   if not h then
     h = tonumber(string.sub(redis.sha1hex(s), 1, 8), 16)
     hashMemo[s] = h
+    hashMemoN = hashMemoN + 1
   end
   return h
 end
@@ -108,13 +133,16 @@ local function lhState(t)
   local f = LH_FIELDS[t]
   return { L = metaNum(f[1]), S = metaNum(f[2]), N = metaNum(f[3]) }
 end
+local POW2 = {}
+for i = 0, 52 do POW2[i] = 2 ^ i end
+-- The bucket of a field, as the decimal string key names use.
 local function lhBucket(t, field)
   local f = LH_FIELDS[t]
-  local n = 2 ^ metaNum(f[1])
+  local n = POW2[metaNum(f[1])]
   local h = hashOf(field)
   local b = h % n
   if b < metaNum(f[2]) then b = h % (2 * n) end
-  return b
+  return string.format("%d", b)
 end
 local function lhKey(t, field)
   return P .. t .. ":" .. lhBucket(t, field)
@@ -126,14 +154,15 @@ local function expSync(b)
 end
 -- Puts member in expiry bucket b at newMs (oldMs: its previous end, nil when new), keeping K.exp exact.
 local function expSet(b, member, newMs, oldMs)
-  redis.call("ZADD", P .. "x:" .. b, newMs, member)
+  local score = fmt(newMs)
+  redis.call("ZADD", P .. "x:" .. b, score, member)
   if not oldMs then
-    redis.call("ZADD", K.exp, "LT", newMs, b)
+    redis.call("ZADD", K.exp, "LT", score, b)
     return
   end
   local min = tonumber(redis.call("ZSCORE", K.exp, b))
   if not min or newMs < min then
-    redis.call("ZADD", K.exp, newMs, b)
+    redis.call("ZADD", K.exp, score, b)
   elseif oldMs <= min and newMs > oldMs then
     expSync(b)
   end
@@ -228,8 +257,7 @@ local function numGet(id)
   }
 end
 local function numPut(r)
-  local function d(n) return string.format("%.17g", n) end
-  local v = table.concat({ r.x, r.state, d(r.load), d(r.cap), d(r.cool), d(r.quar), r.city, r.prov }, "|")
+  local v = table.concat({ r.x, r.state, fmt(r.load), fmt(r.cap), fmt(r.cool), fmt(r.quar), r.city, r.prov }, "|")
   redis.call("HSET", K.n, r.id, v)
 end
 local function indexKeys(r)
@@ -258,7 +286,8 @@ local function reindex(r, now, force)
   local back = backAt(r)
   local ks = indexKeys(r)
   if back >= 0 and r.load < r.cap and (back == 0 or (now and back <= now)) then
-    for _, k in ipairs(ks) do redis.call("ZADD", k, r.load, r.id) end
+    local score = fmt(r.load)
+    for _, k in ipairs(ks) do redis.call("ZADD", k, score, r.id) end
     if force or back > 0 then redis.call("ZREM", K.cool, r.id) end
   else
     for _, k in ipairs(ks) do redis.call("ZREM", k, r.id) end

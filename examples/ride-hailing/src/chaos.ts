@@ -106,7 +106,10 @@ async function aofRedis() {
     url: `redis://127.0.0.1:${port}`,
     start,
     kill,
-    cleanup: async () => (await kill(), rmSync(dir, { recursive: true, force: true })),
+    cleanup: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

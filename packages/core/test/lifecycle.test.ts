@@ -123,7 +123,7 @@ describe("order lifecycle", () => {
   });
 
   it("reconciles: unbinds orphans, drops entries the platform lost, and rebuilds a store from scratch", async () => {
-    const { allocator, platform, store } = setup();
+    const { allocator, platform } = setup();
     const kept = await allocator.allocate(order("o1"));
     const dropped = await allocator.allocate(order("o2", C, "+8613800000004"));
     platform.bindings.delete(dropped.subscriptionId); // the platform dropped it

@@ -76,10 +76,11 @@ if #ARGV >= 13 then
 end
 
 -- First X of an index, in strategy order, that the pair may use. Every index member takes binds, so
--- a window of skipCount + 8 always holds a usable X when the index has one.
+-- a window of skipCount + 1 always holds a usable X when the index has one (and the same first one as
+-- any wider window).
 local pack = ARGV[7] == "p"
 local function pickFrom(key)
-  local w = skipCount + 8
+  local w = skipCount + 1
   local ids
   if pack then ids = redis.call("ZREVRANGE", key, 0, w - 1) else ids = redis.call("ZRANGE", key, 0, w - 1) end
   for _, id in ipairs(ids) do

@@ -31,8 +31,15 @@ local META_FIELDS = {
 local M, dirty = nil, {}
 -- SHA-1 based hashes of field names; kept across calls (deterministic), dropped when it grows.
 local hashMemo, hashMemoN = {}, 0
+-- Per call: field -> bucket (string) of each linear-hash table, dropped when a table splits.
+local bucketMemo = { e = {}, u = {} }
+local bucketMemoUsed = false
 local function begin(keys, argv)
   P = argv[1]
+  if bucketMemoUsed then
+    bucketMemo.e, bucketMemo.u = {}, {}
+    bucketMemoUsed = false
+  end
   K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
   M = nil
   if next(dirty) then dirty = {} end
@@ -43,23 +50,31 @@ local function fmt(n)
   if n == math.floor(n) and n > -9007199254740992 and n < 9007199254740992 then return string.format("%d", n) end
   return string.format("%.17g", n)
 end
--- mode and pair stay strings; the other fields are read as numbers once (nil when absent).
-local META_TEXT = { mode = true, pair = true }
+-- One HMGET per call; a field's string becomes a number the first time metaNum reads it (nil: absent).
+-- mode and pair stay strings.
+local META_AT = {
+  mode = 1, umax = 2, pair = 3, tok = 4, reserved = 5, bound = 6, eL = 7, eS = 8, eN = 9, uL = 10, uS = 11, uN = 12,
+  wake = 13,
+}
+local metaRaw
 local function meta()
   if not M then
-    M = {}
-    local v = redis.call("HMGET", K.meta, unpack(META_FIELDS))
-    for i, f in ipairs(META_FIELDS) do
-      local x = v[i]
-      if x then
-        if META_TEXT[f] then M[f] = x else M[f] = tonumber(x) end
-      end
-    end
+    metaRaw = redis.call("HMGET", K.meta, unpack(META_FIELDS))
+    M = { mode = metaRaw[1] or nil, pair = metaRaw[3] or nil, wake = metaRaw[13] or nil }
   end
   return M
 end
 local function metaNum(f)
-  return meta()[f] or 0
+  local m = M or meta()
+  local v = m[f]
+  if v == nil then
+    v = tonumber(metaRaw[META_AT[f]]) or 0
+    m[f] = v
+  elseif type(v) == "string" then
+    v = tonumber(v) or 0
+    m[f] = v
+  end
+  return v
 end
 local function metaAdd(f, d)
   meta()[f] = metaNum(f) + d
@@ -91,21 +106,39 @@ local function split(s, sep, max)
   end
 end
 
--- Short form of a number: base 36 for non-negative integers, else "=" and the decimal. One string is
--- made from the digit bytes (building it digit by digit made a string per digit).
+-- Short form of a number: base 36 for non-negative integers, else "=" and the decimal; two digits per
+-- table lookup, one string per call.
+-- B36_2[v]: two base-36 digits of 0 <= v < 1296; B36_1[v]: v < 1296 without a leading zero.
+-- Filled on first use: the standard library is not reachable while FUNCTION LOAD runs the library.
+local B36_2, B36_1
+local function b36Tables()
+  B36_2, B36_1 = {}, {}
+  local d = "0123456789abcdefghijklmnopqrstuvwxyz"
+  for v = 0, 1295 do
+    local hi, lo = math.floor(v / 36), v % 36
+    B36_2[v] = string.sub(d, hi + 1, hi + 1) .. string.sub(d, lo + 1, lo + 1)
+    B36_1[v] = hi == 0 and string.sub(d, lo + 1, lo + 1) or B36_2[v]
+  end
+end
 local function enc(n)
   if n < 0 or n ~= math.floor(n) or n > 9007199254740991 then return "=" .. string.format("%.17g", n) end
-  local t, i = {}, 0
-  repeat
-    local d = n % 36
-    i = i + 1
-    t[i] = d < 10 and 48 + d or 87 + d
-    n = (n - d) / 36
-  until n == 0
-  for j = 1, math.floor(i / 2) do
-    t[j], t[i - j + 1] = t[i - j + 1], t[j]
-  end
-  return string.char(unpack(t, 1, i))
+  if not B36_1 then b36Tables() end
+  if n < 1296 then return B36_1[n] end
+  local d0 = n % 1296
+  n = (n - d0) / 1296
+  if n < 1296 then return B36_1[n] .. B36_2[d0] end
+  local d1 = n % 1296
+  n = (n - d1) / 1296
+  if n < 1296 then return B36_1[n] .. B36_2[d1] .. B36_2[d0] end
+  local d2 = n % 1296
+  n = (n - d2) / 1296
+  if n < 1296 then return B36_1[n] .. B36_2[d2] .. B36_2[d1] .. B36_2[d0] end
+  local d3 = n % 1296
+  n = (n - d3) / 1296
+  if n < 1296 then return B36_1[n] .. B36_2[d3] .. B36_2[d2] .. B36_2[d1] .. B36_2[d0] end
+  local d4 = n % 1296
+  n = (n - d4) / 1296
+  return B36_1[n] .. B36_2[d4] .. B36_2[d3] .. B36_2[d2] .. B36_2[d1] .. B36_2[d0]
 end
 local function dec(s)
   if string.sub(s, 1, 1) == "=" then return tonumber(string.sub(s, 2)) end
@@ -137,12 +170,18 @@ local POW2 = {}
 for i = 0, 52 do POW2[i] = 2 ^ i end
 -- The bucket of a field, as the decimal string key names use.
 local function lhBucket(t, field)
+  local memo = bucketMemo[t]
+  local b = memo[field]
+  if b then return b end
   local f = LH_FIELDS[t]
   local n = POW2[metaNum(f[1])]
   local h = hashOf(field)
-  local b = h % n
+  b = h % n
   if b < metaNum(f[2]) then b = h % (2 * n) end
-  return string.format("%d", b)
+  b = string.format("%d", b)
+  memo[field] = b
+  bucketMemoUsed = true
+  return b
 end
 local function lhKey(t, field)
   return P .. t .. ":" .. lhBucket(t, field)
@@ -226,21 +265,23 @@ local function lhSplit(t, from, to, n)
 end
 local function lhSet(t, field, value)
   if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
-  metaAdd(t .. "N", 1)
-  local st = lhState(t)
-  local n = 2 ^ st.L
-  if st.N <= (n + st.S) * BUCKET_LOAD then return end
-  lhSplit(t, st.S, st.S + n, n)
-  if st.S + 1 >= n then
-    metaSetNum(t .. "L", st.L + 1)
-    metaSetNum(t .. "S", 0)
+  local f = LH_FIELDS[t]
+  metaAdd(f[3], 1)
+  local L, S = metaNum(f[1]), metaNum(f[2])
+  local n = POW2[L]
+  if metaNum(f[3]) <= (n + S) * BUCKET_LOAD then return end
+  lhSplit(t, S, S + n, n)
+  bucketMemo[t] = {}
+  if S + 1 >= n then
+    metaSetNum(f[1], L + 1)
+    metaSetNum(f[2], 0)
   else
-    metaSetNum(t .. "S", st.S + 1)
+    metaSetNum(f[2], S + 1)
   end
 end
 local function lhDel(t, field)
   if redis.call("HDEL", lhKey(t, field), field) == 0 then return end
-  metaAdd(t .. "N", -1)
+  metaAdd(LH_FIELDS[t][3], -1)
 end
 
 --[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province,
@@ -257,7 +298,8 @@ local function numGet(id)
   }
 end
 local function numPut(r)
-  local v = table.concat({ r.x, r.state, fmt(r.load), fmt(r.cap), fmt(r.cool), fmt(r.quar), r.city, r.prov }, "|")
+  local v = r.x .. "|" .. r.state .. "|" .. fmt(r.load) .. "|" .. fmt(r.cap) .. "|" .. fmt(r.cool) .. "|" .. fmt(r.quar)
+    .. "|" .. r.city .. "|" .. r.prov
   redis.call("HSET", K.n, r.id, v)
 end
 local function indexKeys(r)
@@ -284,13 +326,17 @@ end
      then; `force`: the caller changed the state or cleared timers, so X may be in `cool` anyway. ]]
 local function reindex(r, now, force)
   local back = backAt(r)
-  local ks = indexKeys(r)
+  local city, prov = r.city, r.prov
   if back >= 0 and r.load < r.cap and (back == 0 or (now and back <= now)) then
     local score = fmt(r.load)
-    for _, k in ipairs(ks) do redis.call("ZADD", k, score, r.id) end
+    redis.call("ZADD", K.i, score, r.id)
+    if city ~= "" then redis.call("ZADD", P .. "ic:" .. city, score, r.id) end
+    if prov ~= "" then redis.call("ZADD", P .. "ip:" .. prov, score, r.id) end
     if force or back > 0 then redis.call("ZREM", K.cool, r.id) end
   else
-    for _, k in ipairs(ks) do redis.call("ZREM", k, r.id) end
+    redis.call("ZREM", K.i, r.id)
+    if city ~= "" then redis.call("ZREM", P .. "ic:" .. city, r.id) end
+    if prov ~= "" then redis.call("ZREM", P .. "ip:" .. prov, r.id) end
     if back > 0 and (not now or back > now) then
       redis.call("ZADD", K.cool, back, r.id)
       wakeAt(back)
@@ -334,7 +380,7 @@ end
 -- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
 -- returns the packed form replies carry.
 local function entryPut(orderKey, e, oldUntilMs)
-  local v = table.concat({ e.xid, enc(e.token), e.status, enc(e.untilMs), e.a, e.b }, "|")
+  local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)

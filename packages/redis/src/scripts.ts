@@ -226,7 +226,16 @@ export class PoolScripts {
         return await this.send("FCALL", name, 7, k.fixed, argv);
       }
     } catch (err) {
-      throw new StoreError(`Redis script ${script} failed: ${(err as Error).message}`, { cause: err });
+      const message = (err as Error).message;
+      if (/unknown command .?fcall/i.test(message)) {
+        throw new StoreError(
+          `RedisStore needs Redis >= 7.0 (Redis Functions); the server answered: ${message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw new StoreError(`Redis script ${script} failed: ${message}`, { cause: err });
     }
   }
 

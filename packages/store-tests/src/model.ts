@@ -1,4 +1,4 @@
-import { type Entry, MODE_RULES, type Mode, type Phone, usersOf } from "@bindpool/core";
+import { canPlace, type Entry, MODE_RULES, type Mode, type Phone, usersOf } from "@bindpool/core";
 
 /** A store's state and rules, written plainly (scans everything): the reference the property test checks against. */
 export interface ModelNumber {
@@ -59,8 +59,14 @@ export class PoolModel {
     const users = usersOf(this.mode, req.a, req.b);
     const held = users.map((u) => this.held(u));
     if (held.some((s) => s.size >= MODE_RULES[this.mode].maxXPerUser)) return { kind: "userLimit" };
+    const heldBy = new Map(users.map((u, i) => [u, held[i]!]));
     const eligible = [...this.numbers.values()].filter(
-      (n) => this.takesBinds(n, nowMs) && !req.exclude.includes(n.x) && !held.some((s) => s.has(n.x)),
+      (n) =>
+        this.takesBinds(n, nowMs) &&
+        !req.exclude.includes(n.x) &&
+        canPlace(this.mode, { x: n.x, load: this.load(n.x), capacity: n.capacity }, users, (u) =>
+          heldBy.get(u),
+        ),
     );
     for (const rung of this.rungs(req.area)) {
       const inRung = eligible.filter(rung);

@@ -138,6 +138,17 @@ export async function startRedis(): Promise<RedisServer> {
       stop: closeClients,
     };
   }
+  const container = await startInDocker();
+  if (container !== undefined) {
+    return {
+      ...container,
+      client: client(container.url),
+      async stop() {
+        await closeClients();
+        await container.stop();
+      },
+    };
+  }
   requireBinary("redis-server");
   const dir = mkdtempSync(join(tmpdir(), "bindpool-redis-"));
   const port = await freePort();
@@ -240,5 +251,42 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
       return c;
     },
     stop,
+  };
+}
+
+/** The part of the optional `testcontainers` package used here. */
+interface TestcontainersModule {
+  GenericContainer: new (
+    image: string,
+  ) => {
+    withExposedPorts(port: number): {
+      start(): Promise<{ getHost(): string; getMappedPort(port: number): number; stop(): Promise<unknown> }>;
+    };
+  };
+}
+
+/**
+ * Where a Docker engine answers and the optional `testcontainers` package is installed, a `redis:7`
+ * container instead of a local `redis-server` (BINDPOOL_TESTCONTAINERS=0 turns this off). Anywhere else,
+ * `undefined`: the caller starts `redis-server` itself.
+ */
+async function startInDocker(): Promise<{ url: string; port: number; stop(): Promise<void> } | undefined> {
+  if (process.env.BINDPOOL_TESTCONTAINERS === "0") return undefined;
+  if (spawnSync("docker", ["info"], { stdio: "ignore", timeout: 5_000 }).status !== 0) return undefined;
+  let tc: TestcontainersModule;
+  try {
+    const name = "testcontainers"; // optional: not a dependency, so not named statically
+    tc = (await import(name)) as TestcontainersModule;
+  } catch {
+    return undefined;
+  }
+  const container = await new tc.GenericContainer("redis:7-alpine").withExposedPorts(6379).start();
+  const port = container.getMappedPort(6379);
+  return {
+    url: `redis://${container.getHost()}:${port}`,
+    port,
+    async stop() {
+      await container.stop();
+    },
   };
 }

@@ -10,7 +10,7 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "64" },
     numbers: { type: "string", default: "40" },
     capacity: { type: "string", default: "25" },
-    faults: { type: "boolean", default: true },
+    "no-faults": { type: "boolean", default: false },
     store: { type: "string", default: "memory" },
     instances: { type: "string", default: "4" },
     help: { type: "boolean", default: false },
@@ -36,6 +36,7 @@ const int = (name: string, v: string | undefined) => {
   }
   return n;
 };
+const faults = !args["no-faults"];
 const orders = int("orders", args.orders);
 const concurrency = int("concurrency", args.concurrency);
 const numberCount = int("numbers", args.numbers);
@@ -74,7 +75,7 @@ const sim = await startSimulator({
   apps: [
     { ...app, mode: "AXB", numbers: numbers.map((n) => ({ x: n.x, city: n.city, province: n.province })) },
   ],
-  faults: args.faults
+  faults: faults
     ? { serverErrorRate: 0.01, flowControlRate: 0.01, timeoutRate: 0.002, hangMs: 3_000, seed: 7 }
     : {},
 });
@@ -117,7 +118,7 @@ console.log(
   `bindpool ride-hailing demo: ${orders} orders, ${concurrency} at once, ${numberCount} X numbers × ${capacity} pairs`,
 );
 console.log(
-  `platform simulator at ${sim.url}${args.faults ? " with faults: 1% 5xx, 1% flow control, 0.2% timeouts" : ""}`,
+  `platform simulator at ${sim.url}${faults ? " with faults: 1% 5xx, 1% flow control, 0.2% timeouts" : ""}`,
 );
 const result = await runScenario(allocator, {
   pool: "rides",

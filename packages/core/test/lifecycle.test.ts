@@ -153,6 +153,33 @@ describe("order lifecycle", () => {
     });
   });
 
+  it("makes the store follow the platform's B when a reassign's modify was never confirmed", async () => {
+    const { allocator, platform, store } = setup();
+    const b = await allocator.allocate(order("o1"));
+    platform.bindings.set(b.subscriptionId, { ...platform.bindings.get(b.subscriptionId)!, b: C });
+    expect(await allocator.reconcile()).toMatchObject({
+      pairsRepaired: 1,
+      unboundOrphans: 0,
+      droppedMissing: 0,
+    });
+    expect((await store.get("rides", "o1"))?.b).toBe(C);
+    // and reassigning to the B the platform already has only checks it
+    expect(await allocator.reassign("o1", { b: C })).toMatchObject({
+      b: C,
+      subscriptionId: b.subscriptionId,
+    });
+  });
+
+  it("finishes a reassign whose process died between the store and the platform", async () => {
+    const { allocator, platform, store } = setup();
+    const b = await allocator.allocate(order("o1"));
+    const entry = (await store.get("rides", "o1"))!;
+    await store.changeB("rides", "o1", entry.token, C); // the store moved, then the process died
+    expect(platform.bindings.get(b.subscriptionId)?.b).toBe(B);
+    await allocator.reassign("o1", { b: C }); // the caller retries
+    expect(platform.bindings.get(b.subscriptionId)?.b).toBe(C);
+  });
+
   it("lets operators drain, quarantine and reactivate a number", async () => {
     const { allocator, store } = setup({}, xs(1));
     const x = xs(1)[0]!.x;

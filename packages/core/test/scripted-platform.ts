@@ -76,7 +76,11 @@ export class ScriptedPlatform implements PlatformDriver {
   async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
     this.calls.push("query");
     const found = [...this.bindings.entries()]
-      .filter(([, b]) => "x" in req && b.x === req.x && (req.a === undefined || b.a === req.a))
+      .filter(([id, b]) =>
+        "subscriptionId" in req
+          ? id === req.subscriptionId
+          : b.x === req.x && (req.a === undefined || b.a === req.a),
+      )
       .filter(([, b]) => !("b" in req) || req.b === undefined || b.b === req.b)
       .map(([subscriptionId, b]) => ({
         subscriptionId,

@@ -46,6 +46,11 @@ type Attempt =
 export type CompleteStatus = "released" | "pending" | "unknown";
 
 const TRANSIENT = new Set(["transient", "rateLimited", "timeout"]);
+const UNCONFIRMED_MODIFY: Failure = {
+  kind: "timeout",
+  code: "MODIFY_UNCONFIRMED",
+  message: "the platform did not confirm the modify; call reassign again to finish it",
+};
 
 /**
  * Allocates X numbers for orders: validate, reserve in the store, bind at the platform, confirm. Moves to
@@ -157,6 +162,13 @@ export class Allocator {
       const tempKey = `${orderKey}~to~${b}`;
       const leftover = await store.get(p.id, tempKey);
       if (entry.b === b) {
+        // A previous call may have died between the store and the platform: make the platform agree.
+        const onPlatform = await this.ctx.querySubscription(p.mode, entry.subscriptionId!);
+        if (onPlatform.kind !== "ok") throw this.platformError(onPlatform);
+        if (onPlatform.value !== undefined && onPlatform.value.b !== b) {
+          const modified = await this.modifyB(p, entry.subscriptionId!, b);
+          if (modified !== "done") throw this.platformError(UNCONFIRMED_MODIFY);
+        }
         if (leftover !== undefined) await this.ctx.unbindAndFree(p, leftover, "reassigned");
         return toBinding(entry);
       }
@@ -164,12 +176,15 @@ export class Allocator {
         throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
       }
       if (leftover === undefined && (await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
-        if (await this.modifiedTo(p, entry.subscriptionId!, b)) {
+        const modified = await this.modifyB(p, entry.subscriptionId!, b);
+        if (modified === "done") {
           const binding = toBinding((await store.get(p.id, orderKey))!);
           this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
           return binding;
         }
-        await store.changeB(p.id, orderKey, entry.token, entry.b!); // undo; the old binding stands
+        // Unknown: keep the new B held; calling reassign again checks the platform and finishes.
+        if (modified === "unknown") throw this.platformError(UNCONFIRMED_MODIFY);
+        await store.changeB(p.id, orderKey, entry.token, entry.b!); // refused: the old binding stands
       }
       // The new B is on that X already (or the modify failed): bind a new X, move the order to it, then
       // unbind the old one, so the order always has a working number.
@@ -197,12 +212,17 @@ export class Allocator {
   }
 
   /** Moves a binding to a new B with the platform's modify; when the answer is lost, asks the platform. */
-  private async modifiedTo(p: ParsedPool, subscriptionId: string, b: Phone): Promise<boolean> {
+  private async modifyB(
+    p: ParsedPool,
+    subscriptionId: string,
+    b: Phone,
+  ): Promise<"done" | "refused" | "unknown"> {
     const outcome = await this.ctx.modify(p.mode, subscriptionId, { b });
-    if (outcome.kind === "ok") return true;
-    if (outcome.kind !== "timeout" && outcome.kind !== "transient") return false;
+    if (outcome.kind === "ok") return "done";
+    if (!TRANSIENT.has(outcome.kind)) return "refused";
     const now = await this.ctx.querySubscription(p.mode, subscriptionId);
-    return now?.b === b;
+    if (now.kind !== "ok" || now.value === undefined) return "unknown";
+    return now.value.b === b ? "done" : "refused";
   }
 
   /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
@@ -332,6 +352,7 @@ export class Allocator {
       adopted: 0,
       unboundOrphans: 0,
       droppedMissing: 0,
+      pairsRepaired: 0,
       failedQueries: 0,
     };
     for (const p of options.pool ? [this.pool(options.pool)] : this.pools.values()) {

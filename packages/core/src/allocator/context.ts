@@ -52,16 +52,16 @@ export class Context {
     );
   }
 
-  /** The platform's binding of a subscriptionId, if it answers and has one. */
-  async querySubscription(mode: Mode, subscriptionId: string): Promise<PlatformBinding | undefined> {
+  /** The platform's binding of a subscriptionId (`undefined` when it has none). */
+  async querySubscription(mode: Mode, subscriptionId: string): Promise<Outcome<PlatformBinding | undefined>> {
     const outcome = await this.withRetries(
       undefined,
       () => this.call("query", () => this.driver.query({ mode, subscriptionId })),
       true,
     );
-    return outcome.kind === "ok"
-      ? outcome.value.bindings.find((b) => b.subscriptionId === subscriptionId)
-      : undefined;
+    if (outcome.kind === "notFound") return { kind: "ok", value: undefined };
+    if (outcome.kind !== "ok") return outcome;
+    return { kind: "ok", value: outcome.value.bindings.find((b) => b.subscriptionId === subscriptionId) };
   }
 
   /** Asks the platform for the binding of (X, A, B), if it exists. */

@@ -21,6 +21,8 @@ export interface ReconcileReport {
   adopted: number;
   unboundOrphans: number;
   droppedMissing: number;
+  /** Bound entries whose B had drifted from the platform's (a reassign whose modify was never confirmed). */
+  pairsRepaired: number;
   failedQueries: number;
 }
 
@@ -41,6 +43,7 @@ export async function reconcilePool(
     adopted: 0,
     unboundOrphans: 0,
     droppedMissing: 0,
+    pairsRepaired: 0,
     failedQueries: 0,
   };
   const byX = new Map<Phone, Entry[]>();
@@ -57,7 +60,10 @@ export async function reconcilePool(
     const entries = byX.get(x) ?? [];
     const known = new Set(entries.map((e) => e.subscriptionId).filter((s) => s !== undefined));
     for (const binding of platform) {
-      if (known.has(binding.subscriptionId)) continue;
+      if (known.has(binding.subscriptionId)) {
+        if (await followPlatformB(ctx, pool, entries, binding)) report.pairsRepaired++;
+        continue;
+      }
       const reserved = entries.find((e) => e.status === "reserved" && e.a === binding.a && e.b === binding.b);
       if (await adopt(ctx, pool, binding, reserved, options)) {
         report.adopted++;
@@ -169,4 +175,32 @@ async function adopt(
       by: "reconciler",
     });
   return ok;
+}
+
+/**
+ * The platform decides where calls go: when its B for a known binding differs from the store's (a
+ * reassign whose modify was never confirmed), the store follows it so the per-X rules hold what is real.
+ */
+async function followPlatformB(
+  ctx: Context,
+  pool: ParsedPool,
+  entries: readonly Entry[],
+  binding: PlatformBinding,
+): Promise<boolean> {
+  const e = entries.find((x) => x.subscriptionId === binding.subscriptionId);
+  if (
+    pool.mode !== "AXB" ||
+    e === undefined ||
+    binding.b === undefined ||
+    e.b === binding.b ||
+    e.a !== binding.a
+  ) {
+    return false;
+  }
+  const b = binding.b;
+  return ctx.serialised(pool.id, e.orderKey, async () => {
+    const now = await ctx.store.get(pool.id, e.orderKey);
+    if (now?.token !== e.token || now.b === b) return false;
+    return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";
+  });
 }

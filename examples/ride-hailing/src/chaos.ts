@@ -4,17 +4,14 @@
  * Redis is killed and restarted once, and numbers turn abnormal by status push. Afterwards the sweeper
  * and reconciler run and the store and the platform are checked against the orders still live.
  */
-import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, fork } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Allocator, type PoolConfig } from "@bindpool/core";
 import { createNotificationHandler, HuaweiDriver, notificationsToAllocator } from "@bindpool/huawei";
 import { RedisStore } from "@bindpool/redis";
-import { freePort } from "@bindpool/redis/testing";
+import { startRedis } from "@bindpool/redis/testing";
 import { startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
 import { Redis } from "ioredis";
@@ -50,69 +47,6 @@ export interface ChaosReport {
 const app = { appKey: "chaos-app", appSecret: "chaos-secret" };
 const phone = (prefix: string, i: number) => `+86${prefix}${String(i).padStart(8, "0")}`;
 
-/** A redis-server with AOF (fsync always) that can be killed and started again on the same port and data. */
-async function aofRedis() {
-  const dir = mkdtempSync(join(tmpdir(), "bindpool-chaos-"));
-  const port = await freePort();
-  let proc: ChildProcess | undefined;
-  const start = async () => {
-    proc = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        dir,
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-      ],
-      { stdio: "ignore" },
-    );
-    for (let i = 0; i < 200; i++) {
-      const probe = new Redis({
-        port,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on("error", () => {});
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === "PONG") return;
-      } catch {
-        // not up yet
-      } finally {
-        probe.disconnect();
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("redis-server did not start");
-  };
-  const kill = async () => {
-    const p = proc;
-    if (p === undefined || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once("exit", r));
-    p.kill("SIGKILL");
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    kill,
-    cleanup: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
   const pool: PoolConfig = {
@@ -120,7 +54,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     mode: "AXB",
     numbers: Array.from({ length: 60 }, (_, i) => ({ x: phone("172", i), city: "0755", capacity: 200 })),
   };
-  const redis = await aofRedis();
+  const redis = await startRedis({ appendOnly: true }); // AOF, fsync always: a restart loses nothing
   const control = new Redis(redis.url, { retryStrategy: () => 200 });
   control.on("error", () => {});
 
@@ -243,9 +177,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         instances[victim] = spawnInstance();
       }
       if (tick === 3) {
-        await redis.kill();
-        await new Promise((r) => setTimeout(r, 500));
-        await redis.start();
+        await redis.restart!(500);
         redisRestarts++;
       }
       if (tick % 2 === 0) {
@@ -374,7 +306,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   receiver.close();
   await sim.close();
   control.disconnect();
-  await redis.cleanup();
+  await redis.stop();
   return report;
 }
 

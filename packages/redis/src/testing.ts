@@ -90,11 +90,11 @@ function startServer(port: number, extra: string[], cwd: string): ChildProcess {
   return child;
 }
 
-function stopServer(child: ChildProcess): Promise<void> {
+function stopServer(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
-    child.kill("SIGTERM");
+    child.kill(signal);
   });
 }
 
@@ -105,10 +105,20 @@ export interface RedisServer {
   /** A new client; closed by `stop`. */
   client(): Redis;
   stop(): Promise<void>;
+  /**
+   * Kills the server (SIGKILL), waits `downMs`, and starts it again on the same port and data directory
+   * (with `appendOnly`, nothing written is lost). Only on a `redis-server` this harness started.
+   */
+  restart?(downMs?: number): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** Persist every write (AOF, fsync always), so `restart` keeps the data. @default false */
+  readonly appendOnly?: boolean;
 }
 
 /** Starts `redis-server` on a free port (or connects to `REDIS_URL`, flushing it). */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const clients: Redis[] = [];
   const client = (url: string) => () => {
     const c = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -152,13 +162,18 @@ export async function startRedis(): Promise<RedisServer> {
   requireBinary("redis-server");
   const dir = mkdtempSync(join(tmpdir(), "bindpool-redis-"));
   const port = await freePort();
-  const child = startServer(port, [], dir);
-  try {
-    await waitFor(`redis-server on port ${port}`, () => ping(port));
-  } catch (err) {
-    await stopServer(child);
-    throw new RedisUnavailableError((err as Error).message, { cause: err });
-  }
+  const extra = options.appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : [];
+  const launch = async () => {
+    const started = startServer(port, extra, dir);
+    try {
+      await waitFor(`redis-server on port ${port}`, () => ping(port));
+    } catch (err) {
+      await stopServer(started);
+      throw new RedisUnavailableError((err as Error).message, { cause: err });
+    }
+    return started;
+  };
+  let child = await launch();
   const url = `redis://127.0.0.1:${port}`;
   return {
     url,
@@ -168,6 +183,11 @@ export async function startRedis(): Promise<RedisServer> {
       await closeClients();
       await stopServer(child);
       rmSync(dir, { recursive: true, force: true });
+    },
+    async restart(downMs = 0) {
+      await stopServer(child, "SIGKILL");
+      await new Promise((r) => setTimeout(r, downMs));
+      child = await launch();
     },
   };
 }
@@ -190,7 +210,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
   const clients: Cluster[] = [];
   const stop = async () => {
     await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
-    await Promise.all(children.map(stopServer));
+    await Promise.all(children.map((c) => stopServer(c)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -323,20 +323,8 @@ export class Allocator {
    * the platform whether the bind went through (adopting it if so), unbinds orders whose TTL passed, and
    * retries queued unbinds. Run it on one instance at a time (`startJobs` elects one).
    */
-  async sweep(options: { pool?: string; limit?: number } = {}): Promise<SweepReport> {
-    await this.init();
-    const total: SweepReport = {
-      adopted: 0,
-      leasesFreed: 0,
-      expiredUnbound: 0,
-      unbindsRetried: 0,
-      pending: 0,
-    };
-    for (const p of options.pool ? [this.pool(options.pool)] : this.pools.values()) {
-      const r = await sweepPool(this.ctx, p, options.limit ?? 500);
-      for (const k of Object.keys(total) as (keyof SweepReport)[]) total[k] += r[k];
-    }
-    return total;
+  sweep(options: { pool?: string; limit?: number } = {}): Promise<SweepReport> {
+    return this.acrossPools(options.pool, (p) => sweepPool(this.ctx, p, options.limit ?? 500));
   }
 
   /**
@@ -344,22 +332,24 @@ export class Allocator {
    * bindings the store does not know, drops entries the platform no longer has. `adoptUnknown` rebuilds
    * a store after data loss (orders whose userData carries their orderKey keep it).
    */
-  async reconcile(options: ReconcileOptions & { pool?: string } = {}): Promise<ReconcileReport> {
+  reconcile(options: ReconcileOptions & { pool?: string } = {}): Promise<ReconcileReport> {
+    return this.acrossPools(options.pool, (p) => reconcilePool(this.ctx, p, options));
+  }
+
+  /** Runs a job on the named pool, or on every pool, and adds up the counts it reports. */
+  private async acrossPools<R extends { [K in keyof R]: number }>(
+    pool: string | undefined,
+    job: (p: ParsedPool) => Promise<R>,
+  ): Promise<R> {
+    const targets = pool ? [this.pool(pool)] : [...this.pools.values()];
     await this.init();
-    const total: ReconcileReport = {
-      numbers: 0,
-      platformBindings: 0,
-      adopted: 0,
-      unboundOrphans: 0,
-      droppedMissing: 0,
-      pairsRepaired: 0,
-      failedQueries: 0,
-    };
-    for (const p of options.pool ? [this.pool(options.pool)] : this.pools.values()) {
-      const r = await reconcilePool(this.ctx, p, options);
-      for (const k of Object.keys(total) as (keyof ReconcileReport)[]) total[k] += r[k];
+    let total: R | undefined;
+    for (const p of targets) {
+      const r = await job(p); // one pool after another: the jobs share the platform's rate limit
+      if (total === undefined) total = { ...r };
+      else for (const k of Object.keys(r) as (keyof R)[]) total[k] = (total[k] + r[k]) as R[keyof R];
     }
-    return total;
+    return total!;
   }
 
   private async end(orderKey: string, pool: string | undefined, reason: "complete" | "cancel") {

@@ -9,15 +9,15 @@ export async function runClusterDemo(o: {
   capacity: number;
 }) {
   const redis = await startRedis();
-  const requestsPerSecond = 1_500;
+  const platformRequestsPerSecond = 1_500;
   console.log(
-    `bindpool ride-hailing demo: ${o.orders} orders across ${o.instances} processes on one Redis (${redis.url}), platform limit ${requestsPerSecond} requests/s`,
+    `bindpool ride-hailing demo: ${o.orders} orders across ${o.instances} processes on one Redis (${redis.url}), platform limit ${platformRequestsPerSecond} requests/s (shared limiter at 95%)`,
   );
   try {
     const r = await runCluster({
       redisUrl: redis.url,
       ...o,
-      requestsPerSecond,
+      platformRequestsPerSecond,
       onProgress: (line) => console.log(line),
     });
     const sorted = [...r.latenciesMs].sort((a, b) => a - b);
@@ -37,7 +37,7 @@ export async function runClusterDemo(o: {
     );
     for (const v of r.violations.slice(0, 10)) console.log(`    ${v}`);
     console.log(
-      `  platform rate     max ${r.maxPerSecond}/s of ${requestsPerSecond}/s allowed; flow-control answers ${r.flowControlled}`,
+      `  platform rate     max ${r.maxPerSecond}/s of ${platformRequestsPerSecond}/s allowed; flow-control answers ${r.flowControlled}`,
     );
     console.log(`  allocation p50    ${pct(50).toFixed(1)} ms`);
     console.log(`  allocation p99    ${pct(99).toFixed(1)} ms`);

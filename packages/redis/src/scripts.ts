@@ -7,7 +7,7 @@ import type { PoolKeys } from "./keys.js";
 export type RedisClient = Redis | Cluster;
 
 /** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 3;
+const SCRIPTS_VERSION = 4;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -31,28 +31,52 @@ const POOL_SCRIPTS = [
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
 
+/** Pool writes that `batch-7` may run several of in one call (every state change but upsertPool). */
+const BATCHED = [
+  "setNumberState-7",
+  "cooldown-7",
+  "reserve-7",
+  "confirm-7",
+  "release-7",
+  "extend-7",
+  "markReleasing-7",
+  "changeB-7",
+  "swap-7",
+] as const satisfies readonly PoolScript[];
+type BatchedScript = (typeof BATCHED)[number];
+
 function readScript(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
 }
 
 /** The Functions library holding the pool scripts; versioned so two contracts never share a name. */
 const LIBRARY = `bindpool_${SCRIPTS_VERSION}`;
-const functionName = (script: PoolScript) => `${LIBRARY}_${script.slice(0, script.lastIndexOf("-"))}`;
+const verbNoun = (script: string) => script.slice(0, script.lastIndexOf("-"));
+const functionName = (script: PoolScript | "batch-7") => `${LIBRARY}_${verbNoun(script)}`;
 
 let librarySource: string | undefined;
 /**
- * The Redis Functions library (read from disk once per process): the shared prelude, then one
- * `register_function` per script file whose body runs after `begin(KEYS, ARGV)`. Loaded once per server
+ * The Redis Functions library (read from disk once per process): the shared prelude; per script file a
+ * `local function op_<verbNoun>(ARGV)` holding its body and a `register_function` that runs it after
+ * `begin(KEYS, ARGV)`; then `batch`, which runs several of the writes in one call. Loaded once per server
  * (FUNCTION LOAD REPLACE), so the prelude's helpers are built once, not on every call.
  */
 export function poolLibrary(): string {
   if (librarySource === undefined) {
     const parts = [`#!lua name=${LIBRARY}`, readScript("includes/pool.lua")];
+    const register = (script: PoolScript | "batch-7", body: string) =>
+      `redis.register_function("${functionName(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
     for (const s of POOL_SCRIPTS) {
+      const op = `op_${verbNoun(s)}`;
       parts.push(
-        `redis.register_function("${functionName(s)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${readScript(`${s}.lua`)}\nend)`,
+        `local function ${op}(ARGV)\n${readScript(`${s}.lua`)}\nend`,
+        register(s, `return ${op}(ARGV)`),
       );
     }
+    parts.push(
+      `local OPS = { ${BATCHED.map((s) => `${verbNoun(s)} = op_${verbNoun(s)}`).join(", ")} }`,
+      register("batch-7", readScript("batch-7.lua")),
+    );
     librarySource = parts.join("\n");
   }
   return librarySource;
@@ -87,6 +111,13 @@ export function scriptSource(file: string): string {
   return lua;
 }
 
+interface PendingWrite {
+  readonly script: BatchedScript;
+  readonly argv: (string | number)[];
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 /** Redis answers this to FCALL when the library is not loaded (new server, restart, FUNCTION FLUSH). */
 const FUNCTION_NOT_FOUND = /Function not found/i;
 
@@ -99,8 +130,15 @@ export class PoolScripts {
   private loading: Promise<void> | undefined;
   /** `redis.call`, typed to take the array arguments ioredis flattens. */
   private readonly send: (...args: unknown[]) => Promise<unknown>;
+  /** Writes waiting for the end of this event-loop turn, per pool (key base). */
+  private pending = new Map<string, { k: PoolKeys; writes: PendingWrite[] }>();
+  private flushScheduled = false;
 
-  constructor(private readonly redis: RedisClient) {
+  /** `maxBatch`: most writes of one pool sent in one script call (1: each write alone). */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly maxBatch: number,
+  ) {
     this.send = redis.call.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   }
 
@@ -119,11 +157,11 @@ export class PoolScripts {
 
   /** `state`: a d q r; `quarantineUntilMs` 0 = until changed. */
   setNumberState(k: PoolKeys, x: string, state: string, quarantineUntilMs: number): Promise<number> {
-    return this.call("setNumberState-7", k, [k.base, x, state, quarantineUntilMs]) as Promise<number>;
+    return this.write("setNumberState-7", k, [k.base, x, state, quarantineUntilMs]) as Promise<number>;
   }
 
   cooldown(k: PoolKeys, x: string, untilMs: number): Promise<number> {
-    return this.call("cooldown-7", k, [k.base, x, untilMs]) as Promise<number>;
+    return this.write("cooldown-7", k, [k.base, x, untilMs]) as Promise<number>;
   }
 
   reserve(
@@ -144,7 +182,7 @@ export class PoolScripts {
       exclude: readonly string[];
     },
   ): Promise<ReserveReply> {
-    return this.call("reserve-7", k, [
+    return this.write("reserve-7", k, [
       k.base,
       r.orderKey,
       r.a,
@@ -170,7 +208,7 @@ export class PoolScripts {
     nowMs: number,
     adopt: boolean,
   ): Promise<number> {
-    return this.call("confirm-7", k, [
+    return this.write("confirm-7", k, [
       k.base,
       orderKey,
       token,
@@ -183,23 +221,23 @@ export class PoolScripts {
 
   /** `token` undefined: release whatever entry the orderKey has. */
   release(k: PoolKeys, orderKey: string, token: number | undefined): Promise<number> {
-    return this.call("release-7", k, [k.base, orderKey, token ?? ""]) as Promise<number>;
+    return this.write("release-7", k, [k.base, orderKey, token ?? ""]) as Promise<number>;
   }
 
   extend(k: PoolKeys, orderKey: string, token: number, untilMs: number): Promise<number> {
-    return this.call("extend-7", k, [k.base, orderKey, token, untilMs]) as Promise<number>;
+    return this.write("extend-7", k, [k.base, orderKey, token, untilMs]) as Promise<number>;
   }
 
   markReleasing(k: PoolKeys, orderKey: string, token: number, retryAtMs: number): Promise<number> {
-    return this.call("markReleasing-7", k, [k.base, orderKey, token, retryAtMs]) as Promise<number>;
+    return this.write("markReleasing-7", k, [k.base, orderKey, token, retryAtMs]) as Promise<number>;
   }
 
   changeB(k: PoolKeys, orderKey: string, token: number, b: string): Promise<number> {
-    return this.call("changeB-7", k, [k.base, orderKey, token, b]) as Promise<number>;
+    return this.write("changeB-7", k, [k.base, orderKey, token, b]) as Promise<number>;
   }
 
   swap(k: PoolKeys, orderKeyA: string, orderKeyB: string): Promise<number> {
-    return this.call("swap-7", k, [k.base, orderKeyA, orderKeyB]) as Promise<number>;
+    return this.write("swap-7", k, [k.base, orderKeyA, orderKeyB]) as Promise<number>;
   }
 
   getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows> {
@@ -214,7 +252,68 @@ export class PoolScripts {
     return this.call("allEntries-7", k, [k.base]) as Promise<EntryRows>;
   }
 
-  private async call(script: PoolScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
+  /**
+   * A pool write. Writes to one pool started in the same event-loop turn go to Redis together, in the
+   * order they were started, as one `batch` call (at most `maxBatch` per call): one round trip and one
+   * script call's fixed costs for all of them. A lone write goes as its own call, one turn later.
+   */
+  private write(script: BatchedScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
+    if (this.maxBatch <= 1) return this.call(script, k, argv);
+    return new Promise((resolve, reject) => {
+      let pool = this.pending.get(k.base);
+      if (pool === undefined) {
+        pool = { k, writes: [] };
+        this.pending.set(k.base, pool);
+      }
+      pool.writes.push({ script, argv, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const pools = this.pending;
+    this.pending = new Map();
+    for (const { k, writes } of pools.values()) {
+      for (let i = 0; i < writes.length; i += this.maxBatch) {
+        void this.sendBatch(k, writes.slice(i, i + this.maxBatch));
+      }
+    }
+  }
+
+  private async sendBatch(k: PoolKeys, writes: PendingWrite[]): Promise<void> {
+    if (writes.length === 1) {
+      const w = writes[0]!;
+      return this.call(w.script, k, w.argv).then(w.resolve, w.reject);
+    }
+    // Per write: its name, its argument count, its arguments after the shared key base (ARGV[1]).
+    const argv: (string | number)[] = [k.base];
+    for (const w of writes) argv.push(verbNoun(w.script), w.argv.length - 1, ...w.argv.slice(1));
+    let replies: unknown[];
+    try {
+      replies = (await this.call("batch-7", k, argv)) as unknown[];
+    } catch (err) {
+      for (const w of writes) w.reject(err);
+      return;
+    }
+    writes.forEach((w, i) => {
+      const reply = replies[i];
+      if (reply instanceof Error) {
+        w.reject(new StoreError(`Redis script ${w.script} failed: ${reply.message}`, { cause: reply }));
+      } else {
+        w.resolve(reply);
+      }
+    });
+  }
+
+  private async call(
+    script: PoolScript | "batch-7",
+    k: PoolKeys,
+    argv: (string | number)[],
+  ): Promise<unknown> {
     const name = functionName(script);
     try {
       try {

@@ -198,6 +198,8 @@ describe("RedisStore", () => {
   it("refuses bad options with the bad value in the message", () => {
     expect(() => new RedisStore({ redis, prefix: "a{b}" })).toThrow(ValidationError);
     expect(() => new RedisStore({ redis, wakeLimit: 0 })).toThrow(/0/);
+    expect(() => new RedisStore({ redis, maxBatch: 0 })).toThrow(/maxBatch.*0/);
+    expect(() => new RedisStore({ redis, maxBatch: 2.5 })).toThrow(ValidationError);
   });
 
   it("throws StoreError when Redis cannot be reached", async () => {

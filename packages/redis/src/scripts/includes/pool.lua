@@ -9,7 +9,12 @@
   and ARGV[1] = the pool's key base `<prefix>:{<pool>}:`, from which the dynamic keys of the same pool
   (hash tag) are built: `e:<b>`, `s:<b>`, `x:<b>`, `u:<b>`, `ic:<city>`, `ip:<province>`.
 
-  Per-call state (P, K, M, dirty) lives in upvalues that `begin` resets: Redis runs one call at a time.
+  Per-call state (P, K, M, dirty, batching) lives in upvalues that `begin` resets: Redis runs one call at
+  a time.
+
+  Each script file's body becomes `local function op_<verbNoun>(ARGV)`, registered on its own and
+  reachable from `batch`, which runs several pool writes in one call (see the end of the library).
+  Scripts end with metaFlush(); inside a batch it waits for the batch's end.
 
   Codes (negative integers) are mapped to TypeScript in src/script-codes.ts.
 ]]
@@ -29,6 +34,8 @@ local META_FIELDS = {
   "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN", "wake",
 }
 local M, dirty = nil, {}
+-- True while `batch` runs several operations in one call: metaFlush waits for the end of the batch.
+local batching = false
 -- SHA-1 based hashes of field names; kept across calls (deterministic), dropped when it grows.
 local hashMemo, hashMemoN = {}, 0
 -- Per call: field -> bucket (string) of each linear-hash table, dropped when a table splits.
@@ -42,6 +49,7 @@ local function begin(keys, argv)
   end
   K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
   M = nil
+  batching = false
   if next(dirty) then dirty = {} end
   if hashMemoN > 4096 then hashMemo, hashMemoN = {}, 0 end
 end
@@ -85,6 +93,7 @@ local function metaSetNum(f, v)
   dirty[f] = true
 end
 local function metaFlush()
+  if batching then return end
   local args = {}
   for f in pairs(dirty) do
     args[#args + 1] = f

@@ -27,6 +27,16 @@ interface Run {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly ops: number;
+  /** CPU time the Redis server spent per finished op (INFO cpu, all threads), µs. */
+  readonly redisCpuUs: number;
+}
+
+/** The connection `measure` reads Redis' CPU time through. */
+let statsClient: Redis | undefined;
+async function redisCpuSeconds(): Promise<number> {
+  const info = (await statsClient?.info("cpu")) ?? "";
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field("used_cpu_sys") + field("used_cpu_user");
 }
 
 /** End of the current cell: lock-then-scan calls that get the lock after it give up at once. */
@@ -49,6 +59,7 @@ async function measure(concurrency: number, op: (i: number) => Promise<boolean>,
     );
   }
   const latencies: number[] = [];
+  const cpuBefore = await redisCpuSeconds();
   const start = performance.now();
   const deadline = start + RUN_MS;
   cellDeadline = deadline;
@@ -61,11 +72,13 @@ async function measure(concurrency: number, op: (i: number) => Promise<boolean>,
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpuSeconds = (await redisCpuSeconds()) - cpuBefore;
   return {
     opsPerSec: latencies.length / seconds,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     ops: latencies.length,
+    redisCpuUs: latencies.length > 0 ? (cpuSeconds * 1e6) / latencies.length : 0,
   };
 }
 
@@ -110,7 +123,11 @@ export async function benchRedisStore(): Promise<string> {
     const clients = Array.from({ length: CLIENTS }, () => server.client());
     const main = clients[0]!;
     const client = roundRobin(clients);
-    const stores = roundRobin(clients.map((redis) => new RedisStore({ redis, prefix: "rs" })));
+    statsClient = main;
+    const batchedStores = roundRobin(clients.map((redis) => new RedisStore({ redis, prefix: "rs" })));
+    const unbatchedStores = roundRobin(
+      clients.map((redis) => new RedisStore({ redis, prefix: "rs", maxBatch: 1 })),
+    );
     const locks = roundRobin(
       clients.map(
         (redis) => new RedisLock({ redis, prefix: "ls", retryCount: 400, retryDelayMs: 3, retryJitterMs: 3 }),
@@ -149,46 +166,49 @@ export async function benchRedisStore(): Promise<string> {
       for (const c of CONCURRENCY) {
         const tag = `${size}/${c}`;
         const uniq = () => `${++run}`;
-        const r = uniq();
-        const reserve: Op = async (i) => {
-          const res = await stores(i).reserve({
-            pool: "p",
-            orderKey: `r${r}-${i}`,
-            a: phone(`+8613${r}`, i),
-            b: phone(`+8615${r}`, i),
-            exclude: [],
-            strategy: { name: "leastLoaded" },
-            leaseMs: 30_000,
-            nowMs: Date.now(),
-          });
-          return res.ok;
+        const reserveOp = (stores: (i: number) => RedisStore): Op => {
+          const r = uniq();
+          return async (i) => {
+            const res = await stores(i).reserve({
+              pool: "p",
+              orderKey: `r${r}-${i}`,
+              a: phone(`+8613${r}`, i),
+              b: phone(`+8615${r}`, i),
+              exclude: [],
+              strategy: { name: "leastLoaded" },
+              leaseMs: 30_000,
+              nowMs: Date.now(),
+            });
+            return res.ok;
+          };
         };
-        const l = uniq();
-        const lifecycle: Op = async (i) => {
-          const store = stores(i);
-          const orderKey = `l${l}-${i}`;
-          const nowMs = Date.now();
-          const res = await store.reserve({
-            pool: "p",
-            orderKey,
-            a: phone(`+8613${l}`, i),
-            b: phone(`+8615${l}`, i),
-            exclude: [],
-            strategy: { name: "leastLoaded" },
-            leaseMs: 30_000,
-            nowMs,
-          });
-          if (!res.ok) return false;
-          const sub = randomUUID();
-          const ok = await store.confirm({
-            pool: "p",
-            orderKey,
-            token: res.entry.token,
-            subscriptionId: sub,
-            untilMs: nowMs + 3_600_000,
-            nowMs,
-          });
-          return ok === "ok" && (await store.release("p", orderKey, res.entry.token)) === "released";
+        const lifecycleOp = (stores: (i: number) => RedisStore): Op => {
+          const l = uniq();
+          return async (i) => {
+            const store = stores(i);
+            const orderKey = `l${l}-${i}`;
+            const nowMs = Date.now();
+            const res = await store.reserve({
+              pool: "p",
+              orderKey,
+              a: phone(`+8613${l}`, i),
+              b: phone(`+8615${l}`, i),
+              exclude: [],
+              strategy: { name: "leastLoaded" },
+              leaseMs: 30_000,
+              nowMs,
+            });
+            if (!res.ok) return false;
+            const ok = await store.confirm({
+              pool: "p",
+              orderKey,
+              token: res.entry.token,
+              subscriptionId: randomUUID(),
+              untilMs: nowMs + 3_600_000,
+              nowMs,
+            });
+            return ok === "ok" && (await store.release("p", orderKey, res.entry.token)) === "released";
+          };
         };
         const s = uniq();
         const setDifference: Op = async (i) =>
@@ -239,8 +259,10 @@ export async function benchRedisStore(): Promise<string> {
         };
         for (const [name, op, warm] of [
           ["ceiling", ceilingOp, true],
-          ["reserve", reserve, true],
-          ["lifecycle", lifecycle, true],
+          ["reserve", reserveOp(batchedStores), true],
+          ["lifecycle", lifecycleOp(batchedStores), true],
+          ["reserveUnbatched", reserveOp(unbatchedStores), true],
+          ["lifecycleUnbatched", lifecycleOp(unbatchedStores), true],
           ["setDifference", setDifference, false],
           ["lockThenScan", lockThenScan, false],
         ] as const) {
@@ -253,7 +275,15 @@ export async function benchRedisStore(): Promise<string> {
     const ratio = (x: number, y: number) => (y > 0 ? `${(x / y).toFixed(2)}` : "n/a");
     for (const size of POOL_SIZES) {
       for (const c of CONCURRENCY) {
-        for (const name of ["reserve", "lifecycle", "setDifference", "lockThenScan"]) {
+        for (const name of [
+          "ceiling",
+          "reserve",
+          "lifecycle",
+          "reserveUnbatched",
+          "lifecycleUnbatched",
+          "setDifference",
+          "lockThenScan",
+        ]) {
           const r = get(name, size, c);
           rows.push([
             size.toLocaleString("en-US"),
@@ -263,6 +293,7 @@ export async function benchRedisStore(): Promise<string> {
             r.p50Ms.toFixed(2),
             r.p99Ms.toFixed(2),
             ratio(r.opsPerSec, get("ceiling", size, c).opsPerSec),
+            r.redisCpuUs.toFixed(1),
           ]);
         }
       }
@@ -311,6 +342,20 @@ export async function benchRedisStore(): Promise<string> {
           ratio(smallest.opsPerSec, get("setDifference", 100, c).opsPerSec),
           "≥ 1",
         ],
+        [
+          `lifecycle batched / unbatched, orders/s (c=${c}, at 100 / 10 000 / 100 000)`,
+          POOL_SIZES.map((s) =>
+            ratio(get("lifecycle", s, c).opsPerSec, get("lifecycleUnbatched", s, c).opsPerSec),
+          ).join(" / "),
+          "(maxBatch 8 vs 1)",
+        ],
+        // Redis runs scripts on one core: 1 s / (its CPU per reserve) is the most reserves/s it can serve,
+        // however fast the client. Below 0.50 of the ceiling, the reserve target cannot be met in that cell.
+        [
+          `most reserves/s Redis can serve (1 s / its CPU per reserve) / ceiling (c=${c}, at 100 / 10 000 / 100 000)`,
+          POOL_SIZES.map((s) => ratio(1e6 / get("reserve", s, c).redisCpuUs, ceil(s))).join(" / "),
+          "(bound of reserve / ceiling)",
+        ],
         // Each scaled by its neighbouring ceiling, so a change in the VM's speed between cells cancels out.
         [
           `reserve p50 latency × ceiling, 100 000 / 100 pool (c=${c})`,
@@ -333,11 +378,16 @@ export async function benchRedisStore(): Promise<string> {
         `Ceiling: a one-key Lua script (INCR) via EVALSHA, measured again right before each cell (ratios use that neighbour; the VM's speed drifts) — at the start ${CONCURRENCY.map((c) => `${formatRate(ceiling[c]!.opsPerSec)}/s at c=${c}`).join(", ")}. ` +
         "Lifecycle = reserve + confirm + release of one order (ops/s counts orders). Baselines pick only (no confirm/release); " +
         "lock-then-scan calls that gave up waiting for the lock (≈2 s) are not counted. " +
+        "Unbatched = the same RedisStore with maxBatch 1 (every write its own script call). " +
+        "Redis CPU µs/op = the server's CPU time (INFO cpu) during the cell / ops finished. " +
         `Memory: ${MEMORY_BINDINGS.toLocaleString("en-US")} bound AXB orders, 14-character numbers, UUID subscription ids, INFO used_memory before/after.`,
       "",
       table(["check", "measured", "target"], summary),
       "",
-      table(["pool", "concurrency", "operation", "ops/s", "p50 ms", "p99 ms", "× ceiling"], rows),
+      table(
+        ["pool", "concurrency", "operation", "ops/s", "p50 ms", "p99 ms", "× ceiling", "Redis CPU µs/op"],
+        rows,
+      ),
     ].join("\n");
   } finally {
     await server.stop();

@@ -34,8 +34,9 @@ export interface RedisStoreOptions {
    * Most writes to one pool sent in one script call. Writes that callers start in the same event-loop
    * turn (reserve, confirm, release, ...) go to Redis together as one atomic call, in the order they were
    * started, each answered as if it ran alone: under load this saves a round trip and a script call's
-   * fixed costs per write. 1 sends every write on its own. Bounds how long one call holds Redis
-   * (~50 µs per write). @default 32
+   * fixed costs per write. 1 sends every write on its own. Smaller batches keep several calls in flight
+   * (Node and Redis work at the same time); larger ones save more per-call cost and hold Redis longer
+   * per call (~50 µs per write). @default 8
    */
   readonly maxBatch?: number;
 }
@@ -66,7 +67,7 @@ export class RedisStore implements Store {
     if (!Number.isInteger(wakeLimit) || wakeLimit < 1) {
       throw new ValidationError(`RedisStore \`wakeLimit\` must be a positive integer, got ${wakeLimit}.`);
     }
-    const maxBatch = options.maxBatch ?? 32;
+    const maxBatch = options.maxBatch ?? 8;
     if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1_000) {
       throw new ValidationError(
         `RedisStore \`maxBatch\` must be an integer from 1 to 1000, got ${maxBatch}.`,

@@ -126,7 +126,7 @@ describe("RedisStore batches", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(write, { minLength: 2, maxLength: 32 }), async (writes) => {
         const numbers = Array.from({ length: NUMBERS }, (_, i) => ({ x: X(i), capacity: 2 }));
-        const batched = new RedisStore({ redis, prefix: `b${++seq}` });
+        const batched = new RedisStore({ redis, prefix: `b${++seq}`, maxBatch: 32 });
         const alone = new RedisStore({ redis, prefix: `s${seq}`, maxBatch: 1 });
         await batched.upsertPool("p", "AXB", numbers);
         await alone.upsertPool("p", "AXB", numbers);
@@ -158,7 +158,7 @@ describe("RedisStore batches", () => {
   });
 
   it("fails only the write that failed; the others in its call keep their answers and counters", async () => {
-    const store = new RedisStore({ redis, prefix: `b${++seq}` });
+    const store = new RedisStore({ redis, prefix: `b${++seq}`, maxBatch: 32 });
     await store.upsertPool("p", "AXB", [
       { x: X(0), capacity: 5 },
       { x: X(1), capacity: 5 },

@@ -108,6 +108,21 @@ describe("Allocator", () => {
     expect(await store.entries("rides")).toHaveLength(1);
   });
 
+  it("gives a returning pair the X it used before (preferX), and another X when the platform refuses it", async () => {
+    const { allocator, platform } = setup();
+    const order = (orderKey: string, a: string, b: string, preferX?: string) =>
+      allocator.allocate({ pool: "rides", orderKey, a, b, ttlSeconds: 60, preferX });
+    const first = await order("o1", A, B);
+    await allocator.release("o1");
+    // Another pair sits on that X, so leastLoaded alone would now pick one of the idle X.
+    await order("busy", "+8613800000003", "+8613800000004", first.x);
+    expect((await order("o2", A, B, first.x)).x).toBe(first.x);
+    await allocator.release("o2");
+    platform.script.set(first.x, [fail("conflict", "1012010")]);
+    const moved = await order("o3", A, B, first.x);
+    expect(moved.x).not.toBe(first.x);
+  });
+
   it("refuses an orderKey reused for another pair", async () => {
     const { allocator } = setup();
     await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });

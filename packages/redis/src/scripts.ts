@@ -179,6 +179,8 @@ export class PoolScripts {
       wakeLimit: number;
       /** The X to reserve, "" to pick one. */
       x: string;
+      /** The X the pair used before, "" none. */
+      preferX: string;
       exclude: readonly string[];
     },
   ): Promise<ReserveReply> {
@@ -195,6 +197,7 @@ export class PoolScripts {
       r.province,
       r.wakeLimit,
       r.x,
+      r.preferX,
       ...r.exclude,
     ]) as Promise<ReserveReply>;
   }

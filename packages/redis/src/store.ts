@@ -135,6 +135,7 @@ export class RedisStore implements Store {
       province: req.area?.province ?? "",
       wakeLimit: this.wakeLimit,
       x: req.x ?? "",
+      preferX: req.preferX ?? "",
       exclude: req.exclude,
     });
     if (typeof reply === "number") {

@@ -205,6 +205,39 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect(packedX.size).toBe(1);
     });
 
+    it("gives a pair the X it used before when that X can take it (sticky), else picks as usual", async () => {
+      const store = await setup("AXB", xs(3));
+      const users = Array.from({ length: 6 }, (_, i) => `+861370000${String(i).padStart(4, "0")}`);
+      // Load the first two X, so leastLoaded alone would pick the third.
+      await pick(store, { orderKey: "load1", a: users[0], b: users[1] });
+      await pick(store, { orderKey: "load2", a: users[2], b: users[3] });
+      const [x1, x2, x3] = xs(3).map((n) => n.x);
+      const loaded = [(await store.get("p", "load1"))!.x, (await store.get("p", "load2"))!.x];
+      const sticky = loaded[0]!;
+      expect((await pick(store, { orderKey: "o1", preferX: sticky })).x).toBe(sticky);
+      // Not eligible: A already holds it now, or it is excluded, cooling or draining: the strategy picks.
+      expect((await pick(store, { orderKey: "o2", b: C, preferX: sticky })).x).not.toBe(sticky);
+      expect(
+        (await pick(store, { orderKey: "o3", a: D, b: users[4], preferX: loaded[1], exclude: [loaded[1]!] }))
+          .x,
+      ).not.toBe(loaded[1]);
+      await store.cooldown("p", sticky, T0 + 1_000);
+      expect(
+        (await pick(store, { orderKey: "o4", a: users[5], b: "+8613900000009", preferX: sticky })).x,
+      ).not.toBe(sticky);
+      // Unknown X: ignored.
+      expect([x1, x2, x3]).toContain(
+        (
+          await pick(store, {
+            orderKey: "o5",
+            a: "+8613900000010",
+            b: "+8613900000011",
+            preferX: "+8619999999999",
+          })
+        ).x,
+      );
+    });
+
     it("matches the area strictly, or climbs the ladder city, province, any", async () => {
       const store = await setup("AXB", [
         { x: "+8675500000001", city: "0755", province: "GD", capacity: 1 },

@@ -18,6 +18,7 @@ export interface ModelReserve {
   area?: { city: string; province?: string | undefined; match: "strict" | "ladder" } | undefined;
   exclude: Phone[];
   strategy: "leastLoaded" | "pack";
+  preferX?: Phone | undefined;
 }
 
 export type Expectation =
@@ -68,7 +69,13 @@ export class PoolModel {
           heldBy.get(u),
         ),
     );
-    for (const rung of this.rungs(req.area)) {
+    const rungs = this.rungs(req.area);
+    const preferred = eligible.find((n) => n.x === req.preferX);
+    // Sticky: the preferred X wins when it is eligible and in the area (a ladder's last rung takes any X).
+    if (preferred !== undefined && rungs.some((inRung) => inRung(preferred))) {
+      return { kind: "pick", candidates: new Set([preferred.x]) };
+    }
+    for (const rung of rungs) {
       const inRung = eligible.filter(rung);
       if (inRung.length === 0) continue;
       const loads = inRung.map((n) => this.load(n.x));

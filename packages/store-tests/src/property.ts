@@ -50,6 +50,7 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
             ),
             exclude: fc.array(xi, { maxLength: 2 }).map((is) => is.map(phoneX)),
             strategy: fc.constantFrom("leastLoaded" as const, "pack" as const),
+            preferX: fc.option(xi.map(phoneX), { nil: undefined }),
           })
           .filter((r) => r.a !== r.b),
       }),

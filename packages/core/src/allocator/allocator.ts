@@ -376,6 +376,7 @@ export class Allocator {
         a: req.a,
         b: req.b,
         area: req.area,
+        preferX: req.preferX,
         exclude,
         strategy: tuning.strategy,
         leaseMs: tuning.leaseMs,

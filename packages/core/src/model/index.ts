@@ -84,6 +84,13 @@ export const AllocateRequestSchema = z
     /** Lifetime of the order in seconds; the platform binding lives this long plus a grace. */
     ttlSeconds: z.number().int().positive().max(MAX_TTL_SECONDS),
     area: AreaSchema.optional(),
+    /**
+     * Sticky pick: the X this pair talked through before (e.g. on their last order). When it can still
+     * take the pair (its state, cooldown and capacity allow it, no user of the pair is on it, and with a
+     * `strict` area it is in the city) it is picked whatever the strategy, so a rider who calls back
+     * reaches the same number; otherwise the strategy picks as usual.
+     */
+    preferX: PhoneSchema.optional(),
     /** Customer data the platform echoes in call events and CDRs (at most 256 characters). */
     userData: z.string().min(1).max(256).optional(),
   })

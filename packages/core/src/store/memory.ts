@@ -141,10 +141,20 @@ export class MemoryStore implements Store {
       const forced = p.numbers.get(req.x);
       if (forced !== undefined && forced.load < forced.capacity && usable(forced.x)) picked = forced.x;
     } else {
-      const ascending = req.strategy.name === "leastLoaded";
-      for (const index of rungs(p, req.area)) {
-        picked = index.find(ascending, usable);
-        if (picked !== undefined) break;
+      // Sticky: the pair's earlier X when it takes binds now (indexed) and suits the pair and the area.
+      const preferred = req.preferX === undefined ? undefined : p.numbers.get(req.preferX);
+      if (
+        preferred?.indexedLoad !== undefined &&
+        usable(preferred.x) &&
+        (req.area?.match !== "strict" || preferred.city === req.area.city)
+      ) {
+        picked = preferred.x;
+      } else {
+        const ascending = req.strategy.name === "leastLoaded";
+        for (const index of rungs(p, req.area)) {
+          picked = index.find(ascending, usable);
+          if (picked !== undefined) break;
+        }
       }
     }
     if (picked === undefined) return { ok: false, reason: "exhausted" };

@@ -26,6 +26,8 @@ export interface ReserveRequest {
    * still hold, but X's state, cooldown and the area are ignored.
    */
   readonly x?: Phone | undefined;
+  /** Sticky pick: take this X when it is eligible for the pair (see `reserve`), else pick as usual. */
+  readonly preferX?: Phone | undefined;
   /** How long the reservation holds X before it counts as abandoned. */
   readonly leaseMs: number;
   readonly nowMs: number;
@@ -113,6 +115,8 @@ export interface Store {
    *   for that city by `upsertPool`); then any X.
    * - Among the eligible X of a rung, `leastLoaded` picks one with the lowest load, `pack` one with the
    *   highest load; ties are broken any way the store likes.
+   * - `preferX` (sticky): picked before any rung when it is eligible and, with a `strict` area, in the
+   *   city (a `ladder` accepts it from any rung); otherwise ignored.
    * - Unknown pool: `exhausted`.
    */
   reserve(req: ReserveRequest): Promise<ReserveResult>;

@@ -19,7 +19,9 @@
     ARGV[12] the X to reserve ("": pick one). A named X only needs room (load below capacity) and the
              pair's rules (not held by a user of the pair, not excluded); its state, cooldown and the
              area are not checked (adopting a binding found at the platform).
-    ARGV[13..] excluded X
+    ARGV[13] sticky: the X the pair used before ("" none), picked first when it is in the load index
+             (takes binds now), the pair may use it, and with a strict area it is in the city
+    ARGV[14..] excluded X
   Output:
     { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
     CODE.exhausted (also: unknown pool), CODE.userLimit
@@ -65,8 +67,8 @@ for i, u in ipairs(users) do
     end
   end
 end
-if #ARGV >= 13 then
-  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 13))
+if #ARGV >= 14 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 14))
   for _, id in pairs(ids) do
     if id and not skip[id] then
       skip[id] = true
@@ -90,6 +92,7 @@ local function pickFrom(key)
 end
 
 local id
+local match, city = ARGV[8], ARGV[9]
 if ARGV[12] ~= "" then
   local forced = redis.call("HGET", K.xid, ARGV[12])
   if forced and not skip[forced] then
@@ -97,22 +100,32 @@ if ARGV[12] ~= "" then
     if r and r.load < r.cap then id = forced end
   end
 else
-  local rungs
-  local match, city = ARGV[8], ARGV[9]
-  if match == "s" then
-    rungs = { P .. "ic:" .. city }
-  elseif match == "l" then
-    local prov = ARGV[10]
-    if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
-    rungs = { P .. "ic:" .. city }
-    if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
-    rungs[#rungs + 1] = K.i
-  else
-    rungs = { K.i }
+  if ARGV[13] ~= "" then
+    -- Sticky: in the load index means it takes binds now; a strict area looks in the city's index.
+    local preferred = redis.call("HGET", K.xid, ARGV[13])
+    if preferred and not skip[preferred] then
+      local index = K.i
+      if match == "s" then index = P .. "ic:" .. city end
+      if redis.call("ZSCORE", index, preferred) then id = preferred end
+    end
   end
-  for _, key in ipairs(rungs) do
-    id = pickFrom(key)
-    if id then break end
+  if not id then
+    local rungs
+    if match == "s" then
+      rungs = { P .. "ic:" .. city }
+    elseif match == "l" then
+      local prov = ARGV[10]
+      if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
+      rungs = { P .. "ic:" .. city }
+      if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
+      rungs[#rungs + 1] = K.i
+    else
+      rungs = { K.i }
+    end
+    for _, key in ipairs(rungs) do
+      id = pickFrom(key)
+      if id then break end
+    end
   end
 end
 if not id then return CODE.exhausted end

@@ -14,24 +14,7 @@ export type EntryRows = string[];
 /** `[1 | 2, packedEntry, x]` (new or existing reservation) or a negative code. */
 export type ReserveReply = [number, string, string] | number;
 
-const POOL_SCRIPTS = [
-  "upsertPool-7",
-  "setNumberState-7",
-  "cooldown-7",
-  "reserve-7",
-  "confirm-7",
-  "release-7",
-  "extend-7",
-  "markReleasing-7",
-  "changeB-7",
-  "swap-7",
-  "getEntries-7",
-  "expiredEntries-7",
-  "allEntries-7",
-] as const;
-type PoolScript = (typeof POOL_SCRIPTS)[number];
-
-/** Pool writes that `batch-7` may run several of in one call (every state change but upsertPool). */
+/** Pool writes that `batch-7` may run several of in one call: every state change but upsertPool. */
 const BATCHED = [
   "setNumberState-7",
   "cooldown-7",
@@ -42,8 +25,17 @@ const BATCHED = [
   "markReleasing-7",
   "changeB-7",
   "swap-7",
-] as const satisfies readonly PoolScript[];
+] as const;
 type BatchedScript = (typeof BATCHED)[number];
+
+const POOL_SCRIPTS = [
+  "upsertPool-7",
+  ...BATCHED,
+  "getEntries-7",
+  "expiredEntries-7",
+  "allEntries-7",
+] as const;
+type PoolScript = (typeof POOL_SCRIPTS)[number];
 
 function readScript(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");

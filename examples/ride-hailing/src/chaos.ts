@@ -291,8 +291,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     instancesKilled: killed,
     redisRestarts,
     faults: {
-      serverErrors: stats.byResultCode["1010001"] ?? 0,
-      flowControl: stats.byResultCode["1010010"] ?? 0,
+      timeouts: stats.faults.timeout ?? 0,
+      serverErrors: stats.faults.serverError ?? 0,
+      flowControl: stats.faults.flowControl ?? 0,
       ...Object.fromEntries(Object.entries(failures).map(([k, v]) => [`failed ${k}`, v])),
     },
     statusPushes: { sent: statusSent, applied },

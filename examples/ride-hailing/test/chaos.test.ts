@@ -8,6 +8,7 @@ describe("chaos", () => {
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 20) }, null, 2));
     expect(report.instancesKilled).toBeGreaterThanOrEqual(3);
     expect(report.redisRestarts).toBe(1);
+    expect(report.faults.timeouts).toBeGreaterThan(0);
     expect(report.faults.serverErrors).toBeGreaterThan(0);
     expect(report.faults.flowControl).toBeGreaterThan(0);
     expect(report.statusPushes.applied).toBe(report.statusPushes.sent);

@@ -254,6 +254,7 @@ class SimulatorServer implements Simulator {
     }
 
     const fault = this.faults.decide();
+    if (fault !== "none") this.counter.fault(fault);
     if (fault === "serverError") return this.send(res, { code: Code.internalError });
     if (fault === "flowControl") return this.send(res, { code: Code.flowControl });
 

@@ -10,6 +10,8 @@ export interface SimulatorStats {
   byResultCode: Record<string, number>;
   /** Highest number of requests one app key sent within one wall-clock second. */
   maxPerSecond: Record<string, number>;
+  /** Faults injected, by kind (`timeout`, `serverError`, `flowControl`). */
+  faults: Record<string, number>;
 }
 
 interface SecondWindow {
@@ -24,6 +26,7 @@ export class RequestCounter {
   private byRoute = new Map<string, number>();
   private byResultCode = new Map<string, number>();
   private maxPerSecond = new Map<string, number>();
+  private faults = new Map<string, number>();
   private windows = new Map<string, SecondWindow>();
 
   constructor(private readonly wallClockMs: () => number = Date.now) {}
@@ -48,6 +51,11 @@ export class RequestCounter {
     return w.count;
   }
 
+  /** Counts one injected fault. */
+  fault(kind: string): void {
+    bump(this.faults, kind);
+  }
+
   /** Counts one answer. */
   result(code: string): void {
     bump(this.byResultCode, code);
@@ -60,6 +68,7 @@ export class RequestCounter {
       byRoute: Object.fromEntries(this.byRoute),
       byResultCode: Object.fromEntries(this.byResultCode),
       maxPerSecond: Object.fromEntries(this.maxPerSecond),
+      faults: Object.fromEntries(this.faults),
     };
   }
 
@@ -69,6 +78,7 @@ export class RequestCounter {
     this.byRoute = new Map();
     this.byResultCode = new Map();
     this.maxPerSecond = new Map();
+    this.faults = new Map();
     this.windows = new Map();
   }
 }

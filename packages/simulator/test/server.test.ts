@@ -114,6 +114,7 @@ describe("fault injection", () => {
     expect(flow.status).toBeGreaterThanOrEqual(400);
     expect(flow.body.resultcode).toBe("1010010");
     expect(sim.bindings()).toEqual([]);
+    expect(sim.stats().faults).toEqual({ serverError: 1, flowControl: 1 });
     sim.faults.reset();
     expect((await call("POST", AXB_PATH, { body: bindBody(1) })).body.resultcode).toBe("0");
   });
@@ -150,6 +151,7 @@ describe("fault injection", () => {
     ]);
     expect(outcome).toBe("no answer");
     expect(sim.bindings()).toHaveLength(1);
+    expect(sim.stats().faults).toEqual({ timeout: 1 });
     await sim.close();
   });
 

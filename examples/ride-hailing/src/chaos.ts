@@ -15,7 +15,7 @@ import { startRedis } from "@bindpool/redis/testing";
 import { startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
 import { Redis } from "ioredis";
-import type { ChaosInstanceConfig, ChaosReply, ChaosRequest } from "./chaos-instance.js";
+import type { ChaosInstanceConfig, ChaosRepair, ChaosReply, ChaosRequest } from "./chaos-instance.js";
 import { agreementViolations, platformViolations } from "./checks.js";
 
 export interface ChaosOptions {
@@ -40,6 +40,8 @@ export interface ChaosReport {
   readonly orphansInjected: number;
   readonly sweep: Record<string, number>;
   readonly reconcile: Record<string, number>;
+  /** What the instances' reconcilers repaired while orders came and went, by action (best effort: an instance killed right after a repair may not have told). */
+  readonly reconciledDuringRun: Record<string, number>;
   readonly violations: string[];
   readonly elapsedMs: number;
 }
@@ -99,6 +101,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   };
   type Instance = { child: ChildProcess; ready: Promise<void>; alive: boolean; serving: boolean };
   const pending = new Map<number, { resolve: (r: ChaosReply) => void; instance: Instance }>();
+  const repairedDuringRun: Record<string, number> = {};
   const spawnInstance = (): Instance => {
     const child = fork(fileURLToPath(new URL("./chaos-instance.ts", import.meta.url)), [], {
       execArgv: ["--conditions=source", "--import", "tsx"],
@@ -109,7 +112,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     instance.ready = new Promise<void>((resolve) => {
       ready = resolve;
     });
-    child.on("message", (m: ChaosReply) => {
+    child.on("message", (m: ChaosReply | ChaosRepair) => {
+      if ("repair" in m) {
+        repairedDuringRun[m.repair] = (repairedDuringRun[m.repair] ?? 0) + 1;
+        return;
+      }
       if (m.id === 0) {
         instance.serving = true;
         return ready();
@@ -300,6 +307,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     orphansInjected: orphans,
     sweep: { ...sumReports(sweep, sweep2) },
     reconcile: { ...reconcile },
+    reconciledDuringRun: repairedDuringRun,
     violations,
     elapsedMs: performance.now() - started,
   };

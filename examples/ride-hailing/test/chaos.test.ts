@@ -14,7 +14,11 @@ describe("chaos", () => {
     expect(report.statusPushes.applied).toBe(report.statusPushes.sent);
     expect(report.ordersLive).toBeGreaterThan(0);
     expect(report.orphansInjected).toBeGreaterThan(0);
-    expect(report.reconcile.unboundOrphans).toBe(report.orphansInjected);
+    // The reconcilers (during the run and at the end) unbind the injected orphans, and those the faults
+    // made (binds that went through unseen); the violations below include any orphan left on the
+    // platform and any live order that lost its binding to a reconciler.
+    const unbound = (report.reconciledDuringRun.unboundOrphan ?? 0) + report.reconcile.unboundOrphans;
+    expect(unbound).toBeGreaterThan(0);
     expect(report.violations).toEqual([]);
   }, 600_000);
 });

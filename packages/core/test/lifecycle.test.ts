@@ -153,6 +153,35 @@ describe("order lifecycle", () => {
     });
   });
 
+  it("never unbinds a binding made while it reconciles, with or without bindpool's userData", async () => {
+    const { allocator, platform, store } = setup({}, xs(2));
+    // Orders placed after the reconciler read the store, whose bindings its platform query then sees.
+    const placed: { orderKey: string; userData?: string }[] = [
+      { orderKey: "during1" },
+      { orderKey: "during2", userData: "customer-data" },
+    ];
+    const query = platform.query.bind(platform);
+    platform.query = async (req) => {
+      const next = placed.shift();
+      if (next !== undefined) {
+        const n = 2 - placed.length;
+        // on the X being queried (sticky), so the query's answer holds the new binding
+        await allocator.allocate({
+          ...order(next.orderKey, `+861370000000${n}`, `+861370000010${n}`),
+          userData: next.userData,
+          preferX: "x" in req ? req.x : undefined,
+        });
+      }
+      return query(req);
+    };
+    await allocator.allocate(order("before"));
+    const report = await allocator.reconcile();
+    expect(report).toMatchObject({ unboundOrphans: 0, droppedMissing: 0, failedQueries: 0 });
+    const live = await store.entries("rides");
+    expect(live.map((e) => e.orderKey).sort()).toEqual(["before", "during1", "during2"]);
+    expect(new Set([...platform.bindings.keys()])).toEqual(new Set(live.map((e) => e.subscriptionId)));
+  });
+
   it("makes the store follow the platform's B when a reassign's modify was never confirmed", async () => {
     const { allocator, platform, store } = setup();
     const b = await allocator.allocate(order("o1"));

@@ -96,13 +96,17 @@ export class Context {
    * Unbinds an entry at the platform: by its subscriptionId, or, for a reservation, whatever the platform
    * holds for (X, A, B). `done` when nothing is bound any more ("not found" counts as done).
    */
-  async unbind(mode: Mode, entry: Entry): Promise<{ done: true } | { done: false; failure: Failure }> {
+  /** `removed`: the platform had the binding and dropped it now (false: it was already gone). */
+  async unbind(
+    mode: Mode,
+    entry: Entry,
+  ): Promise<{ done: true; removed: boolean } | { done: false; failure: Failure }> {
     let subscriptionId = entry.subscriptionId;
     if (subscriptionId === undefined) {
       const found = await this.findBinding(mode, entry);
       if (found.kind !== "ok") return { done: false, failure: found };
       subscriptionId = found.value?.subscriptionId;
-      if (subscriptionId === undefined) return { done: true };
+      if (subscriptionId === undefined) return { done: true, removed: false };
     }
     const id = subscriptionId;
     // Unbinding twice is harmless (the second answers "not found"), so timeouts are retried too.
@@ -111,7 +115,8 @@ export class Context {
       () => this.call("unbind", () => this.driver.unbind({ mode, subscriptionId: id })),
       true,
     );
-    if (outcome.kind === "ok" || outcome.kind === "notFound") return { done: true };
+    if (outcome.kind === "ok" || outcome.kind === "notFound")
+      return { done: true, removed: outcome.kind === "ok" };
     return { done: false, failure: outcome };
   }
 

@@ -31,6 +31,11 @@ export interface ReconcileReport {
  * the store does not know is adopted (a reservation of the same pair, or `adoptUnknown`) or unbound; a
  * bound entry whose binding the platform no longer has is dropped. X numbers whose query fails are left
  * alone (counted in `failedQueries`). Every call goes through the driver's rate limits.
+ *
+ * Safe while orders come and go: a binding is judged unknown only against a store read made AFTER the
+ * platform answered with it. Its reservation is written before its bind, so by then the store holds it
+ * (reserved or bound) unless the order is over; judged against the read made before the queries, every
+ * order placed during a reconcile would look like an orphan and lose its number.
  */
 export async function reconcilePool(
   ctx: Context,
@@ -48,6 +53,8 @@ export async function reconcilePool(
   };
   const byX = new Map<Phone, Entry[]>();
   for (const e of await ctx.store.entries(pool.id)) byX.set(e.x, [...(byX.get(e.x) ?? []), e]);
+  /** Platform bindings no entry of the first read owned; judged after the last query (see above). */
+  const unknown: PlatformBinding[] = [];
 
   for (const { x } of pool.numbers) {
     report.numbers++;
@@ -60,35 +67,8 @@ export async function reconcilePool(
     const entries = byX.get(x) ?? [];
     const known = new Set(entries.map((e) => e.subscriptionId).filter((s) => s !== undefined));
     for (const binding of platform) {
-      if (known.has(binding.subscriptionId)) {
-        if (await followPlatformB(ctx, pool, entries, binding)) report.pairsRepaired++;
-        continue;
-      }
-      const reserved = entries.find((e) => e.status === "reserved" && e.a === binding.a && e.b === binding.b);
-      if (await adopt(ctx, pool, binding, reserved, options)) {
-        report.adopted++;
-        continue;
-      }
-      const orphan: Entry = {
-        pool: pool.id,
-        orderKey: "(orphan)",
-        x,
-        a: binding.a,
-        b: binding.b,
-        token: 0,
-        status: "bound",
-        untilMs: 0,
-        subscriptionId: binding.subscriptionId,
-      };
-      if ((await ctx.unbind(pool.mode, orphan)).done) {
-        report.unboundOrphans++;
-        ctx.events.emit("reconciled", {
-          pool: pool.id,
-          x,
-          action: "unboundOrphan",
-          subscriptionId: binding.subscriptionId,
-        });
-      }
+      if (!known.has(binding.subscriptionId)) unknown.push(binding);
+      else if (await followPlatformB(ctx, pool, entries, binding)) report.pairsRepaired++;
     }
     const onPlatform = new Set(platform.map((b) => b.subscriptionId));
     for (const e of entries) {
@@ -110,7 +90,54 @@ export async function reconcilePool(
       }
     }
   }
+  if (unknown.length > 0) await settleUnknown(ctx, pool, unknown, options, report);
   return report;
+}
+
+/** Adopts or unbinds the bindings the first read did not know, judged by a fresh read of the store. */
+async function settleUnknown(
+  ctx: Context,
+  pool: ParsedPool,
+  bindings: readonly PlatformBinding[],
+  options: ReconcileOptions,
+  report: ReconcileReport,
+): Promise<void> {
+  const entries = await ctx.store.entries(pool.id);
+  const owned = new Set(entries.map((e) => e.subscriptionId).filter((s) => s !== undefined));
+  for (const binding of bindings) {
+    if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
+    const reserved = entries.find(
+      (e) => e.status === "reserved" && e.x === binding.x && e.a === binding.a && e.b === binding.b,
+    );
+    const adopted = await adopt(ctx, pool, binding, reserved, options);
+    if (adopted === "owned") continue;
+    if (adopted === "adopted") {
+      report.adopted++;
+      continue;
+    }
+    const orphan: Entry = {
+      pool: pool.id,
+      orderKey: "(orphan)",
+      x: binding.x,
+      a: binding.a,
+      b: binding.b,
+      token: 0,
+      status: "bound",
+      untilMs: 0,
+      subscriptionId: binding.subscriptionId,
+    };
+    // Counted only when the platform still had it: the order may have ended since the fresh read.
+    const unbound = await ctx.unbind(pool.mode, orphan);
+    if (unbound.done && unbound.removed) {
+      report.unboundOrphans++;
+      ctx.events.emit("reconciled", {
+        pool: pool.id,
+        x: binding.x,
+        action: "unboundOrphan",
+        subscriptionId: binding.subscriptionId,
+      });
+    }
+  }
 }
 
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
@@ -124,22 +151,29 @@ async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<Pl
   }
 }
 
-/** Makes a platform binding the store's: confirms the matching reservation, or records it when asked to. */
+/**
+ * Makes a platform binding the store's: confirms the matching reservation, or records it when asked to.
+ * `owned`: the reservation's own allocate confirmed it meanwhile; `no`: nothing took it.
+ */
 async function adopt(
   ctx: Context,
   pool: ParsedPool,
   binding: PlatformBinding,
   reserved: Entry | undefined,
   options: ReconcileOptions,
-): Promise<boolean> {
+): Promise<"adopted" | "owned" | "no"> {
   const seconds = binding.durationSeconds || options.adoptTtlSeconds || ctx.tuning.adoptTtlSeconds;
   const untilMs = ctx.now() + seconds * 1000;
   const orderKey =
     reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
-  if (reserved === undefined && !options.adoptUnknown) return false;
-  const ok = await ctx.serialised(pool.id, orderKey, async () => {
+  if (reserved === undefined && !options.adoptUnknown) return "no";
+  const result = await ctx.serialised(pool.id, orderKey, async (): Promise<"adopted" | "owned" | "no"> => {
     let entry = reserved;
-    if (entry === undefined) {
+    if (entry !== undefined) {
+      // The allocate that reserved it may have finished while this waited for the order's lock.
+      const current = await ctx.store.get(pool.id, orderKey);
+      if (current?.subscriptionId === binding.subscriptionId) return "owned";
+    } else {
       const r = await ctx.store.reserve({
         pool: pool.id,
         orderKey,
@@ -151,7 +185,7 @@ async function adopt(
         leaseMs: ctx.tuning.leaseMs,
         nowMs: ctx.now(),
       });
-      if (!r.ok || r.existing) return false;
+      if (!r.ok || r.existing) return "no";
       entry = r.entry;
     }
     const confirmed = await ctx.store.confirm({
@@ -164,9 +198,9 @@ async function adopt(
       adopt: true,
     });
     if (confirmed !== "ok" && reserved === undefined) await ctx.store.release(pool.id, orderKey, entry.token);
-    return confirmed === "ok";
+    return confirmed === "ok" ? "adopted" : "no";
   });
-  if (ok)
+  if (result === "adopted")
     ctx.events.emit("adopted", {
       pool: pool.id,
       orderKey,
@@ -174,7 +208,7 @@ async function adopt(
       subscriptionId: binding.subscriptionId,
       by: "reconciler",
     });
-  return ok;
+  return result;
 }
 
 /**

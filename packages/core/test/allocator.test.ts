@@ -77,6 +77,10 @@ describe("Allocator", () => {
           pools: [{ id: "p", mode: "AXB", numbers: [{ x: "+861", capacity: -1 }] }],
         }),
     ).toThrow(/numbers\.0/);
+    const tooBig = [{ id: "p", mode: "AXB" as const, numbers: [{ x: "+8619900000001", capacity: 6000 }] }];
+    expect(() => new Allocator({ store, driver, pools: tooBig })).toThrow(
+      /numbers\.0\.capacity.*6000 is more than the 5000 pairs/,
+    );
   });
 
   it("binds, confirms and releases an order", async () => {

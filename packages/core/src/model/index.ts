@@ -45,11 +45,26 @@ export const PoolIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
 
-export const PoolConfigSchema = z.strictObject({
-  id: PoolIdSchema,
-  mode: ModeSchema,
-  numbers: z.array(NumberConfigSchema).min(1, "a pool needs at least one X number"),
-});
+/** The most pairs one X carries at the platform (AXB, 1012009); a configured capacity may only be lower. */
+export const PLATFORM_MAX_PAIRS_PER_X = 5000;
+
+export const PoolConfigSchema = z
+  .strictObject({
+    id: PoolIdSchema,
+    mode: ModeSchema,
+    numbers: z.array(NumberConfigSchema).min(1, "a pool needs at least one X number"),
+  })
+  .superRefine((pool, ctx) => {
+    pool.numbers.forEach((n, i) => {
+      if (n.capacity !== undefined && n.capacity > PLATFORM_MAX_PAIRS_PER_X) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["numbers", i, "capacity"],
+          message: `${n.capacity} is more than the ${PLATFORM_MAX_PAIRS_PER_X} pairs one X carries at the platform`,
+        });
+      }
+    });
+  });
 export type PoolConfig = z.input<typeof PoolConfigSchema>;
 
 export const OrderKeySchema = z.string().min(1).max(128);

@@ -1,4 +1,4 @@
-import type { Mode, Phone } from "../model/index.js";
+import { type Mode, type Phone, PLATFORM_MAX_PAIRS_PER_X } from "../model/index.js";
 
 /** What a mode allows, as data. Stores enforce these inside their atomic reserve step. */
 export interface ModeRules {
@@ -15,7 +15,7 @@ export interface ModeRules {
 export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
   // One X carries up to 5000 pairs, but a user number appears at most once per X (platform 1012009/1012010).
   AXB: {
-    defaultCapacity: 5000,
+    defaultCapacity: PLATFORM_MAX_PAIRS_PER_X,
     capacityConfigurable: true,
     needsB: true,
     maxXPerUser: Number.POSITIVE_INFINITY,

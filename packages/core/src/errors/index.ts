@@ -149,7 +149,7 @@ export class PlatformUnavailableError extends BindpoolError {
   constructor(platform: PlatformAnswer, attempts: number) {
     super(
       "BINDPOOL_PLATFORM_UNAVAILABLE",
-      `The platform did not answer usefully after ${attempts} attempt(s) (last: ${platform.kind} ${platform.code}: ${platform.message}). Nothing is held; retry later.`,
+      `The platform did not answer usefully after ${attempts} attempt(s) (last: ${platform.kind} ${platform.code}: ${platform.message}). Retry later; if the last bind timed out, X stays reserved until its lease ends and the sweeper (or the next allocate of this orderKey) asks the platform whether it went through.`,
     );
     this.platform = platform;
   }

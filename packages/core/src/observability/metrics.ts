@@ -43,7 +43,8 @@ export function instrumentAllocator(allocator: Allocator, options: MetricsOption
     description: "Repairs by the reconciler and sweeper",
   });
   const utilisation = meter.createObservableGauge("bindpool.pool.utilisation", {
-    description: "Share of capacity in use (reserved + bound), per pool and city",
+    description:
+      "Share of the capacity of X numbers that take new binds (active) in use on them (reserved + bound), per pool and city",
   });
 
   const off = [

@@ -12,7 +12,7 @@ function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
   let now = 1_000_000;
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const store = new MemoryStore();
-  const platform = new ScriptedPlatform();
+  const platform = new ScriptedPlatform(() => now);
   const allocator = new Allocator({
     store,
     driver: platform,
@@ -123,7 +123,7 @@ describe("order lifecycle", () => {
   });
 
   it("reconciles: unbinds orphans, drops entries the platform lost, and rebuilds a store from scratch", async () => {
-    const { allocator, platform } = setup();
+    const { allocator, platform, clock } = setup();
     const kept = await allocator.allocate(order("o1"));
     const dropped = await allocator.allocate(order("o2", C, "+8613800000004"));
     platform.bindings.delete(dropped.subscriptionId); // the platform dropped it
@@ -138,18 +138,22 @@ describe("order lifecycle", () => {
     expect(report).toMatchObject({ unboundOrphans: 1, droppedMissing: 1, adopted: 0, failedQueries: 0 });
     expect([...platform.bindings.keys()]).toEqual([kept.subscriptionId]);
 
-    // Data loss: a fresh store learns the live binding back, under its orderKey (carried in userData).
+    // Data loss: a fresh store learns the live binding back, under its orderKey (carried in userData),
+    // ending when the platform's binding does (bound 100 s ago for 600 s + 60 s grace), not later.
+    clock.advance(100_000);
     const fresh = new MemoryStore();
     const rebuilt = new Allocator({
       store: fresh,
       driver: platform,
       pools: [{ id: "rides", mode: "AXB", numbers: xs(3) }],
+      clock: clock.now,
     });
     expect(await rebuilt.reconcile({ adoptUnknown: true })).toMatchObject({ adopted: 1 });
     expect(await fresh.get("rides", "o1")).toMatchObject({
       status: "bound",
       subscriptionId: kept.subscriptionId,
       x: kept.x,
+      untilMs: kept.expiresAtMs,
     });
   });
 

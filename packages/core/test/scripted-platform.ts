@@ -21,7 +21,11 @@ export class ScriptedPlatform implements PlatformDriver {
   timeoutAfterBind = 0;
   /** Binds that go through but answer a transient error (the connection dropped after sending). */
   resetAfterBind = 0;
+  /** When each binding was made, by this platform's clock. */
+  readonly boundAt = new Map<string, number>();
   private next = 1;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   async bind(req: BindRequest) {
     this.calls.push(`bind ${req.x}`);
@@ -34,6 +38,7 @@ export class ScriptedPlatform implements PlatformDriver {
     if (taken) return { kind: "conflict", code: "1012010", message: "already bound" } as const;
     const subscriptionId = `sub-${this.next++}`;
     this.bindings.set(subscriptionId, req);
+    this.boundAt.set(subscriptionId, this.now());
     if (this.resetAfterBind > 0) {
       this.resetAfterBind--;
       return { kind: "transient", code: "ECONNRESET", message: "socket hang up" } as const;
@@ -89,6 +94,7 @@ export class ScriptedPlatform implements PlatformDriver {
         b: b.b,
         userData: b.userData,
         durationSeconds: b.durationSeconds,
+        boundAtMs: this.boundAt.get(subscriptionId),
       }));
     return { kind: "ok", value: { bindings: found, total: found.length } };
   }

@@ -1,7 +1,7 @@
 import type { Outcome, Phone, PlatformBinding, QueryResult } from "@bindpool/core";
 import { z } from "zod";
 import type { PlatformClient } from "./http.js";
-import { IntegerField, OptionalString, parseBody } from "./schemas.js";
+import { IntegerField, OptionalString, parseBody, parsePlatformTime } from "./schemas.js";
 
 /** The one URI of the AX binding API (bind POST, unbind DELETE, modify PUT, query GET). */
 export const AX_PATH = "/rest/provision/caas/privatenumber/v1.0";
@@ -15,6 +15,7 @@ const Item = z.looseObject({
   subscriptionId: z.string().min(1),
   origNum: z.string().min(1),
   privateNum: z.string().min(1),
+  subscribeTime: OptionalString,
   userData: OptionalString,
 });
 
@@ -84,6 +85,7 @@ export async function queryAx(
       subscriptionId: item.subscriptionId,
       x: item.privateNum,
       a: item.origNum,
+      boundAtMs: item.subscribeTime === undefined ? undefined : parsePlatformTime(item.subscribeTime),
       userData: item.userData,
     }),
   );

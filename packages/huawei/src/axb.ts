@@ -1,7 +1,7 @@
 import type { Outcome, Phone, PlatformBinding, QueryResult } from "@bindpool/core";
 import { z } from "zod";
 import type { PlatformClient } from "./http.js";
-import { IntegerField, OptionalString, parseBody } from "./schemas.js";
+import { IntegerField, OptionalString, parseBody, parsePlatformTime } from "./schemas.js";
 
 /** The one URI of the AXB binding API (bind POST, unbind DELETE, modify PUT, query GET). */
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
@@ -20,6 +20,7 @@ const Item = z.looseObject({
   callerNum: z.string().min(1),
   calleeNum: OptionalString,
   duration: IntegerField.nullish(),
+  subscribeTime: OptionalString,
   userData: OptionalString,
 });
 
@@ -116,6 +117,7 @@ export async function queryAxb(
       a: item.callerNum,
       b: item.calleeNum,
       durationSeconds: item.duration ?? undefined,
+      boundAtMs: item.subscribeTime === undefined ? undefined : parsePlatformTime(item.subscribeTime),
       userData: item.userData,
     }),
   );

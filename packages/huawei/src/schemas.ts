@@ -36,3 +36,15 @@ export function parseBody<T>(
     },
   };
 }
+
+const PLATFORM_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * Milliseconds since the epoch of a platform time (`yyyy-MM-dd HH:mm:ss`, UTC as in notifications and
+ * CDRs; the query's `subscribeTime` zone is unconfirmed and read the same way), undefined if malformed.
+ */
+export function parsePlatformTime(text: string): number | undefined {
+  if (!PLATFORM_TIME.test(text)) return undefined;
+  const ms = Date.parse(`${text.replace(" ", "T")}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -129,13 +129,17 @@ describe("AXB against the simulator", () => {
     const driver = driverFor(sim);
     const a = fresh();
     const b = fresh();
+    const before = Date.now();
     const bound = ok(await driver.bind({ mode: "AXB", x: X2, a, b, durationSeconds: 900, userData: "u-9" }));
+    const after = Date.now();
     const expected = {
       subscriptionId: bound.subscriptionId,
       x: X2,
       a,
       b,
       durationSeconds: 900,
+      // subscribeTime: whole seconds
+      boundAtMs: expect.toSatisfy((ms: number) => ms >= Math.floor(before / 1000) * 1000 && ms <= after),
       userData: "u-9",
     };
     expect(ok(await driver.query({ mode: "AXB", x: X2, a }))).toEqual({ bindings: [expected], total: 1 });

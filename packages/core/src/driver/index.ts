@@ -29,6 +29,8 @@ export interface PlatformBinding {
   readonly b?: Phone | undefined;
   /** Lifetime in seconds (0: permanent), when the platform reports it. */
   readonly durationSeconds?: number | undefined;
+  /** When the binding was made (ms since the epoch), when the platform reports it. */
+  readonly boundAtMs?: number | undefined;
   readonly userData?: string | undefined;
 }
 

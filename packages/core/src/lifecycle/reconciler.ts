@@ -2,6 +2,7 @@ import type { Context, ParsedPool } from "../allocator/context.js";
 import { orderKeyFromUserData } from "../allocator/user-data.js";
 import type { PlatformBinding } from "../driver/index.js";
 import type { Entry, Phone } from "../model/index.js";
+import { adoptedUntilMs } from "./sweeper.js";
 
 export interface ReconcileOptions {
   /**
@@ -162,8 +163,7 @@ async function adopt(
   reserved: Entry | undefined,
   options: ReconcileOptions,
 ): Promise<"adopted" | "owned" | "no"> {
-  const seconds = binding.durationSeconds || options.adoptTtlSeconds || ctx.tuning.adoptTtlSeconds;
-  const untilMs = ctx.now() + seconds * 1000;
+  const untilMs = adoptedUntilMs(ctx, binding, options.adoptTtlSeconds || ctx.tuning.adoptTtlSeconds);
   const orderKey =
     reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
   if (reserved === undefined && !options.adoptUnknown) return "no";

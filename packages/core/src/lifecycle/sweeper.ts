@@ -1,4 +1,5 @@
 import type { Context, ParsedPool } from "../allocator/context.js";
+import type { PlatformBinding } from "../driver/index.js";
 import type { Entry } from "../model/index.js";
 
 /** What one sweep did. */
@@ -55,6 +56,19 @@ export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): 
  * platform: a binding that went through is adopted, otherwise X is freed; `unknown` when the platform
  * cannot say now (try again later).
  */
+/**
+ * When an adopted binding's order ends. The order's TTL is not in the store; the platform's binding
+ * lifetime is (TTL + grace), counted from the bind, so the order ends a lifetime after the bind time the
+ * platform reports (never counted from later than now: a bind time that reads as future, e.g. a local
+ * time read as UTC, counts as now, so the end is never early). Without a bind time, a lifetime from now;
+ * a permanent or unreported lifetime gets `fallbackSeconds` from now.
+ */
+export function adoptedUntilMs(ctx: Context, binding: PlatformBinding, fallbackSeconds: number): number {
+  const now = ctx.now();
+  if (!binding.durationSeconds) return now + fallbackSeconds * 1000;
+  return Math.min(binding.boundAtMs ?? now, now) + binding.durationSeconds * 1000;
+}
+
 export async function settleLapsedReservation(
   ctx: Context,
   pool: ParsedPool,
@@ -64,15 +78,12 @@ export async function settleLapsedReservation(
   if (found.kind !== "ok") return "unknown";
   const binding = found.value;
   if (binding !== undefined) {
-    // The order's TTL is not in the store; the platform's binding lifetime is (TTL + grace, from the bind,
-    // which is at most a lease ago). A permanent or unreported one gets `adoptTtlSeconds`.
-    const seconds = binding.durationSeconds ? binding.durationSeconds : ctx.tuning.adoptTtlSeconds;
     const adopted = await ctx.store.confirm({
       pool: pool.id,
       orderKey: entry.orderKey,
       token: entry.token,
       subscriptionId: binding.subscriptionId,
-      untilMs: ctx.now() + seconds * 1000,
+      untilMs: adoptedUntilMs(ctx, binding, ctx.tuning.adoptTtlSeconds),
       nowMs: ctx.now(),
       adopt: true,
     });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ValidationError } from "@bindpool/core";
 import type { z } from "zod";
 import { type PushHeaders, verifyPushAuth } from "../push-auth.js";
+import { parsePlatformTime } from "../schemas.js";
 import { NotificationError, type NotificationErrorCode } from "./errors.js";
 import { NonceCache } from "./nonces.js";
 import {
@@ -11,7 +12,6 @@ import {
   type NotificationEvent,
   NumStatusPushSchema,
   numberStateForStatus,
-  parsePlatformTime,
 } from "./schemas.js";
 
 export interface NotificationHandlerOptions {

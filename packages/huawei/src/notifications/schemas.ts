@@ -1,6 +1,6 @@
 import type { NumberState } from "@bindpool/core";
 import { z } from "zod";
-import { IntegerField } from "../schemas.js";
+import { IntegerField, parsePlatformTime } from "../schemas.js";
 
 // Pushes are parsed leniently, like real ones arrive (§11, §16): unknown fields are kept, integers may be
 // numeric strings, `null` means absent. Required is only what an event is useless without.
@@ -157,15 +157,6 @@ export interface NumberStatusNotification {
 
 /** Every event the handler delivers to `onEvent`. */
 export type NotificationEvent = CallNotification | FeeNotification | NumberStatusNotification;
-
-const PLATFORM_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-
-/** Milliseconds since the epoch of a platform time (UTC `yyyy-MM-dd HH:mm:ss`), undefined if malformed. */
-export function parsePlatformTime(text: string): number | undefined {
-  if (!PLATFORM_TIME.test(text)) return undefined;
-  const ms = Date.parse(`${text.replace(" ", "T")}Z`);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 /** Billable minutes of a CDR: ceil((callEndTime - fwdAnswerTime) / 60 s); 0 when it was not answered. */
 export function billableMinutes(record: FeeRecord): number {

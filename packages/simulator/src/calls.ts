@@ -45,7 +45,7 @@ const RING_MS = 2_000;
 const ANSWER_AFTER_MS = 5_000;
 const NO_ANSWER_AFTER_MS = 30_000;
 
-/** Platform time: UTC `yyyy-MM-dd HH:mm:ss` (§1). */
+/** Platform time, as pushes, CDRs and query answers write it: UTC `yyyy-MM-dd HH:mm:ss` (§1). */
 export function platformTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { platformTime } from "../calls.js";
 import type { BindingRecord } from "../state.js";
 import {
   compact,
@@ -11,7 +12,6 @@ import {
   optUserData,
   pageOf,
   phone,
-  platformTime,
 } from "./params.js";
 import { parse, type Reply, type Route, type RouteContext, replyOf } from "./types.js";
 

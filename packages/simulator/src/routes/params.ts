@@ -89,11 +89,6 @@ export function pageOf(params: Record<string, unknown>): { index: number; size: 
   };
 }
 
-/** Formats a time as the platform does in queries: UTC `yyyy-MM-dd HH:mm:ss`. */
-export function platformTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
-}
-
 /** Removes undefined values so optional fields are absent from JSON answers. */
 export function compact<T extends Record<string, unknown>>(obj: T): Partial<T> {
   const out: Record<string, unknown> = {};

@@ -13,6 +13,7 @@ import {
   type Store,
   type StoredNumber,
   StoreError,
+  takesBinds,
   ValidationError,
 } from "@bindpool/core";
 import { decodeEntry, decodeEntryRows, decodeNumberRecord, stateLetter } from "./entry-codec.js";
@@ -219,10 +220,7 @@ export class RedisStore implements Store {
       const r = decodeNumberRecord(packed);
       byState[r.state]++;
       if (r.state !== "retired") capacity += r.capacity;
-      const active =
-        r.state === "active" ||
-        (r.state === "quarantined" && r.quarantineUntilMs > 0 && r.quarantineUntilMs <= nowMs);
-      if (active && r.cooldownUntilMs <= nowMs && r.load < r.capacity) available++;
+      if (takesBinds(r, nowMs)) available++;
     }
     const [mode, reserved, bound] = meta;
     return {

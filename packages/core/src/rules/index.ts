@@ -1,4 +1,4 @@
-import { type Mode, type Phone, PLATFORM_MAX_PAIRS_PER_X } from "../model/index.js";
+import { type Mode, type NumberState, type Phone, PLATFORM_MAX_PAIRS_PER_X } from "../model/index.js";
 
 /** What a mode allows, as data. Stores enforce these inside their atomic reserve step. */
 export interface ModeRules {
@@ -53,4 +53,24 @@ export function canPlace(
     if (set.size >= MODE_RULES[mode].maxXPerUser) return false;
   }
   return true;
+}
+
+/**
+ * Whether X takes a new bind at `nowMs`: active (or quarantined until a time that has passed), cooldown
+ * over, load below capacity. Stores count `available` numbers with it.
+ */
+export function takesBinds(
+  n: {
+    state: NumberState;
+    quarantineUntilMs: number;
+    cooldownUntilMs: number;
+    load: number;
+    capacity: number;
+  },
+  nowMs: number,
+): boolean {
+  const active =
+    n.state === "active" ||
+    (n.state === "quarantined" && n.quarantineUntilMs > 0 && n.quarantineUntilMs <= nowMs);
+  return active && n.cooldownUntilMs <= nowMs && n.load < n.capacity;
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors/index.js";
 import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
-import { MODE_RULES, usersOf } from "../rules/index.js";
+import { MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
 import { LoadIndex } from "./load-index.js";
 import { MinHeap } from "./min-heap.js";
 import type {
@@ -344,13 +344,6 @@ export class MemoryStore implements Store {
   async entries(pool: string): Promise<Entry[]> {
     return [...(this.pools.get(pool)?.entries.values() ?? [])];
   }
-}
-
-function takesBinds(rec: NumberRecord, nowMs: number): boolean {
-  const active =
-    rec.state === "active" ||
-    (rec.state === "quarantined" && rec.quarantineUntilMs > 0 && rec.quarantineUntilMs <= nowMs);
-  return active && rec.cooldownUntilMs <= nowMs && rec.load < rec.capacity;
 }
 
 /** Brings X whose cooldown or timed quarantine ended back into the indexes. */

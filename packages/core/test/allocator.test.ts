@@ -4,6 +4,7 @@ import {
   type AllocatorOptions,
   type BindpoolError,
   MemoryStore,
+  type OrderLock,
   type Outcome,
 } from "../src/index.js";
 import { ScriptedPlatform } from "./scripted-platform.js";
@@ -125,6 +126,26 @@ describe("Allocator", () => {
     platform.script.set(first.x, [fail("conflict", "1012010")]);
     const moved = await order("o3", A, B, first.x);
     expect(moved.x).not.toBe(first.x);
+  });
+
+  it("sends no further platform request for an order once its cross-process lock is lost", async () => {
+    const controller = new AbortController();
+    const lock: OrderLock = { using: (_key, _ttlMs, fn) => fn(controller.signal) };
+    const { allocator, platform, store } = setup({ lock, transientRetries: 3 });
+    // The bind fails transiently (the allocator would retry it), and meanwhile the lock's extension fails.
+    platform.script.set("*", [fail("transient", "1010001")]);
+    const bind = platform.bind.bind(platform);
+    platform.bind = async (req) => {
+      const answer = await bind(req);
+      controller.abort();
+      return answer;
+    };
+    expect(
+      await codeOf(allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 })),
+    ).toBe("BINDPOOL_ORDER_PENDING");
+    expect(platform.calls.filter((c) => c.startsWith("bind"))).toHaveLength(1);
+    // What it did stays fenced in the store: the reservation, for the sweeper or the next call.
+    expect((await store.get("rides", "o1"))?.status).toBe("reserved");
   });
 
   it("refuses an orderKey reused for another pair", async () => {

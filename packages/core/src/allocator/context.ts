@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Failure, Outcome, PlatformBinding, PlatformDriver } from "../driver/index.js";
+import { OrderLockLostError } from "../errors/index.js";
 import type { Events } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
 import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
@@ -6,6 +8,9 @@ import type { Store } from "../store/index.js";
 import type { Tuning } from "./options.js";
 
 export type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
+
+/** The order lock held by the code running now (through its awaits), so platform calls can check it. */
+const heldLock = new AsyncLocalStorage<{ orderKey: string; signal: AbortSignal }>();
 
 /**
  * What the allocator and its lifecycle jobs (sweeper, reconciler) share: the store, the platform calls
@@ -27,7 +32,11 @@ export class Context {
   async serialised<T>(pool: string, orderKey: string, fn: () => Promise<T>): Promise<T> {
     const key = `${pool}\u0000${orderKey}`;
     const locked = () =>
-      this.lock ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, fn) : fn();
+      this.lock
+        ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, (signal) =>
+            signal ? heldLock.run({ orderKey, signal }, fn) : fn(),
+          )
+        : fn();
     const run = (this.inFlight.get(key) ?? Promise.resolve()).then(locked, locked);
     this.inFlight.set(key, run);
     try {
@@ -180,6 +189,9 @@ export class Context {
     op: "bind" | "unbind" | "modify" | "query",
     fn: () => Promise<Outcome<T>>,
   ): Promise<Outcome<T>> {
+    // Another instance may hold the order now: send nothing more for it.
+    const held = heldLock.getStore();
+    if (held?.signal.aborted) throw new OrderLockLostError(held.orderKey);
     const started = this.now();
     let outcome: Outcome<T>;
     try {

@@ -90,6 +90,22 @@ export class OrderPendingError extends BindpoolError {
   }
 }
 
+/**
+ * The cross-process lock on the orderKey was lost (its extension failed) while the call ran, so another
+ * instance may now work on the order: the call stopped before its next platform request. What it did
+ * so far stays (fenced in the store); the sweeper or the next call on the orderKey finishes the rest.
+ */
+export class OrderLockLostError extends BindpoolError {
+  readonly orderKey: string;
+  constructor(orderKey: string) {
+    super(
+      "BINDPOOL_ORDER_PENDING",
+      `The lock on orderKey "${orderKey}" was lost while the call ran, so it stopped before its next platform request. Retry the call; it picks up what is done.`,
+    );
+    this.orderKey = orderKey;
+  }
+}
+
 /** The order has no live binding (never allocated, completed already, or still being bound). */
 export class UnknownOrderError extends BindpoolError {
   readonly orderKey: string;

@@ -4,8 +4,12 @@
  * across processes. Without one, calls are serialised per orderKey inside the process only.
  */
 export interface OrderLock {
-  /** Runs `fn` while holding `key`, for at most `ttlMs` unless the lock extends itself. */
-  using<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding `key`, for at most `ttlMs` unless the lock extends itself. A lock that can
+   * lose its hold while `fn` runs (a failed extension) passes a signal that aborts then: the allocator
+   * sends no further platform request for that order.
+   */
+  using<T>(key: string, ttlMs: number, fn: (signal?: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 /** Elects one runner among instances for cluster-wide jobs (sweeper, reconciler). `RedisLock` is one. */

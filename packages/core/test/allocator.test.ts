@@ -256,6 +256,53 @@ describe("Allocator", () => {
     expect((await store.entries("rides"))[0]?.status).toBe("reserved"); // left to the sweeper, lease ended
   });
 
+  it("keeps the unbind of a binding that landed after its reservation was taken over, until it succeeds", async () => {
+    let now = 1_000_000;
+    const { allocator, platform, store } = setup({ clock: () => now, leaseMs: 1_000, unbindRetryMs: 500 });
+    const slow = platform.bind.bind(platform);
+    platform.bind = async (req) => {
+      now += 5_000; // the bind outlives the lease, and the sweeper frees the reservation meanwhile
+      const entry = (await store.get("rides", "o1"))!;
+      await store.release("rides", "o1", entry.token);
+      platform.failUnbinds = 100; // and the platform cannot be reached for the undo
+      return slow(req);
+    };
+    expect(
+      await codeOf(allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 })),
+    ).toBe("BINDPOOL_LEASE_LOST");
+    const [sub] = [...platform.bindings.keys()];
+    const queued = (await store.entries("rides"))[0];
+    expect(queued).toMatchObject({
+      orderKey: `unbind:${sub}`,
+      status: "releasing",
+      subscriptionId: sub,
+      a: A,
+      b: B,
+    });
+    // X stays held from a pair that shares a user with the live binding.
+    expect(
+      (
+        await store.reserve({
+          pool: "rides",
+          orderKey: "o2",
+          a: A,
+          b: "+8613800000009",
+          exclude: xs(3)
+            .map((n) => n.x)
+            .filter((x) => x !== queued?.x),
+          strategy: { name: "leastLoaded" },
+          leaseMs: 1_000,
+          nowMs: now,
+        })
+      ).ok,
+    ).toBe(false);
+    platform.failUnbinds = 0;
+    now += 500;
+    expect(await allocator.sweep()).toMatchObject({ unbindsRetried: 1 });
+    expect(platform.bindings.size).toBe(0);
+    expect(await store.entries("rides")).toEqual([]);
+  });
+
   it("keeps allocating when an event listener throws, and counts it", async () => {
     const { allocator } = setup();
     allocator.on("allocated", () => {

@@ -477,7 +477,7 @@ export class Allocator {
         };
       }
       // Never keep a binding the store does not own.
-      await this.ctx.unbind(pool.mode, { ...entry, subscriptionId });
+      await this.ctx.unbindOrphan(pool, { ...entry, subscriptionId });
       this.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
       return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
     }

@@ -140,21 +140,63 @@ export class Context {
   ): Promise<"released" | "pending"> {
     const result = await this.unbind(pool.mode, entry);
     if (!result.done) {
-      const retryAtMs = this.now() + this.tuning.unbindRetryMs;
-      if ((await this.store.markReleasing(pool.id, entry.orderKey, entry.token, retryAtMs)) === "ok") {
-        this.events.emit("unbindQueued", {
-          pool: pool.id,
-          orderKey: entry.orderKey,
-          x: entry.x,
-          code: result.failure.code,
-          retryAtMs,
-        });
-      }
+      await this.queueUnbind(pool, entry, result.failure.code);
       return "pending";
     }
     await this.store.release(pool.id, entry.orderKey, entry.token);
     this.events.emit("released", { pool: pool.id, orderKey: entry.orderKey, x: entry.x, reason });
     return "released";
+  }
+
+  /**
+   * Unbinds a binding no entry owns (a bind that landed after its reservation was taken over). When the
+   * platform cannot be reached, the unbind is kept in the store like any other: a `releasing` entry under
+   * `unbind:<subscriptionId>` (X and the pair held meanwhile) that the sweeper retries. If the store
+   * cannot take it (the pair already holds X again), the reconciler finds the binding later.
+   */
+  async unbindOrphan(pool: ParsedPool, binding: Entry & { subscriptionId: string }): Promise<void> {
+    const result = await this.unbind(pool.mode, binding);
+    if (result.done) return;
+    const orderKey = `unbind:${binding.subscriptionId}`;
+    const nowMs = this.now();
+    const held = await this.store.reserve({
+      pool: pool.id,
+      orderKey,
+      a: binding.a,
+      b: binding.b,
+      x: binding.x,
+      exclude: [],
+      strategy: this.tuning.strategy,
+      leaseMs: this.tuning.leaseMs,
+      nowMs,
+    });
+    if (!held.ok || held.existing) return;
+    const { token } = held.entry;
+    const subscriptionId = binding.subscriptionId;
+    await this.store.confirm({
+      pool: pool.id,
+      orderKey,
+      token,
+      subscriptionId,
+      untilMs: nowMs,
+      nowMs,
+      adopt: true,
+    });
+    await this.queueUnbind(pool, held.entry, result.failure.code);
+  }
+
+  /** Marks the entry `releasing` with its next unbind try due in `unbindRetryMs` (the sweeper makes it). */
+  private async queueUnbind(pool: ParsedPool, entry: Entry, code: string): Promise<void> {
+    const retryAtMs = this.now() + this.tuning.unbindRetryMs;
+    if ((await this.store.markReleasing(pool.id, entry.orderKey, entry.token, retryAtMs)) === "ok") {
+      this.events.emit("unbindQueued", {
+        pool: pool.id,
+        orderKey: entry.orderKey,
+        x: entry.x,
+        code,
+        retryAtMs,
+      });
+    }
   }
 
   /** Runs a platform call again after transient errors and flow control, with exponential backoff and jitter. */

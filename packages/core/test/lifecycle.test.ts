@@ -95,6 +95,17 @@ describe("order lifecycle", () => {
     await expect(allocator.extend("o1", -1)).rejects.toMatchObject({ code: "BINDPOOL_VALIDATION" });
   });
 
+  it("stops the sweeper and the reconciler once their election is lost", async () => {
+    const { allocator, store, clock } = setup();
+    await allocator.allocate(order("o1"));
+    clock.advance(3_600_000); // the order ended: a sweep would unbind it
+    const lost = AbortSignal.abort();
+    expect(await allocator.sweep({ signal: lost })).toMatchObject({ expiredUnbound: 0 });
+    expect(await allocator.reconcile({ signal: lost })).toMatchObject({ numbers: 0 });
+    expect((await store.get("rides", "o1"))?.status).toBe("bound");
+    expect(await allocator.sweep()).toMatchObject({ expiredUnbound: 1 });
+  });
+
   it("sweeps ended leases (adopting binds that went through) and ended orders", async () => {
     const { allocator, platform, store, clock } = setup({ leaseMs: 1_000, transientRetries: 0 });
     // A bind that went through but whose answer never came, and a lookup that failed: outcome unknown.

@@ -323,8 +323,10 @@ export class Allocator {
    * the platform whether the bind went through (adopting it if so), unbinds orders whose TTL passed, and
    * retries queued unbinds. Run it on one instance at a time (`startJobs` elects one).
    */
-  sweep(options: { pool?: string; limit?: number } = {}): Promise<SweepReport> {
-    return this.acrossPools(options.pool, (p) => sweepPool(this.ctx, p, options.limit ?? 500));
+  sweep(options: { pool?: string; limit?: number; signal?: AbortSignal } = {}): Promise<SweepReport> {
+    return this.acrossPools(options.pool, (p) =>
+      sweepPool(this.ctx, p, options.limit ?? 500, options.signal),
+    );
   }
 
   /**

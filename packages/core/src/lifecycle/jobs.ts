@@ -23,7 +23,7 @@ export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs
   const reconcileMs = options.reconcileIntervalMs ?? 600_000;
   let running: Promise<unknown> = Promise.resolve();
   const timers: NodeJS.Timeout[] = [];
-  const schedule = (name: string, everyMs: number, job: () => Promise<unknown>) => {
+  const schedule = (name: string, everyMs: number, job: (signal?: AbortSignal) => Promise<unknown>) => {
     if (everyMs <= 0) return;
     const tick = () => {
       running = running
@@ -36,8 +36,9 @@ export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs
     timer.unref();
     timers.push(timer);
   };
-  schedule("sweeper", sweepMs, () => allocator.sweep());
-  schedule("reconciler", reconcileMs, () => allocator.reconcile());
+  // A lost election (the lease could not be extended) stops the job at its next step.
+  schedule("sweeper", sweepMs, (signal) => allocator.sweep({ signal }));
+  schedule("reconciler", reconcileMs, (signal) => allocator.reconcile({ signal }));
   return {
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -13,6 +13,8 @@ export interface ReconcileOptions {
   readonly adoptUnknown?: boolean;
   /** Order lifetime, in seconds, of adopted bindings whose duration the platform does not report. @default the allocator's `adoptTtlSeconds` */
   readonly adoptTtlSeconds?: number;
+  /** Stops between X numbers once it aborts (`startJobs` passes the election's: leadership lost). */
+  readonly signal?: AbortSignal;
 }
 
 /** What one reconcile did. */
@@ -58,6 +60,7 @@ export async function reconcilePool(
   const unknown: PlatformBinding[] = [];
 
   for (const { x } of pool.numbers) {
+    if (options.signal?.aborted) break;
     report.numbers++;
     const platform = await allBindings(ctx, pool, x);
     if (platform === undefined) {

@@ -19,9 +19,14 @@ export interface SweepReport {
 /**
  * One pass over a pool's due entries (oldest first, at most `limit`): ended leases, ended orders and
  * queued unbinds. Each entry is handled under the orderKey's lock, so an allocation in flight is never
- * undercut.
+ * undercut. Stops between entries once `signal` aborts (the instance lost the job's election).
  */
-export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): Promise<SweepReport> {
+export async function sweepPool(
+  ctx: Context,
+  pool: ParsedPool,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<SweepReport> {
   const report: SweepReport = {
     adopted: 0,
     leasesFreed: 0,
@@ -31,6 +36,7 @@ export async function sweepPool(ctx: Context, pool: ParsedPool, limit: number): 
   };
   const due = await ctx.store.expired(pool.id, ctx.now(), limit);
   for (const stale of due) {
+    if (signal?.aborted) break;
     await ctx.serialised(pool.id, stale.orderKey, async () => {
       const entry = await ctx.store.get(pool.id, stale.orderKey);
       // Someone moved it on since it was listed (confirmed, extended, completed): not ours to touch.

@@ -14,10 +14,13 @@ export interface OrderLock {
 
 /** Elects one runner among instances for cluster-wide jobs (sweeper, reconciler). `RedisLock` is one. */
 export interface JobLeader {
-  /** Runs `fn` if no other instance runs `job` now; does not wait. */
+  /**
+   * Runs `fn` if no other instance runs `job` now; does not wait. A leader that can lose its lease while
+   * `fn` runs passes a signal that aborts then; the sweeper and reconciler stop at their next step.
+   */
   elect<T>(
     job: string,
     ttlMs: number,
-    fn: () => Promise<T>,
+    fn: (signal?: AbortSignal) => Promise<T>,
   ): Promise<{ leader: true; result: T } | { leader: false }>;
 }

@@ -496,10 +496,11 @@ export class Allocator {
       });
     switch (failure.kind) {
       case "exhausted":
-        await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
-        retried();
-        return { kind: "next", failure };
       case "conflict":
+        // Full, or (conflict, our own binding ruled out above) a binding the store does not know holds a
+        // user of the pair on X: keep X out of picks for a while instead of every next pair trying it.
+        // The reconciler deals with the unknown binding.
+        await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
         retried();
         return { kind: "next", failure };
       case "numberAbnormal": {

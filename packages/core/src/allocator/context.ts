@@ -103,9 +103,9 @@ export class Context {
 
   /**
    * Unbinds an entry at the platform: by its subscriptionId, or, for a reservation, whatever the platform
-   * holds for (X, A, B). `done` when nothing is bound any more ("not found" counts as done).
+   * holds for (X, A, B). `done` when nothing is bound any more ("not found" counts as done); `removed`
+   * when the platform had the binding and dropped it now (false: it was already gone).
    */
-  /** `removed`: the platform had the binding and dropped it now (false: it was already gone). */
   async unbind(
     mode: Mode,
     entry: Entry,

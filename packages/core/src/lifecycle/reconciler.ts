@@ -94,7 +94,8 @@ export async function reconcilePool(
       }
     }
   }
-  if (unknown.length > 0) await settleUnknown(ctx, pool, unknown, options, report);
+  if (unknown.length > 0 && !options.signal?.aborted)
+    await settleUnknown(ctx, pool, unknown, options, report);
   return report;
 }
 

@@ -368,6 +368,9 @@ describe("rate limits", () => {
     const local = await startPlatform();
     try {
       const driver = driverFor(local, { requestsPerSecond: 8 });
+      // Start just after a wall-clock second begins: the simulator counts arrivals per calendar second,
+      // so each paced burst then lands in its own second whatever the event loop's delays.
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
       const outcomes = await Promise.all(
         Array.from({ length: 24 }, () => driver.query({ mode: "AXB", x: X1, a: fresh() })),
       );

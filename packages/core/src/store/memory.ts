@@ -1,7 +1,7 @@
 import { ValidationError } from "../errors/index.js";
 import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
 import { MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
-import { LoadIndex } from "./load-index.js";
+import { type Indexable, IndexKind, LoadIndex } from "./load-index.js";
 import { MinHeap } from "./min-heap.js";
 import type {
   ConfirmRequest,
@@ -13,7 +13,7 @@ import type {
   StoredNumber,
 } from "./types.js";
 
-interface NumberRecord {
+interface NumberRecord extends Indexable {
   readonly x: Phone;
   city: string | undefined;
   province: string | undefined;
@@ -33,9 +33,9 @@ interface Pool {
   /** user number -> the X numbers it holds in this pool (reserved or bound) */
   readonly held: Map<Phone, Set<Phone>>;
   readonly cityProvince: Map<string, string>;
-  readonly all: LoadIndex;
-  readonly byCity: Map<string, LoadIndex>;
-  readonly byProvince: Map<string, LoadIndex>;
+  readonly all: LoadIndex<NumberRecord>;
+  readonly byCity: Map<string, LoadIndex<NumberRecord>>;
+  readonly byProvince: Map<string, LoadIndex<NumberRecord>>;
   /** When cooled or quarantined X may come back into the indexes. */
   readonly wakeUps: MinHeap<{ at: number; x: Phone }>;
   /** Entry deadlines; stale items (released or moved entries) are dropped when met. */
@@ -68,7 +68,7 @@ export class MemoryStore implements Store {
         entries: new Map(),
         held: new Map(),
         cityProvince: new Map(),
-        all: new LoadIndex(),
+        all: new LoadIndex(IndexKind.pool),
         byCity: new Map(),
         byProvince: new Map(),
         wakeUps: new MinHeap(),
@@ -91,6 +91,7 @@ export class MemoryStore implements Store {
           quarantineUntilMs: 0,
           cooldownUntilMs: 0,
           indexedLoad: undefined,
+          slots: [-1, -1, -1],
         };
         p.numbers.set(n.x, rec);
       } else {
@@ -152,7 +153,7 @@ export class MemoryStore implements Store {
       } else {
         const ascending = req.strategy.name === "leastLoaded";
         for (const index of rungs(p, req.area)) {
-          picked = index.find(ascending, usable);
+          picked = index.find(ascending, usable)?.x;
           if (picked !== undefined) break;
         }
       }
@@ -365,38 +366,45 @@ function wake(p: Pool, nowMs: number): void {
 function sync(p: Pool, rec: NumberRecord): void {
   unindex(p, rec);
   if (rec.state !== "active" || rec.cooldownUntilMs > 0 || rec.load >= rec.capacity) return;
-  for (const index of indexesOf(p, rec, true)) index.add(rec.x, rec.load);
+  for (const index of indexesOf(p, rec, true)) index.add(rec, rec.load);
   rec.indexedLoad = rec.load;
 }
 
 function unindex(p: Pool, rec: NumberRecord): void {
   if (rec.indexedLoad === undefined) return;
-  for (const index of indexesOf(p, rec, false)) index.remove(rec.x, rec.indexedLoad);
+  for (const index of indexesOf(p, rec, false)) index.remove(rec, rec.indexedLoad);
   rec.indexedLoad = undefined;
 }
 
-function indexesOf(p: Pool, rec: NumberRecord, create: boolean): LoadIndex[] {
+function indexesOf(p: Pool, rec: NumberRecord, create: boolean): LoadIndex<NumberRecord>[] {
   const out = [p.all];
-  if (rec.city !== undefined) out.push(indexIn(p.byCity, rec.city, create));
-  if (rec.province !== undefined) out.push(indexIn(p.byProvince, rec.province, create));
+  if (rec.city !== undefined) out.push(indexIn(p.byCity, rec.city, IndexKind.city, create));
+  if (rec.province !== undefined) {
+    out.push(indexIn(p.byProvince, rec.province, IndexKind.province, create));
+  }
   return out;
 }
 
-function indexIn(map: Map<string, LoadIndex>, key: string, create: boolean): LoadIndex {
+function indexIn(
+  map: Map<string, LoadIndex<NumberRecord>>,
+  key: string,
+  kind: IndexKind,
+  create: boolean,
+): LoadIndex<NumberRecord> {
   let index = map.get(key);
   if (index === undefined) {
-    index = new LoadIndex();
+    index = new LoadIndex(kind);
     if (create) map.set(key, index);
   }
   return index;
 }
 
 /** The indexes to try, in order, for an area request (see `Store.reserve`). */
-function rungs(p: Pool, area: ReserveRequest["area"]): LoadIndex[] {
+function rungs(p: Pool, area: ReserveRequest["area"]): LoadIndex<NumberRecord>[] {
   if (area === undefined) return [p.all];
   const city = p.byCity.get(area.city);
   if (area.match === "strict") return city === undefined ? [] : [city];
   const province = area.province ?? p.cityProvince.get(area.city);
   const byProvince = province === undefined ? undefined : p.byProvince.get(province);
-  return [city, byProvince, p.all].filter((i): i is LoadIndex => i !== undefined);
+  return [city, byProvince, p.all].filter((i): i is LoadIndex<NumberRecord> => i !== undefined);
 }

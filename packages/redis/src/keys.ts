@@ -21,7 +21,7 @@
  * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
  * The Lua side builds the dynamic names (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`) from the pool prefix with the same
- * suffixes (see `scripts/includes/keys.lua`).
+ * suffixes (see `scripts/includes/pool.lua`).
  */
 export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */

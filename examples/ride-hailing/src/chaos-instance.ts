@@ -23,8 +23,8 @@ export type ChaosRequest =
   | { id: number; op: "complete"; orderKey: string };
 
 export type ChaosReply = { id: number; ok: true; x?: string } | { id: number; ok: false; code: string };
-/** What this instance's reconciler repaired while the run went on (id -1: not a reply). */
-export type ChaosRepair = { id: -1; repair: string };
+/** What this instance's reconciler repaired while the run went on (a message of its own, not a reply). */
+export type ChaosRepair = { repair: string };
 
 async function serve(config: ChaosInstanceConfig): Promise<void> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: () => 200 });
@@ -53,9 +53,9 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
     quarantineMs: 0,
   });
   // The reconciler runs during the run too, while orders come and go (one elected instance at a time).
-  allocator.on("reconciled", (e) => process.send?.({ id: -1, repair: e.action } satisfies ChaosRepair));
+  allocator.on("reconciled", (e) => process.send?.({ repair: e.action } satisfies ChaosRepair));
   allocator.on("adopted", (e) => {
-    if (e.by === "reconciler") process.send?.({ id: -1, repair: "adopted" } satisfies ChaosRepair);
+    if (e.by === "reconciler") process.send?.({ repair: "adopted" } satisfies ChaosRepair);
   });
   startJobs(allocator, { leader: lock, sweepIntervalMs: 1_000, reconcileIntervalMs: 5_000 });
 

@@ -124,7 +124,6 @@ export class PoolScripts {
   private readonly send: (...args: unknown[]) => Promise<unknown>;
   /** Writes waiting for the end of this event-loop turn, per pool (key base). */
   private pending = new Map<string, { k: PoolKeys; writes: PendingWrite[] }>();
-  private flushScheduled = false;
 
   /** `maxBatch`: most writes of one pool sent in one script call (1: each write alone). */
   constructor(
@@ -255,21 +254,18 @@ export class PoolScripts {
   private write(script: BatchedScript, k: PoolKeys, argv: (string | number)[]): Promise<unknown> {
     if (this.maxBatch <= 1) return this.call(script, k, argv);
     return new Promise((resolve, reject) => {
+      // The first write of this turn schedules the flush (it empties `pending`).
+      if (this.pending.size === 0) setImmediate(() => this.flush());
       let pool = this.pending.get(k.base);
       if (pool === undefined) {
         pool = { k, writes: [] };
         this.pending.set(k.base, pool);
       }
       pool.writes.push({ script, argv, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
     });
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     const pools = this.pending;
     this.pending = new Map();
     for (const { k, writes } of pools.values()) {

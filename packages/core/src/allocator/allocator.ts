@@ -60,6 +60,8 @@ const UNCONFIRMED_MODIFY: Failure = {
 export class Allocator {
   private readonly ctx: Context;
   private readonly pools: Map<string, ParsedPool>;
+  /** The X numbers of each pool, for membership checks (status pushes, operator calls). */
+  private readonly numbersOf: Map<string, Set<Phone>>;
   private readonly events: Events;
   private ready: Promise<void> | undefined;
 
@@ -76,6 +78,7 @@ export class Allocator {
       options.lock,
     );
     this.pools = new Map(pools.map((p) => [p.id, p]));
+    this.numbersOf = new Map(pools.map((p) => [p.id, new Set(p.numbers.map((n) => n.x))]));
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -262,7 +265,7 @@ export class Allocator {
 
   /** Whether X is a configured number of the pool. */
   hasNumber(x: Phone, pool?: string): boolean {
-    return this.pool(pool ?? this.onlyPool()).numbers.some((n) => n.x === x);
+    return this.numbersOf.get(this.pool(pool ?? this.onlyPool()).id)!.has(x);
   }
 
   /**

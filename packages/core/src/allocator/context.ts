@@ -157,7 +157,21 @@ export class Context {
   async unbindOrphan(pool: ParsedPool, binding: Entry & { subscriptionId: string }): Promise<void> {
     const result = await this.unbind(pool.mode, binding);
     if (result.done) return;
-    const orderKey = `unbind:${binding.subscriptionId}`;
+    const held = await this.recordBinding(pool, `unbind:${binding.subscriptionId}`, binding, this.now());
+    if (held !== undefined) await this.queueUnbind(pool, held, result.failure.code);
+  }
+
+  /**
+   * Records a platform binding no entry owns as a bound entry under `orderKey` on its own X (the pair's
+   * rules and X's capacity still hold; its state and cooldown do not matter), ending at `untilMs`.
+   * Undefined when the store cannot take it (the orderKey exists, or a user of the pair holds X).
+   */
+  async recordBinding(
+    pool: ParsedPool,
+    orderKey: string,
+    binding: Pick<PlatformBinding, "x" | "a" | "b" | "subscriptionId">,
+    untilMs: number,
+  ): Promise<Entry | undefined> {
     const nowMs = this.now();
     const held = await this.store.reserve({
       pool: pool.id,
@@ -170,19 +184,21 @@ export class Context {
       leaseMs: this.tuning.leaseMs,
       nowMs,
     });
-    if (!held.ok || held.existing) return;
+    if (!held.ok || held.existing) return undefined;
     const { token } = held.entry;
-    const subscriptionId = binding.subscriptionId;
-    await this.store.confirm({
+    const { subscriptionId } = binding;
+    const confirmed = await this.store.confirm({
       pool: pool.id,
       orderKey,
       token,
       subscriptionId,
-      untilMs: nowMs,
+      untilMs,
       nowMs,
       adopt: true,
     });
-    await this.queueUnbind(pool, held.entry, result.failure.code);
+    if (confirmed === "ok") return { ...held.entry, status: "bound", subscriptionId, untilMs };
+    await this.store.release(pool.id, orderKey, token);
+    return undefined;
   }
 
   /** Marks the entry `releasing` with its next unbind try due in `unbindRetryMs` (the sweeper makes it). */

@@ -55,7 +55,11 @@ export async function reconcilePool(
     failedQueries: 0,
   };
   const byX = new Map<Phone, Entry[]>();
-  for (const e of await ctx.store.entries(pool.id)) byX.set(e.x, [...(byX.get(e.x) ?? []), e]);
+  for (const e of await ctx.store.entries(pool.id)) {
+    const onX = byX.get(e.x);
+    if (onX === undefined) byX.set(e.x, [e]);
+    else onX.push(e);
+  }
   /** Platform bindings no entry of the first read owned; judged after the last query (see above). */
   const unknown: PlatformBinding[] = [];
 
@@ -107,13 +111,16 @@ async function settleUnknown(
   options: ReconcileOptions,
   report: ReconcileReport,
 ): Promise<void> {
-  const entries = await ctx.store.entries(pool.id);
-  const owned = new Set(entries.map((e) => e.subscriptionId).filter((s) => s !== undefined));
+  const owned = new Set<string>();
+  const reservedFor = new Map<string, Entry>(); // reservations by X and pair
+  const pairOn = (e: Pick<Entry, "x" | "a" | "b">) => `${e.x}|${e.a}|${e.b ?? ""}`;
+  for (const e of await ctx.store.entries(pool.id)) {
+    if (e.subscriptionId !== undefined) owned.add(e.subscriptionId);
+    if (e.status === "reserved") reservedFor.set(pairOn(e), e);
+  }
   for (const binding of bindings) {
     if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
-    const reserved = entries.find(
-      (e) => e.status === "reserved" && e.x === binding.x && e.a === binding.a && e.b === binding.b,
-    );
+    const reserved = reservedFor.get(pairOn(binding));
     const adopted = await adopt(ctx, pool, binding, reserved, options);
     if (adopted === "owned") continue;
     if (adopted === "adopted") {
@@ -172,36 +179,21 @@ async function adopt(
     reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
   if (reserved === undefined && !options.adoptUnknown) return "no";
   const result = await ctx.serialised(pool.id, orderKey, async (): Promise<"adopted" | "owned" | "no"> => {
-    let entry = reserved;
-    if (entry !== undefined) {
-      // The allocate that reserved it may have finished while this waited for the order's lock.
-      const current = await ctx.store.get(pool.id, orderKey);
-      if (current?.subscriptionId === binding.subscriptionId) return "owned";
-    } else {
-      const r = await ctx.store.reserve({
-        pool: pool.id,
-        orderKey,
-        a: binding.a,
-        b: binding.b,
-        x: binding.x,
-        exclude: [],
-        strategy: ctx.tuning.strategy,
-        leaseMs: ctx.tuning.leaseMs,
-        nowMs: ctx.now(),
-      });
-      if (!r.ok || r.existing) return "no";
-      entry = r.entry;
+    if (reserved === undefined) {
+      return (await ctx.recordBinding(pool, orderKey, binding, untilMs)) ? "adopted" : "no";
     }
+    // The allocate that reserved it may have finished while this waited for the order's lock.
+    const current = await ctx.store.get(pool.id, orderKey);
+    if (current?.subscriptionId === binding.subscriptionId) return "owned";
     const confirmed = await ctx.store.confirm({
       pool: pool.id,
       orderKey,
-      token: entry.token,
+      token: reserved.token,
       subscriptionId: binding.subscriptionId,
       untilMs,
       nowMs: ctx.now(),
       adopt: true,
     });
-    if (confirmed !== "ok" && reserved === undefined) await ctx.store.release(pool.id, orderKey, entry.token);
     return confirmed === "ok" ? "adopted" : "no";
   });
   if (result === "adopted")

@@ -12,6 +12,21 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Takes `key` with `take` and keeps it until `release()`; `held` resolves once the work runs, so a test
+ * never races a slow first connection (a fixed sleep did, under a loaded CI machine).
+ */
+function hold<T>(take: (fn: () => Promise<void>) => Promise<T>) {
+  let release!: () => void;
+  let started!: () => void;
+  const held = new Promise<void>((r) => (started = r));
+  const done = take(() => {
+    started();
+    return new Promise<void>((r) => (release = r));
+  });
+  return { held, done, release: () => release() };
+}
+
 describe("RedisLock", () => {
   it("serialises work on one key across instances", async () => {
     // Three "instances", each with its own connection.
@@ -38,14 +53,15 @@ describe("RedisLock", () => {
 
   it("lets work on different keys run at once", async () => {
     const lock = new RedisLock({ redis: server.client(), prefix: "t2" });
+    // Each holder waits (up to 5 s) until all three are inside: serialised locks would never get there.
     let inside = 0;
     let most = 0;
     await Promise.all(
       ["o1", "o2", "o3"].map((k) =>
-        lock.using(k, 1_000, async () => {
+        lock.using(k, 10_000, async () => {
           inside++;
           most = Math.max(most, inside);
-          await sleep(30);
+          for (let i = 0; i < 500 && most < 3; i++) await sleep(10);
           inside--;
         }),
       ),
@@ -56,43 +72,42 @@ describe("RedisLock", () => {
   it("throws LockBusyError when the holder keeps the lock past the retry window", async () => {
     const holder = new RedisLock({ redis: server.client(), prefix: "t3" });
     const waiter = new RedisLock({ redis: server.client(), prefix: "t3", retryCount: 2, retryDelayMs: 10 });
-    let release!: () => void;
-    const held = holder.using("k", 1_000, () => new Promise<void>((r) => (release = r)));
-    await sleep(20);
+    const h = hold((fn) => holder.using("k", 1_000, fn));
+    await h.held;
     const err = await waiter.using("k", 1_000, async () => "ran").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockBusyError);
     expect(err).toMatchObject({ code: "BINDPOOL_ORDER_PENDING", key: "k" });
-    release();
-    await held;
+    h.release();
+    await h.done;
     expect(await waiter.using("k", 1_000, async () => "ran")).toBe("ran");
   });
 
   it("extends the lock while the work outlives its ttl", async () => {
     const a = new RedisLock({ redis: server.client(), prefix: "t4" });
     const b = new RedisLock({ redis: server.client(), prefix: "t4", retryCount: 0 });
-    let release!: () => void;
-    const held = a.using("k", 300, () => new Promise<void>((r) => (release = r)));
+    const h = hold((fn) => a.using("k", 300, fn));
+    await h.held;
     await sleep(700);
     await expect(b.using("k", 300, async () => "ran")).rejects.toBeInstanceOf(LockBusyError);
-    release();
-    await held;
+    h.release();
+    await h.done;
   });
 
   it("elects one leader for a cluster-wide job", async () => {
     const instances = [0, 1, 2, 3].map(() => new RedisLock({ redis: server.client(), prefix: "t5" }));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const first = instances[0]!.elect("sweeper", 1_000, async () => {
-      await gate;
-      return "swept";
-    });
-    await sleep(20);
+    const h = hold((fn) =>
+      instances[0]!.elect("sweeper", 1_000, async () => {
+        await fn();
+        return "swept";
+      }),
+    );
+    await h.held;
     const others = await Promise.all(
       instances.slice(1).map((l) => l.elect("sweeper", 1_000, async () => "swept")),
     );
     expect(others).toEqual([{ leader: false }, { leader: false }, { leader: false }]);
-    release();
-    expect(await first).toEqual({ leader: true, result: "swept" });
+    h.release();
+    expect(await h.done).toEqual({ leader: true, result: "swept" });
     expect(await instances[1]!.elect("sweeper", 1_000, async () => 1)).toEqual({ leader: true, result: 1 });
   });
 

@@ -22,10 +22,9 @@ export interface ClusterOptions {
   /** The platform's flow-control limit per app key (the simulator answers 1010010 above it). */
   readonly platformRequestsPerSecond: number;
   /**
-   * Rate of the shared limiter all instances take their slots from. A request leaves its process a
-   * moment after its slot (timers, event-loop delays), so arrivals jitter across the platform's
-   * one-second windows: run the limiter a little under the platform's limit, as docs/operations.md
-   * advises. @default 95% of `platformRequestsPerSecond`
+   * Rate of the shared limiter all instances take their slots from. The limiter's window margin
+   * absorbs delays of up to 20 ms between a slot and its request; four processes on a two-core test
+   * machine can stall longer, so the demo runs it a little lower. @default 95% of `platformRequestsPerSecond`
    */
   readonly sharedRequestsPerSecond?: number;
   readonly concurrencyPerInstance?: number;

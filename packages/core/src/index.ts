@@ -1,5 +1,5 @@
 export * from "./allocator/index.js";
-export type * from "./driver/index.js";
+export * from "./driver/index.js";
 export * from "./errors/index.js";
 export * from "./events/index.js";
 export * from "./lifecycle/index.js";

@@ -1,4 +1,4 @@
-import type { Failure, RateLimiter } from "@bindpool/core";
+import { type Failure, RATE_WINDOW_MARGIN_MS, type RateLimiter } from "@bindpool/core";
 import PQueue from "p-queue";
 import { z } from "zod";
 import { type AuthScheme, authHeaders, formatCreated, newNonce } from "./auth.js";
@@ -39,13 +39,6 @@ export interface PlatformClientOptions {
   readonly fetch: typeof fetch;
   readonly now: () => number;
 }
-
-/**
- * Extra length of the rolling rate window, in ms. The platform counts arrivals, not our send times:
- * network jitter (or a busy event loop) can move a request sent late in one window into the next second,
- * and the margin keeps that from adding up to more than `requestsPerSecond` arrivals in a second.
- */
-export const RATE_WINDOW_MARGIN_MS = 20;
 
 const EnvelopeSchema = z.looseObject({
   resultcode: z.union([z.string(), z.number()]).transform(String),

@@ -1,3 +1,4 @@
+export { RATE_WINDOW_MARGIN_MS } from "@bindpool/core";
 export {
   type AppCredentials,
   AUTHORIZATION_VALUE,
@@ -13,7 +14,7 @@ export { AX_PATH } from "./ax.js";
 export { AXB_PATH } from "./axb.js";
 export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
 export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
-export { LOCAL_CODES, RATE_WINDOW_MARGIN_MS } from "./http.js";
+export { LOCAL_CODES } from "./http.js";
 export * from "./notifications/index.js";
 export {
   type PushAuthFailure,

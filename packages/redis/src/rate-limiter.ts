@@ -1,4 +1,10 @@
-import { BindpoolError, type RateLimiter, StoreError, ValidationError } from "@bindpool/core";
+import {
+  BindpoolError,
+  RATE_WINDOW_MARGIN_MS,
+  type RateLimiter,
+  StoreError,
+  ValidationError,
+} from "@bindpool/core";
 import { type Command, defineScript, type RedisClient, scriptSource } from "./scripts.js";
 
 export interface RedisRateLimiterOptions {
@@ -7,11 +13,17 @@ export interface RedisRateLimiterOptions {
   /** Key of the budget; one per platform app key, e.g. `bp:rate:<appKey>`. */
   readonly key: string;
   /**
-   * Requests per second all instances together may start. Grants are paced on the Redis clock; a
-   * request leaves its process a little after its grant (reply latency, timers, event-loop delays), so
-   * for a hard ceiling at the platform set this a little under the platform's limit.
+   * Requests all instances together may start per second: the platform's limit for the app key. Grants
+   * are paced on the Redis clock, `requestsPerSecond` per 1 000 + `windowMarginMs` ms.
    */
   readonly requestsPerSecond: number;
+  /**
+   * Extra length of each second, ms, as in the Huawei driver's local window: a request leaves its process
+   * a little after its grant (reply latency, timers, event-loop delays) and the margin keeps those delays
+   * from putting more than `requestsPerSecond` arrivals into one second at the platform. 0 paces at
+   * exactly `requestsPerSecond`. @default RATE_WINDOW_MARGIN_MS (20)
+   */
+  readonly windowMarginMs?: number;
   /** Requests that may go back to back after a quiet spell. @default 1 */
   readonly burst?: number;
   /**
@@ -59,7 +71,13 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly command: Command;
 
   constructor(options: RedisRateLimiterOptions) {
-    const { requestsPerSecond: rps, burst = 1, key, maxWaitMs = Number.POSITIVE_INFINITY } = options;
+    const {
+      requestsPerSecond: rps,
+      burst = 1,
+      key,
+      maxWaitMs = Number.POSITIVE_INFINITY,
+      windowMarginMs = RATE_WINDOW_MARGIN_MS,
+    } = options;
     if (!(Number.isFinite(rps) && rps > 0)) {
       throw new ValidationError(
         `RedisRateLimiter \`requestsPerSecond\` must be a positive number, got ${rps}.`,
@@ -73,9 +91,14 @@ export class RedisRateLimiter implements RateLimiter {
         `RedisRateLimiter \`key\` must be a non-empty string, got ${JSON.stringify(key)}.`,
       );
     }
+    if (!(Number.isFinite(windowMarginMs) && windowMarginMs >= 0)) {
+      throw new ValidationError(
+        `RedisRateLimiter \`windowMarginMs\` must be a number of at least 0, got ${windowMarginMs}.`,
+      );
+    }
     checkMaxWait(maxWaitMs);
     this.key = key;
-    this.intervalUs = 1_000_000 / rps;
+    this.intervalUs = ((1_000 + windowMarginMs) * 1_000) / rps;
     this.burst = burst;
     this.maxWaitMs = maxWaitMs;
     this.command = defineScript(options.redis, "takePermit-1", scriptSource("takePermit-1"));

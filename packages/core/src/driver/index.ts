@@ -76,6 +76,14 @@ export interface PlatformDriver {
 }
 
 /**
+ * Extra length of a rate window, ms: a limiter of N requests per second lets N go per 1 000 + this many
+ * ms. The platform counts arrivals, not send times: network jitter or a busy event loop can move a
+ * request sent late in one second into the next, and the margin keeps that from adding up to more than
+ * N arrivals in a second. The Huawei driver's local window and the Redis limiter both use it.
+ */
+export const RATE_WINDOW_MARGIN_MS = 20;
+
+/**
  * A rate budget shared by every process that uses one platform app key (the platform's flow control is
  * per app key). `take` resolves when one more request may be sent. The Redis package ships a GCRA one.
  */

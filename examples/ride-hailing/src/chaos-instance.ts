@@ -57,6 +57,8 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
   allocator.on("adopted", (e) => {
     if (e.by === "reconciler") process.send?.({ repair: "adopted" } satisfies ChaosRepair);
   });
+  // A conflict with an injected orphan fences its user off that X until the reconciler unbinds it.
+  allocator.on("fenced", () => process.send?.({ repair: "fenced" } satisfies ChaosRepair));
   startJobs(allocator, { leader: lock, sweepIntervalMs: 1_000, reconcileIntervalMs: 5_000 });
 
   process.on("message", async (req: ChaosRequest) => {

@@ -161,7 +161,7 @@ describe("Allocator", () => {
     expect(await codeOf(again)).toBe("BINDPOOL_ORDER_CONFLICT");
   });
 
-  it("moves to another X on exhaustion and conflict answers, cooling both X", async () => {
+  it("moves to another X on exhaustion and conflict answers, cooling both X when the conflict's binding cannot be found", async () => {
     const { allocator, store, platform } = setup();
     const retried: string[] = [];
     allocator.on("retried", (e) => retried.push(e.reason));

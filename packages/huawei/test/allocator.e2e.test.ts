@@ -95,28 +95,38 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     expect(await store.get("p", "o2")).toBeUndefined();
   });
 
-  it("moves to another X when the platform says a user is already bound on it", async () => {
+  it("fences a user that an unknown binding holds on X off that X, leaves X to others, and the reconciler unbinds it", async () => {
     const numbers = xs(3);
-    const { sim, allocator, retried } = await setup({ numbers });
-    sim.bindBehindBack(app.appKey, { x: numbers[0]!.x, a: user(1), b: user(900) }); // rider 1 already on X0
-    const b1 = await allocator.allocate({
-      pool: "p",
-      orderKey: "o1",
-      a: user(1),
-      b: user(2),
-      ttlSeconds: 60,
+    const x0 = numbers[0]!.x;
+    const { sim, allocator, store, retried } = await setup({ numbers });
+    // Rider 1 is already on X0 at the platform, as the B of a binding bindpool did not make.
+    const foreign = sim.bindBehindBack(app.appKey, { x: x0, a: user(900), b: user(1), durationSeconds: 600 });
+    const fenced: string[] = [];
+    allocator.on("fenced", (e) => fenced.push(e.orderKey));
+    const order = (orderKey: string, a: number, b: number) =>
+      allocator.allocate({ pool: "p", orderKey, a: user(a), b: user(b), ttlSeconds: 60, preferX: x0 });
+
+    const first = await order("o1", 1, 2);
+    expect(first.x).not.toBe(x0);
+    expect(retried).toEqual(["conflict:1012010"]);
+    expect(fenced).toEqual([`foreign:${foreign.subscriptionId}`]);
+    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toMatchObject({
+      status: "bound",
+      x: x0,
+      a: user(900),
+      b: user(1),
     });
-    const b2 = await allocator.allocate({
-      pool: "p",
-      orderKey: "o2",
-      a: user(1),
-      b: user(3),
-      ttlSeconds: 60,
-    });
-    expect([b1.x, b2.x]).not.toContain(numbers[0]!.x);
-    const third = allocator.allocate({ pool: "p", orderKey: "o3", a: user(1), b: user(4), ttlSeconds: 60 });
-    expect(await codeOf(third)).toBe("BINDPOOL_POOL_EXHAUSTED");
-    expect(retried.filter((r) => r.startsWith("conflict:1012010")).length).toBeGreaterThanOrEqual(1);
+    // The store knows now: rider 1 is never sent to X0 again, and X0 takes every other pair at once.
+    expect((await order("o2", 1, 3)).x).not.toBe(x0);
+    expect(await codeOf(order("o3", 1, 4))).toBe("BINDPOOL_POOL_EXHAUSTED");
+    expect((await order("o4", 5, 6)).x).toBe(x0);
+    expect(retried).toHaveLength(1);
+
+    // The reconciler unbinds it like any binding no order owns; then rider 1 may use X0.
+    expect(await allocator.reconcile()).toMatchObject({ unboundOrphans: 1, adopted: 0 });
+    expect(sim.bindings(app.appKey).map((b) => b.subscriptionId)).not.toContain(foreign.subscriptionId);
+    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toBeUndefined();
+    expect((await order("o3", 1, 4)).x).toBe(x0);
   });
 
   it("never puts a user twice on one X nor an X over capacity, in the store and on the platform", async () => {

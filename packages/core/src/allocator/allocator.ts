@@ -498,11 +498,16 @@ export class Allocator {
         code: failure.code,
       });
     switch (failure.kind) {
-      case "exhausted":
       case "conflict":
-        // Full, or (conflict, our own binding ruled out above) a binding the store does not know holds a
-        // user of the pair on X: keep X out of picks for a while instead of every next pair trying it.
-        // The reconciler deals with the unknown binding.
+        // A binding the store does not know holds a user of the pair on X (our own was ruled out above):
+        // fence that user off X and leave X to everyone else; if that fails, cool X down like a full one.
+        if (!(await this.ctx.fenceBlockers(pool, entry))) {
+          await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
+        }
+        retried();
+        return { kind: "next", failure };
+      case "exhausted":
+        // Full: keep X out of picks for a while instead of every next pair trying it.
         await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
         retried();
         return { kind: "next", failure };

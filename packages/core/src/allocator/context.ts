@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Failure, Outcome, PlatformBinding, PlatformDriver } from "../driver/index.js";
+import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } from "../driver/index.js";
 import { OrderLockLostError } from "../errors/index.js";
-import type { Events } from "../events/index.js";
+import type { Events, ReleaseReason } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
 import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
 import type { Store } from "../store/index.js";
 import type { Tuning } from "./options.js";
+import { foreignKey } from "./user-data.js";
 
 export type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
 
@@ -63,14 +64,9 @@ export class Context {
 
   /** The platform's binding of a subscriptionId (`undefined` when it has none). */
   async querySubscription(mode: Mode, subscriptionId: string): Promise<Outcome<PlatformBinding | undefined>> {
-    const outcome = await this.withRetries(
-      undefined,
-      () => this.call("query", () => this.driver.query({ mode, subscriptionId })),
-      true,
-    );
-    if (outcome.kind === "notFound") return { kind: "ok", value: undefined };
+    const outcome = await this.lookup({ mode, subscriptionId });
     if (outcome.kind !== "ok") return outcome;
-    return { kind: "ok", value: outcome.value.bindings.find((b) => b.subscriptionId === subscriptionId) };
+    return { kind: "ok", value: outcome.value.find((b) => b.subscriptionId === subscriptionId) };
   }
 
   /** Asks the platform for the binding of (X, A, B), if it exists. */
@@ -78,22 +74,51 @@ export class Context {
     mode: Mode,
     entry: Pick<Entry, "x" | "a" | "b">,
   ): Promise<Outcome<PlatformBinding | undefined>> {
-    // A lookup changes nothing, so it is retried on every transient answer, timeouts included.
-    const query =
+    const outcome = await this.lookup(
       mode === "AXB" && entry.b !== undefined
         ? { mode, x: entry.x, a: entry.a, b: entry.b }
-        : { mode, x: entry.x, a: entry.a };
+        : { mode, x: entry.x, a: entry.a },
+    );
+    if (outcome.kind !== "ok") return outcome;
+    return { kind: "ok", value: outcome.value.find((b) => samePair(mode, b, entry)) };
+  }
+
+  /**
+   * The platform's bindings on X, other than the pair's own, that hold a user of the pair (as A or as B
+   * in AXB; X's one A in AX): what a conflict answer is about.
+   */
+  async findBlockers(mode: Mode, entry: Pick<Entry, "x" | "a" | "b">): Promise<Outcome<PlatformBinding[]>> {
+    const { x } = entry;
+    const users = [entry.a, ...(mode === "AXB" && entry.b !== undefined ? [entry.b] : [])];
+    const queries: QueryRequest[] =
+      mode === "AX"
+        ? [{ mode, x }]
+        : users.flatMap((u) => [
+            { mode, x, a: u },
+            { mode, x, b: u },
+          ]);
+    const found = new Map<string, PlatformBinding>();
+    for (const query of queries) {
+      const outcome = await this.lookup(query);
+      if (outcome.kind !== "ok") return outcome;
+      for (const b of outcome.value) {
+        const holdsUser = mode === "AX" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));
+        if (b.x === x && holdsUser && !samePair(mode, b, entry)) found.set(b.subscriptionId, b);
+      }
+    }
+    return { kind: "ok", value: [...found.values()] };
+  }
+
+  /** One platform query; "not found" is an empty answer. A lookup changes nothing, so timeouts are retried too. */
+  private async lookup(query: QueryRequest): Promise<Outcome<readonly PlatformBinding[]>> {
     const outcome = await this.withRetries(
       undefined,
       () => this.call("query", () => this.driver.query(query)),
       true,
     );
-    if (outcome.kind === "notFound") return { kind: "ok", value: undefined };
+    if (outcome.kind === "notFound") return { kind: "ok", value: [] };
     if (outcome.kind !== "ok") return outcome;
-    const found = outcome.value.bindings.find(
-      (b) => b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b),
-    );
-    return { kind: "ok", value: found };
+    return { kind: "ok", value: outcome.value.bindings };
   }
 
   /** One page of the platform's bindings on X (pages count from 1). */
@@ -136,7 +161,7 @@ export class Context {
   async unbindAndFree(
     pool: ParsedPool,
     entry: Entry,
-    reason: "complete" | "cancel" | "expired" | "reassigned" | "sweeper",
+    reason: ReleaseReason,
   ): Promise<"released" | "pending"> {
     const result = await this.unbind(pool.mode, entry);
     if (!result.done) {
@@ -156,9 +181,35 @@ export class Context {
    */
   async unbindOrphan(pool: ParsedPool, binding: Entry & { subscriptionId: string }): Promise<void> {
     const result = await this.unbind(pool.mode, binding);
-    if (result.done) return;
+    if (result.done) {
+      // A conflict may have fenced it meanwhile; it is gone now.
+      await this.store.release(pool.id, foreignKey(binding.subscriptionId));
+      return;
+    }
     const held = await this.recordBinding(pool, `unbind:${binding.subscriptionId}`, binding, this.now());
     if (held !== undefined) await this.queueUnbind(pool, held, result.failure.code);
+  }
+
+  /**
+   * After a conflict answer on the entry's X (its own binding ruled out): records each platform binding
+   * that holds a user of the pair there as `foreign:<subscriptionId>`, ending when the platform ends it.
+   * The store's rules then keep those users off X while X stays open to every other pair; the reconciler
+   * unbinds them later. False when none is found or one cannot be recorded (then cool all of X down).
+   */
+  async fenceBlockers(pool: ParsedPool, entry: Entry): Promise<boolean> {
+    const found = await this.findBlockers(pool.mode, entry);
+    if (found.kind !== "ok" || found.value.length === 0) return false;
+    for (const binding of found.value) {
+      const orderKey = foreignKey(binding.subscriptionId);
+      const held = await this.recordBinding(pool, orderKey, binding, this.adoptedUntilMs(binding));
+      if (held !== undefined) {
+        const { subscriptionId, x } = binding;
+        this.events.emit("fenced", { pool: pool.id, orderKey, x, subscriptionId });
+      } else if ((await this.store.get(pool.id, orderKey)) === undefined) {
+        return false; // not recorded, not by a concurrent caller either: a user of it holds X in the store
+      }
+    }
+    return true;
   }
 
   /**
@@ -199,6 +250,19 @@ export class Context {
     if (confirmed === "ok") return { ...held.entry, status: "bound", subscriptionId, untilMs };
     await this.store.release(pool.id, orderKey, token);
     return undefined;
+  }
+
+  /**
+   * When an adopted binding's order ends. The order's TTL is not in the store; the platform's binding
+   * lifetime is (TTL + grace), counted from the bind, so the order ends a lifetime after the bind time the
+   * platform reports (never counted from later than now: a bind time that reads as future, e.g. a local
+   * time read as UTC, counts as now, so the end is never early). Without a bind time, a lifetime from now;
+   * a permanent or unreported lifetime gets `fallbackSeconds` (default `adoptTtlSeconds`) from now.
+   */
+  adoptedUntilMs(binding: PlatformBinding, fallbackSeconds?: number): number {
+    const now = this.now();
+    if (!binding.durationSeconds) return now + (fallbackSeconds || this.tuning.adoptTtlSeconds) * 1000;
+    return Math.min(binding.boundAtMs ?? now, now) + binding.durationSeconds * 1000;
   }
 
   /** Marks the entry `releasing` with its next unbind try due in `unbindRetryMs` (the sweeper makes it). */
@@ -269,6 +333,11 @@ export class Context {
     });
     return outcome;
   }
+}
+
+/** Whether a platform binding is the entry's pair on its X. */
+function samePair(mode: Mode, b: PlatformBinding, entry: Pick<Entry, "x" | "a" | "b">): boolean {
+  return b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -22,8 +22,8 @@ export interface AllocatorOptions {
   /** Most distinct X numbers tried for one allocation. @default 5 */
   readonly maxAttempts?: number;
   /**
-   * How long an X stays out of picks after the platform said it is full, or that a binding the store
-   * does not know holds a user of the pair (conflict). @default 60_000
+   * How long an X stays out of picks after the platform said it is full, or gave a conflict answer whose
+   * blocking binding could not be found (a found one only fences its users off X). @default 60_000
    */
   readonly cooldownMs?: number;
   /** How long an X the platform called abnormal stays quarantined; 0: until an operator lifts it. @default 600_000 */

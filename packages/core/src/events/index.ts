@@ -13,6 +13,12 @@ export interface AllocatorEvents {
   reassigned: { pool: string; orderKey: string; binding: Binding; via: "modify" | "rebind" };
   /** The order's end moved. */
   extended: { pool: string; orderKey: string; expiresAtMs: number };
+  /**
+   * A conflict answer: a binding no order owns holds `user` on X. It is kept in the store as `orderKey`
+   * (`foreign:<subscriptionId>`) until it ends or the reconciler unbinds it, so that user stays off X and X
+   * stays open to every other pair.
+   */
+  fenced: { pool: string; orderKey: string; x: Phone; subscriptionId: string };
   /** The sweeper or reconciler took over a binding found at the platform. */
   adopted: { pool: string; orderKey: string; x: Phone; subscriptionId: string; by: "sweeper" | "reconciler" };
   /** The reconciler unbound a platform binding no order owns, or dropped a store entry the platform lacks. */
@@ -34,7 +40,7 @@ export interface AllocatorEvents {
   leaseLost: { pool: string; orderKey: string; x: Phone };
 }
 
-export type ReleaseReason = "complete" | "cancel" | "expired" | "reassigned" | "sweeper";
+export type ReleaseReason = "complete" | "cancel" | "expired" | "reassigned" | "sweeper" | "reconciler";
 
 export type EventName = keyof AllocatorEvents;
 export type Listener<K extends EventName> = (event: AllocatorEvents[K]) => void;

@@ -1,8 +1,7 @@
 import type { Context, ParsedPool } from "../allocator/context.js";
-import { orderKeyFromUserData } from "../allocator/user-data.js";
+import { FOREIGN_PREFIX, orderKeyFromUserData } from "../allocator/user-data.js";
 import type { PlatformBinding } from "../driver/index.js";
 import type { Entry, Phone } from "../model/index.js";
-import { adoptedUntilMs } from "./sweeper.js";
 
 export interface ReconcileOptions {
   /**
@@ -79,6 +78,12 @@ export async function reconcilePool(
       else if (await followPlatformB(ctx, pool, entries, binding)) report.pairsRepaired++;
     }
     const onPlatform = new Set(platform.map((b) => b.subscriptionId));
+    if (!options.adoptUnknown) {
+      for (const e of entries) {
+        const live = e.subscriptionId !== undefined && onPlatform.has(e.subscriptionId);
+        if (live && (await unbindForeign(ctx, pool, e))) report.unboundOrphans++;
+      }
+    }
     for (const e of entries) {
       if (e.status !== "bound" || e.subscriptionId === undefined || onPlatform.has(e.subscriptionId))
         continue;
@@ -152,6 +157,25 @@ async function settleUnknown(
   }
 }
 
+/**
+ * Unbinds a binding an allocation found behind a conflict answer and fenced off (`foreign:` entry), as
+ * the reconciler unbinds every binding no order owns; X and its users are freed once it is gone (a
+ * failed unbind is queued like any other). False for order entries.
+ */
+async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<boolean> {
+  if (!e.orderKey.startsWith(FOREIGN_PREFIX) || e.status !== "bound") return false;
+  const released = await ctx.serialised(pool.id, e.orderKey, async () => {
+    const now = await ctx.store.get(pool.id, e.orderKey);
+    if (now?.token !== e.token || now.status !== "bound") return false;
+    return (await ctx.unbindAndFree(pool, now, "reconciler")) === "released";
+  });
+  if (released) {
+    const { x, subscriptionId } = e;
+    ctx.events.emit("reconciled", { pool: pool.id, x, action: "unboundOrphan", subscriptionId });
+  }
+  return released;
+}
+
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
   const out: PlatformBinding[] = [];
   for (let page = 1; ; page++) {
@@ -174,7 +198,7 @@ async function adopt(
   reserved: Entry | undefined,
   options: ReconcileOptions,
 ): Promise<"adopted" | "owned" | "no"> {
-  const untilMs = adoptedUntilMs(ctx, binding, options.adoptTtlSeconds || ctx.tuning.adoptTtlSeconds);
+  const untilMs = ctx.adoptedUntilMs(binding, options.adoptTtlSeconds);
   const orderKey =
     reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
   if (reserved === undefined && !options.adoptUnknown) return "no";

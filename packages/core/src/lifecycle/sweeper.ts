@@ -1,5 +1,4 @@
 import type { Context, ParsedPool } from "../allocator/context.js";
-import type { PlatformBinding } from "../driver/index.js";
 import type { Entry } from "../model/index.js";
 
 /** What one sweep did. */
@@ -62,19 +61,6 @@ export async function sweepPool(
  * platform: a binding that went through is adopted, otherwise X is freed; `unknown` when the platform
  * cannot say now (try again later).
  */
-/**
- * When an adopted binding's order ends. The order's TTL is not in the store; the platform's binding
- * lifetime is (TTL + grace), counted from the bind, so the order ends a lifetime after the bind time the
- * platform reports (never counted from later than now: a bind time that reads as future, e.g. a local
- * time read as UTC, counts as now, so the end is never early). Without a bind time, a lifetime from now;
- * a permanent or unreported lifetime gets `fallbackSeconds` from now.
- */
-export function adoptedUntilMs(ctx: Context, binding: PlatformBinding, fallbackSeconds: number): number {
-  const now = ctx.now();
-  if (!binding.durationSeconds) return now + fallbackSeconds * 1000;
-  return Math.min(binding.boundAtMs ?? now, now) + binding.durationSeconds * 1000;
-}
-
 export async function settleLapsedReservation(
   ctx: Context,
   pool: ParsedPool,
@@ -89,7 +75,7 @@ export async function settleLapsedReservation(
       orderKey: entry.orderKey,
       token: entry.token,
       subscriptionId: binding.subscriptionId,
-      untilMs: adoptedUntilMs(ctx, binding, ctx.tuning.adoptTtlSeconds),
+      untilMs: ctx.adoptedUntilMs(binding),
       nowMs: ctx.now(),
       adopt: true,
     });

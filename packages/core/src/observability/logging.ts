@@ -37,6 +37,9 @@ export function attachLogger(events: Events, logger: Logger): void {
   events.on("leaseExpired", (e) =>
     logger.info({ ...e, x: mask(e.x) }, "bindpool: lease expired, number freed"),
   );
+  events.on("fenced", (e) =>
+    logger.warn({ ...e, x: mask(e.x) }, "bindpool: unknown platform binding fenced off its X"),
+  );
   events.on("adopted", (e) => logger.info({ ...e, x: mask(e.x) }, "bindpool: platform binding adopted"));
   events.on("reconciled", (e) => logger.warn({ ...e, x: mask(e.x) }, `bindpool: reconciler ${e.action}`));
   events.on("reassigned", ({ pool, orderKey, binding, via }) =>

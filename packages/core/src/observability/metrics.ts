@@ -40,7 +40,7 @@ export function instrumentAllocator(allocator: Allocator, options: MetricsOption
   });
   const quarantines = meter.createCounter("bindpool.quarantines", { description: "X numbers quarantined" });
   const fixes = meter.createCounter("bindpool.reconciler.fixes", {
-    description: "Repairs by the reconciler and sweeper",
+    description: "Repairs by the reconciler and sweeper, and unknown bindings the allocator fenced off",
   });
   const utilisation = meter.createObservableGauge("bindpool.pool.utilisation", {
     description:
@@ -62,6 +62,7 @@ export function instrumentAllocator(allocator: Allocator, options: MetricsOption
     allocator.on("leaseExpired", (e) => leaseExpiries.add(1, { pool: e.pool })),
     allocator.on("quarantined", (e) => quarantines.add(1, { pool: e.pool, code: e.code })),
     allocator.on("adopted", (e) => fixes.add(1, { pool: e.pool, action: "adopted", by: e.by })),
+    allocator.on("fenced", (e) => fixes.add(1, { pool: e.pool, action: "fenced", by: "allocator" })),
     allocator.on("reconciled", (e) => fixes.add(1, { pool: e.pool, action: e.action, by: "reconciler" })),
   ];
   const observe = async (result: { observe(value: number, attributes: Record<string, string>): void }) => {

@@ -1,0 +1,311 @@
+import { parseArgs } from "node:util";
+import {
+  Allocator,
+  BindpoolError,
+  type Entry,
+  mask,
+  type NumberLoad,
+  type NumberState,
+  type PlatformDriver,
+  type PoolStats,
+} from "@bindpool/core";
+import { HuaweiDriver } from "@bindpool/huawei";
+import { RedisLock, RedisStore } from "@bindpool/redis";
+import { Redis } from "ioredis";
+import { type CliConfig, loadConfig, UsageError } from "./config.js";
+
+export const HELP = `bindpool: operator commands for a bindpool deployment on Redis
+
+Usage: bindpool <command> [arguments] [options]
+
+Commands
+  stats                  per pool: numbers by state, reserved and bound orders, load per city
+  numbers                per X: state, load / capacity, cooldown end
+  order ORDER_KEY        one order's entry (numbers masked; --show-numbers shows them)
+  drain X                no new binds on X; bindings on it finish
+  retire X               as drain, for good
+  quarantine X           no new binds until --minutes N from now (default: until activate)
+  activate X             X takes new binds again
+  sweep                  one sweeper pass: ended leases, ended orders, queued unbinds (needs "platform")
+  reconcile              one reconcile pass against the platform (needs "platform");
+                         --adopt-unknown adopts unknown bindings instead of unbinding them
+
+Options
+  --config FILE          deployment config (default ./bindpool.json): redis, pools, platform
+  --pool ID              the pool (default: every pool for stats, numbers, sweep and reconcile;
+                         needed for the other commands when there are several)
+  --json                 print JSON instead of text
+  -h, --help
+
+Environment: REDIS_URL overrides redis.url; the platform app secret is read from the variable
+named by platform.appSecretEnv (default PN_APP_SECRET).
+Exit codes: 0 done, 1 the command failed (bindpool error code printed), 2 bad usage or config.
+`;
+
+const STATE_COMMANDS: Readonly<Record<string, NumberState>> = {
+  drain: "draining",
+  retire: "retired",
+  quarantine: "quarantined",
+  activate: "active",
+};
+const COMMANDS = new Set(["stats", "numbers", "order", "sweep", "reconcile", ...Object.keys(STATE_COMMANDS)]);
+
+/** What a command prints: `text` for people, `json` with `--json`. */
+interface Output {
+  readonly text: string;
+  readonly json: unknown;
+}
+
+export interface RunResult {
+  readonly code: 0 | 1 | 2;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one CLI command; never throws (errors become exit codes and messages). */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  let values: ReturnType<typeof parse>["values"];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+  } catch (error) {
+    return { code: 2, stdout: "", stderr: `bindpool: ${(error as Error).message}\n\n${HELP}` };
+  }
+  const [command, ...args] = positionals;
+  if (values.help || command === undefined) return { code: values.help ? 0 : 2, stdout: HELP, stderr: "" };
+  let deployment: Deployment | undefined;
+  try {
+    if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${command}". Run bindpool --help.`);
+    const config = loadConfig(values.config ?? "bindpool.json");
+    deployment = await Deployment.open(config, env);
+    const out = await deployment.run(command, args, values);
+    return { code: 0, stdout: `${values.json ? JSON.stringify(out.json, null, 2) : out.text}\n`, stderr: "" };
+  } catch (error) {
+    if (error instanceof UsageError) return { code: 2, stdout: "", stderr: `bindpool: ${error.message}\n` };
+    const code = error instanceof BindpoolError ? `${error.code}: ` : "";
+    return { code: 1, stdout: "", stderr: `bindpool: ${code}${(error as Error).message}\n` };
+  } finally {
+    await deployment?.close();
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      pool: { type: "string" },
+      json: { type: "boolean" },
+      "show-numbers": { type: "boolean" },
+      "adopt-unknown": { type: "boolean" },
+      minutes: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+type Flags = ReturnType<typeof parse>["values"];
+
+/** The app's Redis, store, order lock and pools, as one Allocator sees them. */
+class Deployment {
+  private constructor(
+    private readonly config: CliConfig,
+    private readonly redis: Redis,
+    private readonly store: RedisStore,
+    private readonly lock: RedisLock,
+    private readonly allocator: Allocator,
+  ) {}
+
+  static async open(config: CliConfig, env: NodeJS.ProcessEnv): Promise<Deployment> {
+    const url = env.REDIS_URL || config.redis.url;
+    if (url === undefined) throw new UsageError("No Redis: set redis.url in the config file or REDIS_URL.");
+    const driver = driverFor(config, env);
+    // Fail fast when Redis is not there instead of queueing commands while ioredis reconnects.
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    let lastError: Error | undefined;
+    redis.on("error", (error: Error) => {
+      lastError = error;
+    });
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw new Error(`Cannot reach Redis at ${url}: ${(lastError ?? (error as Error)).message}`);
+    }
+    const prefix = config.redis.prefix ?? "bp";
+    const store = new RedisStore({ redis, prefix });
+    // The order lock of the app instances, so a sweep or reconcile never races one of their calls.
+    const lock = new RedisLock({ redis, prefix });
+    const allocator = new Allocator({ store, driver, pools: config.pools, lock });
+    return new Deployment(config, redis, store, lock, allocator);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  async run(command: string, args: string[], flags: Flags): Promise<Output> {
+    const state = STATE_COMMANDS[command];
+    if (state !== undefined) return this.setState(state, one(command, args, "X"), flags);
+    switch (command) {
+      case "stats":
+        return this.stats(flags);
+      case "numbers":
+        return this.numbers(flags);
+      case "order":
+        return this.order(one(command, args, "ORDER_KEY"), flags);
+      case "sweep":
+        return this.job("sweep", flags);
+      default: // reconcile, the last of COMMANDS
+        return this.job("reconcile", flags);
+    }
+  }
+
+  private pools(flags: Flags): string[] {
+    const ids = this.config.pools.map((p) => p.id);
+    if (flags.pool === undefined) return ids;
+    if (!ids.includes(flags.pool)) {
+      throw new UsageError(`No pool "${flags.pool}" in the config file (pools: ${ids.join(", ")}).`);
+    }
+    return [flags.pool];
+  }
+
+  private onePool(flags: Flags): string {
+    const ids = this.pools(flags);
+    if (ids.length > 1) throw new UsageError(`Name the pool with --pool (pools: ${ids.join(", ")}).`);
+    return ids[0]!;
+  }
+
+  private async stats(flags: Flags): Promise<Output> {
+    const ids = this.pools(flags);
+    const utilisation = (await this.allocator.utilisation()).filter((u) => ids.includes(u.pool));
+    const pools: (PoolStats & { cities: typeof utilisation })[] = [];
+    for (const id of ids) {
+      pools.push({ ...(await this.allocator.stats(id)), cities: utilisation.filter((u) => u.pool === id) });
+    }
+    const text = pools.map((p) => {
+      const states = Object.entries(p.byState)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(", ");
+      const cities = p.cities.map(
+        (c) => `  city ${c.city}: ${c.load} of ${c.capacity} pairs (${percent(c.load, c.capacity)})`,
+      );
+      return [
+        `pool ${p.pool} (${p.mode}): ${p.numbers} numbers (${states}), ${p.available} take binds now`,
+        `  orders: ${p.bound} bound, ${p.reserved} reserved; capacity ${p.capacity} pairs`,
+        ...cities,
+      ].join("\n");
+    });
+    return { text: text.join("\n"), json: pools };
+  }
+
+  private async numbers(flags: Flags): Promise<Output> {
+    const rows: (NumberLoad & { pool: string })[] = [];
+    for (const pool of this.pools(flags)) {
+      await this.allocator.init();
+      for (const n of await this.store.numbers(pool)) rows.push({ pool, ...n });
+    }
+    const now = Date.now();
+    const text = rows.map((n) => {
+      const cooling = n.cooldownUntilMs > now ? `  cooling until ${iso(n.cooldownUntilMs)}` : "";
+      return `${n.pool}  ${n.x}  ${n.state.padEnd(11)}  ${n.load}/${n.capacity}${cooling}`;
+    });
+    return { text: text.join("\n"), json: rows };
+  }
+
+  private async order(orderKey: string, flags: Flags): Promise<Output> {
+    const pool = this.onePool(flags);
+    const entry = await this.allocator.get(orderKey, pool);
+    if (entry === undefined) return { text: `no order "${orderKey}" in pool ${pool}`, json: null };
+    const shown: Entry = flags["show-numbers"]
+      ? entry
+      : { ...entry, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+    const text = [
+      `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${shown.x}`,
+      `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
+      `  ${shown.status === "reserved" ? "lease ends" : "ends"} ${iso(shown.untilMs)}`,
+      ...(shown.subscriptionId === undefined ? [] : [`  subscriptionId ${shown.subscriptionId}`]),
+    ];
+    return { text: text.join("\n"), json: shown };
+  }
+
+  private async setState(state: NumberState, x: string, flags: Flags): Promise<Output> {
+    const pool = this.onePool(flags);
+    let untilMs: number | undefined;
+    if (flags.minutes !== undefined) {
+      const minutes = Number(flags.minutes);
+      if (state !== "quarantined" || !(minutes > 0)) {
+        throw new UsageError("--minutes takes a positive number, with quarantine only.");
+      }
+      untilMs = Date.now() + minutes * 60_000;
+    }
+    await this.allocator.setNumberState(x, state, { pool, untilMs });
+    const until = untilMs === undefined ? "" : ` until ${iso(untilMs)}`;
+    return { text: `${x} in pool ${pool} is ${state}${until}`, json: { pool, x, state, untilMs } };
+  }
+
+  /** One sweep or reconcile, elected like the app's jobs so it never runs beside theirs. */
+  private async job(name: "sweep" | "reconcile", flags: Flags): Promise<Output> {
+    if (this.config.platform === undefined) {
+      throw new UsageError(`${name} talks to the platform: add a "platform" section to the config file.`);
+    }
+    const pools = this.pools(flags);
+    const adoptUnknown = flags["adopt-unknown"] === true;
+    const job = name === "sweep" ? "bindpool:sweeper" : "bindpool:reconciler";
+    const reports: Record<string, unknown> = {};
+    const elected = await this.lock.elect(job, 10_000, async (signal) => {
+      for (const pool of pools) {
+        reports[pool] =
+          name === "sweep"
+            ? await this.allocator.sweep({ pool, signal })
+            : await this.allocator.reconcile({ pool, signal, adoptUnknown });
+      }
+    });
+    if (!elected.leader) {
+      throw new Error(`Another instance is running the ${name} now (job lock "${job}"); try again shortly.`);
+    }
+    const text = Object.entries(reports).map(
+      ([pool, report]) =>
+        `pool ${pool}: ${Object.entries(report as Record<string, number>)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+    );
+    return { text: text.join("\n"), json: reports };
+  }
+}
+
+function driverFor(config: CliConfig, env: NodeJS.ProcessEnv): PlatformDriver {
+  const platform = config.platform;
+  if (platform === undefined) return OFFLINE;
+  const appSecret = env[platform.appSecretEnv];
+  if (!appSecret) {
+    throw new UsageError(`Set the platform app secret in the environment variable ${platform.appSecretEnv}.`);
+  }
+  return new HuaweiDriver({
+    baseUrl: platform.baseUrl,
+    appKey: platform.appKey,
+    appSecret,
+    auth: platform.auth,
+    requestsPerSecond: platform.requestsPerSecond,
+  });
+}
+
+/** The driver of a config without a platform: the commands that use one check for it first. */
+const offline = (): never => {
+  throw new UsageError('This command talks to the platform: add a "platform" section to the config file.');
+};
+const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
+
+function one(command: string, args: string[], what: string): string {
+  if (args.length !== 1) throw new UsageError(`${command} takes one ${what}, got ${args.length}.`);
+  return args[0]!;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? "-" : `${((100 * part) / whole).toFixed(2)}%`;
+}

@@ -1,0 +1,218 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Allocator, type PoolConfig } from "@bindpool/core";
+import { HuaweiDriver } from "@bindpool/huawei";
+import { RedisLock, RedisStore } from "@bindpool/redis";
+import { type RedisServer, startRedis } from "@bindpool/redis/testing";
+import { type Simulator, startSimulator } from "@bindpool/simulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The real CLI process against a real Redis and the simulator over HTTP; the "app" is an Allocator in
+// this process on the same Redis, as one of the user's instances would be.
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const app = { appKey: "cli-key", appSecret: "cli-secret" };
+const xs = (pool: number, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    x: `+861700000${pool}${String(i).padStart(3, "0")}`,
+    city: "0755",
+  }));
+const user = (i: number) => `+86138${String(i).padStart(8, "0")}`;
+const pools: PoolConfig[] = [
+  { id: "rides", mode: "AXB", numbers: xs(1, 4) },
+  { id: "food", mode: "AXB", numbers: xs(2, 2) },
+];
+
+let redis: RedisServer;
+let sim: Simulator;
+let allocator: Allocator;
+let store: RedisStore;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  sim = await startSimulator({
+    apps: [{ ...app, mode: "AXB", numbers: pools.flatMap((p) => p.numbers.map((n) => ({ x: n.x }))) }],
+  });
+  const client = redis.client();
+  store = new RedisStore({ redis: client, prefix: "ops" });
+  allocator = new Allocator({
+    store,
+    driver: new HuaweiDriver({ baseUrl: sim.url, ...app }),
+    pools,
+    lock: new RedisLock({ redis: client, prefix: "ops" }),
+  });
+  dir = mkdtempSync(join(tmpdir(), "bindpool-cli-"));
+});
+afterAll(async () => {
+  await sim?.close();
+  await redis?.stop();
+});
+
+function config(extra: Record<string, unknown> = {}): string {
+  const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  const platform = { baseUrl: sim.url, appKey: app.appKey, appSecretEnv: "TEST_PN_SECRET" };
+  writeFileSync(
+    file,
+    JSON.stringify({ redis: { url: redis.url, prefix: "ops" }, pools, platform, ...extra }),
+  );
+  return file;
+}
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
+      env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: app.appSecret, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function json(args: string[]): Promise<unknown> {
+  const out = await cli([...args, "--json"]);
+  expect(out.stderr).toBe("");
+  expect(out.code).toBe(0);
+  return JSON.parse(out.stdout);
+}
+
+describe("bindpool CLI", { timeout: 120_000 }, () => {
+  it("shows what the store holds: stats per pool and city, every number, one order with masked numbers", async () => {
+    for (let i = 0; i < 5; i++) {
+      await allocator.allocate({
+        pool: "rides",
+        orderKey: `r${i}`,
+        a: user(i),
+        b: user(100 + i),
+        ttlSeconds: 60,
+      });
+    }
+    await allocator.allocate({ pool: "food", orderKey: "f0", a: user(7), b: user(8), ttlSeconds: 60 });
+    const file = config();
+
+    const stats = (await json(["stats", "--config", file])) as { pool: string; bound: number }[];
+    expect(stats).toEqual([
+      expect.objectContaining({ ...(await allocator.stats("rides")), cities: await cities("rides") }),
+      expect.objectContaining({ ...(await allocator.stats("food")), cities: await cities("food") }),
+    ]);
+    expect(stats.map((s) => s.bound)).toEqual([5, 1]);
+
+    const numbers = await json(["numbers", "--config", file, "--pool", "rides"]);
+    expect(numbers).toEqual((await store.numbers("rides")).map((n) => ({ pool: "rides", ...n })));
+
+    const order = await cli(["order", "r2", "--config", file, "--pool", "rides"]);
+    const entry = (await allocator.get("r2", "rides"))!;
+    expect(order.code).toBe(0);
+    expect(order.stdout).toContain(`order r2 in pool rides: bound on ${entry.x}`);
+    expect(order.stdout).toContain(entry.subscriptionId);
+    expect(order.stdout).not.toContain(user(2));
+    expect(order.stdout).toContain("+86****0002");
+    const shown = (await json(["order", "r2", "--config", file, "--pool", "rides", "--show-numbers"])) as {
+      a: string;
+    };
+    expect(shown.a).toBe(user(2));
+
+    const text = await cli(["stats", "--config", file]);
+    expect(text.stdout).toContain("pool rides (AXB): 4 numbers");
+    expect(text.stdout).toContain("orders: 5 bound, 0 reserved");
+  });
+
+  it("drains, quarantines and re-activates a number: the app's allocations follow", async () => {
+    const file = config();
+    const x = pools[1]!.numbers[0]!.x;
+    const drained = await cli(["drain", x, "--config", file, "--pool", "food"]);
+    expect(drained).toMatchObject({ code: 0, stdout: `${x} in pool food is draining\n` });
+    const other = pools[1]!.numbers[1]!.x;
+    for (let i = 0; i < 3; i++) {
+      const b = await allocator.allocate({
+        pool: "food",
+        orderKey: `d${i}`,
+        a: user(20 + i),
+        b: user(30 + i),
+        ttlSeconds: 60,
+      });
+      expect(b.x).toBe(other);
+    }
+    const quarantined = (await json([
+      "quarantine",
+      x,
+      "--minutes",
+      "5",
+      "--config",
+      file,
+      "--pool",
+      "food",
+    ])) as {
+      untilMs: number;
+    };
+    const load = (await store.numbers("food")).find((n) => n.x === x)!;
+    expect(load.state).toBe("quarantined");
+    expect(quarantined.untilMs).toBeGreaterThan(Date.now());
+    expect((await cli(["activate", x, "--config", file, "--pool", "food"])).code).toBe(0);
+    expect((await store.numbers("food")).find((n) => n.x === x)!.state).toBe("active");
+  });
+
+  it("reconciles against the platform: unbinds a binding no order owns", async () => {
+    const file = config();
+    const x = pools[0]!.numbers[3]!.x;
+    const stray = sim.bindBehindBack(app.appKey, { x, a: user(500), b: user(501) });
+    const report = (await json(["reconcile", "--config", file, "--pool", "rides"])) as Record<
+      string,
+      { unboundOrphans: number; numbers: number }
+    >;
+    expect(report.rides).toMatchObject({ unboundOrphans: 1, numbers: 4 });
+    expect(sim.bindings(app.appKey).map((b) => b.subscriptionId)).not.toContain(stray.subscriptionId);
+    const swept = (await json(["sweep", "--config", file])) as Record<string, unknown>;
+    expect(Object.keys(swept)).toEqual(["rides", "food"]);
+  });
+
+  it("refuses bad usage and bad config with a message and exit code 2, and failed commands with 1", async () => {
+    const file = config();
+    const unknown = await cli(["frobnicate", "--config", file]);
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ pools: [{ id: "p", mode: "AXB", numbers: [{ x: "12345" }] }] }));
+    const invalid = await cli(["stats", "--config", bad]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("pools.0.numbers.0.x");
+
+    const noPool = await cli(["drain", pools[0]!.numbers[0]!.x, "--config", file]);
+    expect(noPool.code).toBe(2);
+    expect(noPool.stderr).toContain("--pool");
+
+    const notOurs = await cli(["drain", "+8617999999999", "--config", file, "--pool", "rides"]);
+    expect(notOurs.code).toBe(1);
+    expect(notOurs.stderr).toContain("BINDPOOL_VALIDATION");
+
+    const offline = config({ platform: undefined });
+    const sweep = await cli(["sweep", "--config", offline]);
+    expect(sweep.code).toBe(2);
+    expect(sweep.stderr).toContain('"platform"');
+
+    const noSecret = await cli(["stats", "--config", file], { TEST_PN_SECRET: "" });
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain("TEST_PN_SECRET");
+
+    const noRedis = await cli(["stats", "--config", file], { REDIS_URL: "redis://127.0.0.1:1" });
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.stderr).toContain("Cannot reach Redis at redis://127.0.0.1:1");
+
+    const help = await cli(["--help"]);
+    expect(help).toMatchObject({ code: 0, stderr: "" });
+    expect(help.stdout).toContain("Usage: bindpool <command>");
+  });
+});
+
+async function cities(pool: string) {
+  return (await allocator.utilisation()).filter((u) => u.pool === pool);
+}

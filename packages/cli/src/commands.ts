@@ -22,6 +22,9 @@ Commands
   stats                  per pool: numbers by state, reserved and bound orders, load per city
   numbers                per X: state, load / capacity, cooldown end
   order ORDER_KEY        one order's entry (numbers masked; --show-numbers shows them)
+  entries                the store's entries, O(entries): --status reserved|bound|releasing
+                         (releasing: unbinds waiting for the platform), --key-prefix foreign:
+                         (bindings fenced off after a conflict), --limit N (default 100)
   drain X                no new binds on X; bindings on it finish
   retire X               as drain, for good
   quarantine X           no new binds until --minutes N from now (default: until activate)
@@ -48,7 +51,16 @@ const STATE_COMMANDS: Readonly<Record<string, NumberState>> = {
   quarantine: "quarantined",
   activate: "active",
 };
-const COMMANDS = new Set(["stats", "numbers", "order", "sweep", "reconcile", ...Object.keys(STATE_COMMANDS)]);
+const COMMANDS = new Set([
+  "stats",
+  "numbers",
+  "order",
+  "entries",
+  "sweep",
+  "reconcile",
+  ...Object.keys(STATE_COMMANDS),
+]);
+const ENTRY_STATUSES: readonly string[] = ["reserved", "bound", "releasing"];
 
 /** What a command prints: `text` for people, `json` with `--json`. */
 interface Output {
@@ -100,6 +112,9 @@ function parse(argv: readonly string[]) {
       "show-numbers": { type: "boolean" },
       "adopt-unknown": { type: "boolean" },
       minutes: { type: "string" },
+      status: { type: "string" },
+      "key-prefix": { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -155,6 +170,8 @@ class Deployment {
         return this.numbers(flags);
       case "order":
         return this.order(one(command, args, "ORDER_KEY"), flags);
+      case "entries":
+        return this.entries(flags);
       case "sweep":
         return this.job("sweep", flags);
       default: // reconcile, the last of COMMANDS
@@ -218,9 +235,7 @@ class Deployment {
     const pool = this.onePool(flags);
     const entry = await this.allocator.get(orderKey, pool);
     if (entry === undefined) return { text: `no order "${orderKey}" in pool ${pool}`, json: null };
-    const shown: Entry = flags["show-numbers"]
-      ? entry
-      : { ...entry, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+    const shown = masked(entry, flags);
     const text = [
       `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${shown.x}`,
       `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
@@ -228,6 +243,34 @@ class Deployment {
       ...(shown.subscriptionId === undefined ? [] : [`  subscriptionId ${shown.subscriptionId}`]),
     ];
     return { text: text.join("\n"), json: shown };
+  }
+
+  private async entries(flags: Flags): Promise<Output> {
+    const { status, "key-prefix": keyPrefix = "" } = flags;
+    if (status !== undefined && !ENTRY_STATUSES.includes(status)) {
+      throw new UsageError(`--status takes one of ${ENTRY_STATUSES.join(", ")}, got "${status}".`);
+    }
+    const limit = flags.limit === undefined ? 100 : Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new UsageError(`--limit takes a whole number of at least 1, got "${flags.limit}".`);
+    }
+    await this.allocator.init();
+    const matching: Entry[] = [];
+    for (const pool of this.pools(flags)) {
+      for (const e of await this.store.entries(pool)) {
+        if ((status === undefined || e.status === status) && e.orderKey.startsWith(keyPrefix))
+          matching.push(e);
+      }
+    }
+    const shown = matching.slice(0, limit).map((e) => masked(e, flags));
+    const lines = shown.map(
+      (e) => `${e.pool}  ${e.orderKey}  ${e.status.padEnd(9)}  ${e.x}  until ${iso(e.untilMs)}`,
+    );
+    const more = matching.length > limit ? [`(${matching.length - limit} more; raise --limit)`] : [];
+    return {
+      text: [`${matching.length} entries`, ...lines, ...more].join("\n"),
+      json: { total: matching.length, entries: shown },
+    };
   }
 
   private async setState(state: NumberState, x: string, flags: Flags): Promise<Output> {
@@ -296,6 +339,12 @@ const offline = (): never => {
   throw new UsageError('This command talks to the platform: add a "platform" section to the config file.');
 };
 const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
+
+/** The entry with its users masked, unless --show-numbers. */
+function masked(entry: Entry, flags: Flags): Entry {
+  if (flags["show-numbers"]) return entry;
+  return { ...entry, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+}
 
 function one(command: string, args: string[], what: string): string {
   if (args.length !== 1) throw new UsageError(`${command} takes one ${what}, got ${args.length}.`);

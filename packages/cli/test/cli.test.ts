@@ -44,6 +44,7 @@ beforeAll(async () => {
     driver: new HuaweiDriver({ baseUrl: sim.url, ...app }),
     pools,
     lock: new RedisLock({ redis: client, prefix: "ops" }),
+    unbindRetryMs: 1, // a queued unbind is due at once: the CLI's sweep retries it
   });
   dir = mkdtempSync(join(tmpdir(), "bindpool-cli-"));
 });
@@ -160,18 +161,54 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect((await store.numbers("food")).find((n) => n.x === x)!.state).toBe("active");
   });
 
-  it("reconciles against the platform: unbinds a binding no order owns", async () => {
+  it("lists fenced bindings and waiting unbinds, and reconciles them away against the platform", async () => {
     const file = config();
     const x = pools[0]!.numbers[3]!.x;
-    const stray = sim.bindBehindBack(app.appKey, { x, a: user(500), b: user(501) });
+    // A stray binding holds user 500 on X; an order of user 500 that tries X gets a conflict and fences it.
+    const stray = sim.bindBehindBack(app.appKey, { x, a: user(501), b: user(500) });
+    await allocator.allocate({
+      pool: "rides",
+      orderKey: "s1",
+      a: user(500),
+      b: user(502),
+      ttlSeconds: 60,
+      preferX: x,
+    });
+    const fenced = (await json(["entries", "--key-prefix", "foreign:", "--config", file])) as {
+      total: number;
+      entries: { orderKey: string; x: string; status: string; b: string }[];
+    };
+    expect(fenced.total).toBe(1);
+    expect(fenced.entries[0]).toMatchObject({
+      orderKey: `foreign:${stray.subscriptionId}`,
+      x,
+      status: "bound",
+    });
+    expect(fenced.entries[0]!.b).toBe("+86****0500");
+
+    // An unbind the platform cannot take now waits in the store as `releasing`.
+    sim.faults.set({ serverErrorRate: 1 });
+    expect(await allocator.complete("s1", "rides")).toEqual({ status: "pending" });
+    sim.faults.reset();
+    const waiting = (await json(["entries", "--status", "releasing", "--config", file])) as {
+      entries: { orderKey: string }[];
+    };
+    expect(waiting.entries.map((e) => e.orderKey)).toEqual(["s1"]);
+
     const report = (await json(["reconcile", "--config", file, "--pool", "rides"])) as Record<
       string,
       { unboundOrphans: number; numbers: number }
     >;
     expect(report.rides).toMatchObject({ unboundOrphans: 1, numbers: 4 });
     expect(sim.bindings(app.appKey).map((b) => b.subscriptionId)).not.toContain(stray.subscriptionId);
-    const swept = (await json(["sweep", "--config", file])) as Record<string, unknown>;
+    const swept = (await json(["sweep", "--config", file])) as Record<string, { unbindsRetried: number }>;
     expect(Object.keys(swept)).toEqual(["rides", "food"]);
+    expect(swept.rides!.unbindsRetried).toBe(1);
+    expect(await json(["entries", "--key-prefix", "foreign:", "--config", file])).toEqual({
+      total: 0,
+      entries: [],
+    });
+    expect(await allocator.get("s1", "rides")).toBeUndefined();
   });
 
   it("refuses bad usage and bad config with a message and exit code 2, and failed commands with 1", async () => {
@@ -182,6 +219,10 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ pools: [{ id: "p", mode: "AXB", numbers: [{ x: "12345" }] }] }));
+    const badStatus = await cli(["entries", "--status", "gone", "--config", file]);
+    expect(badStatus).toMatchObject({ code: 2, stdout: "" });
+    expect(badStatus.stderr).toContain("--status takes one of reserved, bound, releasing");
+
     const invalid = await cli(["stats", "--config", bad]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain("pools.0.numbers.0.x");

@@ -12,6 +12,8 @@ export function orderKeyFromUserData(userData: string | undefined): string | und
   return userData?.startsWith(USER_DATA_PREFIX) ? userData.slice(USER_DATA_PREFIX.length) : undefined;
 }
 
+export const FOREIGN_PREFIX = "foreign:";
+
 /**
  * The store key of a platform binding no order made that holds a user of a pair on its X (found behind a
  * conflict answer): recorded so that user stays off X while it lasts. The reconciler unbinds it.
@@ -19,8 +21,6 @@ export function orderKeyFromUserData(userData: string | undefined): string | und
 export function foreignKey(subscriptionId: string): string {
   return `${FOREIGN_PREFIX}${subscriptionId}`;
 }
-
-export const FOREIGN_PREFIX = "foreign:";
 
 /** Shows the country code and last 4 digits only: numbers in messages and logs stay private. */
 export function mask(phone: Phone | undefined): string {

@@ -14,9 +14,9 @@ export interface AllocatorEvents {
   /** The order's end moved. */
   extended: { pool: string; orderKey: string; expiresAtMs: number };
   /**
-   * A conflict answer: a binding no order owns holds `user` on X. It is kept in the store as `orderKey`
-   * (`foreign:<subscriptionId>`) until it ends or the reconciler unbinds it, so that user stays off X and X
-   * stays open to every other pair.
+   * After a conflict answer: a binding no order owns holds a user of the pair on X. It is kept in the store
+   * as `orderKey` (`foreign:<subscriptionId>`) until it ends or the reconciler unbinds it, so its users stay
+   * off X and X stays open to every other pair.
    */
   fenced: { pool: string; orderKey: string; x: Phone; subscriptionId: string };
   /** The sweeper or reconciler took over a binding found at the platform. */

@@ -10,8 +10,8 @@ import {
   type PoolStats,
 } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
-import { RedisLock, RedisStore } from "@bindpool/redis";
-import { Redis } from "ioredis";
+import { type RedisClient, RedisLock, RedisStore } from "@bindpool/redis";
+import { Cluster, Redis } from "ioredis";
 import { type CliConfig, loadConfig, UsageError } from "./config.js";
 
 export const HELP = `bindpool: operator commands for a bindpool deployment on Redis
@@ -40,7 +40,7 @@ Options
   --json                 print JSON instead of text
   -h, --help
 
-Environment: REDIS_URL overrides redis.url; the platform app secret is read from the variable
+Environment: REDIS_URL overrides redis.url (and redis.cluster); the platform app secret is read from the variable
 named by platform.appSecretEnv (default PN_APP_SECRET).
 Exit codes: 0 done, 1 the command failed (bindpool error code printed), 2 bad usage or config.
 `;
@@ -126,18 +126,15 @@ type Flags = ReturnType<typeof parse>["values"];
 class Deployment {
   private constructor(
     private readonly config: CliConfig,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly store: RedisStore,
     private readonly lock: RedisLock,
     private readonly allocator: Allocator,
   ) {}
 
   static async open(config: CliConfig, env: NodeJS.ProcessEnv): Promise<Deployment> {
-    const url = env.REDIS_URL || config.redis.url;
-    if (url === undefined) throw new UsageError("No Redis: set redis.url in the config file or REDIS_URL.");
     const driver = driverFor(config, env);
-    // Fail fast when Redis is not there instead of queueing commands while ioredis reconnects.
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const { redis, url } = connection(config, env);
     let lastError: Error | undefined;
     redis.on("error", (error: Error) => {
       lastError = error;
@@ -316,6 +313,42 @@ class Deployment {
     );
     return { text: text.join("\n"), json: reports };
   }
+}
+
+/** A client for the configured Redis (or Cluster) that fails fast instead of reconnecting. */
+function connection(config: CliConfig, env: NodeJS.ProcessEnv): { redis: RedisClient; url: string } {
+  const url = env.REDIS_URL || config.redis.url;
+  const { cluster } = config.redis;
+  if (url) {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    return { redis, url: URL.canParse(url) ? redacted(new URL(url)) : url };
+  }
+  if (cluster === undefined) {
+    throw new UsageError("No Redis: set redis.url or redis.cluster in the config file, or REDIS_URL.");
+  }
+  const nodes = cluster.map((u) => new URL(u));
+  const first = nodes[0]!;
+  const redis = new Cluster(
+    nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })),
+    {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      redisOptions: {
+        maxRetriesPerRequest: 1,
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === "rediss:" ? { tls: {} } : {}),
+      },
+    },
+  );
+  return { redis, url: nodes.map(redacted).join(", ") };
+}
+
+/** A Redis URL without its password, for messages. */
+function redacted(url: URL): string {
+  const shown = new URL(url);
+  if (shown.password) shown.password = "***";
+  return shown.href;
 }
 
 function driverFor(config: CliConfig, env: NodeJS.ProcessEnv): PlatformDriver {

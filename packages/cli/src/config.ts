@@ -12,9 +12,15 @@ export const CliConfigSchema = z.strictObject({
     .strictObject({
       /** `redis://` or `rediss://` URL; the `REDIS_URL` environment variable overrides it. */
       url: z.string().min(1).optional(),
+      /** A Redis Cluster instead: `redis://host:port` URLs of some of its nodes (credentials from the first). */
+      cluster: z
+        .array(z.url({ protocol: /^rediss?$/ }))
+        .min(1)
+        .optional(),
       /** The key prefix the app's RedisStore uses. @default "bp" */
       prefix: z.string().min(1).optional(),
     })
+    .refine((r) => r.url === undefined || r.cluster === undefined, "set url or cluster, not both")
     .default({}),
   pools: z.array(PoolConfigSchema).min(1),
   platform: z

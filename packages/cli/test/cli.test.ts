@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Allocator, type PoolConfig } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
-import { type RedisServer, startRedis } from "@bindpool/redis/testing";
+import { type RedisServer, startRedis, startRedisCluster } from "@bindpool/redis/testing";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -227,6 +227,11 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain("pools.0.numbers.0.x");
 
+    const both = config({ redis: { url: redis.url, cluster: [redis.url] } });
+    const ambiguous = await cli(["stats", "--config", both]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain("redis: set url or cluster, not both");
+
     const noPool = await cli(["drain", pools[0]!.numbers[0]!.x, "--config", file]);
     expect(noPool.code).toBe(2);
     expect(noPool.stderr).toContain("--pool");
@@ -244,13 +249,47 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain("TEST_PN_SECRET");
 
-    const noRedis = await cli(["stats", "--config", file], { REDIS_URL: "redis://127.0.0.1:1" });
+    const noRedis = await cli(["stats", "--config", file], { REDIS_URL: "redis://:hunter2@127.0.0.1:1" });
     expect(noRedis.code).toBe(1);
-    expect(noRedis.stderr).toContain("Cannot reach Redis at redis://127.0.0.1:1");
+    expect(noRedis.stderr).toContain("Cannot reach Redis at redis://:***@127.0.0.1:1");
+    expect(noRedis.stderr).not.toContain("hunter2");
 
     const help = await cli(["--help"]);
     expect(help).toMatchObject({ code: 0, stderr: "" });
     expect(help.stdout).toContain("Usage: bindpool <command>");
+  });
+});
+
+describe("bindpool CLI on a Redis Cluster", { timeout: 120_000 }, () => {
+  it("reads and changes the pools the app keeps on the cluster", async () => {
+    const cluster = await startRedisCluster();
+    try {
+      const client = cluster.client();
+      const onCluster = new Allocator({
+        store: new RedisStore({ redis: client, prefix: "ops" }),
+        driver: new HuaweiDriver({ baseUrl: sim.url, ...app }),
+        pools,
+      });
+      for (let i = 0; i < 3; i++) {
+        await onCluster.allocate({
+          pool: "food",
+          orderKey: `c${i}`,
+          a: user(300 + i),
+          b: user(400 + i),
+          ttlSeconds: 60,
+        });
+      }
+      const file = config({ redis: { cluster: [`redis://127.0.0.1:${cluster.ports[0]}`], prefix: "ops" } });
+      const stats = (await json(["stats", "--pool", "food", "--config", file])) as { bound: number }[];
+      expect(stats.map((s) => s.bound)).toEqual([(await onCluster.stats("food")).bound]);
+      const x = pools[1]!.numbers[1]!.x;
+      expect((await cli(["retire", x, "--pool", "food", "--config", file])).code).toBe(0);
+      const numbers = await new RedisStore({ redis: client, prefix: "ops" }).numbers("food");
+      expect(numbers.find((n) => n.x === x)?.state).toBe("retired");
+      for (let i = 0; i < 3; i++) await onCluster.complete(`c${i}`, "food");
+    } finally {
+      await cluster.stop();
+    }
   });
 });
 

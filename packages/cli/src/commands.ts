@@ -76,7 +76,7 @@ export interface RunResult {
 
 /** Runs one CLI command; never throws (errors become exit codes and messages). */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  let values: ReturnType<typeof parse>["values"];
+  let values: Flags;
   let positionals: string[];
   try {
     ({ values, positionals } = parse(argv));

@@ -159,6 +159,23 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     }
   });
 
+  it("fences an AX number that another A holds behind bindpool's back until the reconciler frees it", async () => {
+    const numbers = xs(2);
+    const x0 = numbers[0]!.x;
+    const { sim, allocator, store, retried } = await setup({ mode: "AX", numbers });
+    const foreign = sim.bindBehindBack(app.appKey, { x: x0, a: user(900) });
+    const order = (orderKey: string, a: number) =>
+      allocator.allocate({ pool: "p", orderKey, a: user(a), ttlSeconds: 60, preferX: x0 });
+    expect((await order("o1", 1)).x).toBe(numbers[1]!.x);
+    expect(retried).toEqual(["conflict:1011005"]);
+    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toMatchObject({ x: x0, a: user(900) });
+    // X0 carries its one A: no order is sent there again (no second conflict) until it is free.
+    expect(await codeOf(order("o2", 2))).toBe("BINDPOOL_POOL_EXHAUSTED");
+    expect(retried).toHaveLength(1);
+    expect(await allocator.reconcile()).toMatchObject({ unboundOrphans: 1 });
+    expect((await order("o2", 2)).x).toBe(x0);
+  });
+
   it("never gives an A a 6th X in AX mode", async () => {
     const { sim, allocator } = await setup({ mode: "AX", numbers: xs(7) });
     for (let i = 0; i < 5; i++)

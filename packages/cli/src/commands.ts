@@ -148,7 +148,7 @@ class Deployment {
     const prefix = config.redis.prefix ?? "bp";
     const store = new RedisStore({ redis, prefix });
     // The order lock of the app instances, so a sweep or reconcile never races one of their calls.
-    const lock = new RedisLock({ redis, prefix });
+    const lock = new RedisLock({ redis, prefix: config.redis.lockPrefix ?? prefix });
     const allocator = new Allocator({ store, driver, pools: config.pools, lock });
     return new Deployment(config, redis, store, lock, allocator);
   }

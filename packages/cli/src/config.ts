@@ -19,6 +19,8 @@ export const CliConfigSchema = z.strictObject({
         .optional(),
       /** The key prefix the app's RedisStore uses. @default "bp" */
       prefix: z.string().min(1).optional(),
+      /** The prefix of the app's RedisLock, when it differs from `prefix`. @default prefix */
+      lockPrefix: z.string().min(1).optional(),
     })
     .refine((r) => r.url === undefined || r.cluster === undefined, "set url or cluster, not both")
     .default({}),

@@ -211,6 +211,28 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(await allocator.get("s1", "rides")).toBeUndefined();
   });
 
+  it("runs a sweep only when no instance runs it now, under the app's lock prefix", async () => {
+    const file = config();
+    const appLock = new RedisLock({ redis: redis.client(), prefix: "ops" });
+    let release!: () => void;
+    let started!: () => void;
+    const held = new Promise<void>((r) => (started = r));
+    const leader = appLock.elect("bindpool:sweeper", 10_000, async () => {
+      started();
+      await new Promise<void>((r) => (release = r));
+    });
+    await held;
+    const busy = await cli(["sweep", "--config", file]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain("Another instance is running the sweep now");
+    // Under another lock prefix it is another deployment's election: this one is free.
+    const elsewhere = config({ redis: { url: redis.url, prefix: "ops", lockPrefix: "elsewhere" } });
+    expect((await cli(["sweep", "--config", elsewhere])).code).toBe(0);
+    release();
+    expect(await leader).toEqual({ leader: true, result: undefined });
+    expect((await cli(["sweep", "--config", file])).code).toBe(0);
+  });
+
   it("refuses bad usage and bad config with a message and exit code 2, and failed commands with 1", async () => {
     const file = config();
     const unknown = await cli(["frobnicate", "--config", file]);

@@ -18,7 +18,7 @@ export interface ChaosInstanceConfig {
 }
 
 export type ChaosRequest =
-  | { id: number; op: "allocate"; orderKey: string; a: string; b: string }
+  | { id: number; op: "allocate"; orderKey: string; a: string; b: string; preferX?: string }
   | { id: number; op: "reassign"; orderKey: string; b: string }
   | { id: number; op: "complete"; orderKey: string };
 
@@ -69,6 +69,7 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
           orderKey: req.orderKey,
           a: req.a,
           b: req.b,
+          preferX: req.preferX,
           ttlSeconds: 3_600,
         });
         process.send?.({ id: req.id, ok: true, x: b.x } satisfies ChaosReply);

@@ -169,6 +169,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let redisRestarts = 0;
   let statusSent = 0;
   let orphans = 0;
+  /** The X of each rider's last order: the workload asks for it again (`preferX`), as a sticky app would. */
+  const lastX = new Map<string, string>();
   let stopChaos = false;
   const chaos = (async () => {
     let tick = 0;
@@ -195,16 +197,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       sim.setNumberStatus(app.appKey, x, tick % 3 === 0 ? "normal" : "abnormal");
       statusSent++;
       // A binding made behind bindpool's back (another system on the same app): the reconciler's job.
+      // It holds a rider on the X that rider used last, so the rider's next (sticky) order there gets a
+      // conflict answer and fences it, unless the reconciler unbinds it first.
       try {
+        const riders = [...lastX.keys()];
+        const rider = riders[Math.floor(Math.random() * riders.length)];
         const other = pool.numbers[(tick * 7 + 1) % pool.numbers.length]!.x;
         sim.bindBehindBack(app.appKey, {
-          x: other,
-          a: phone("136", 2 * tick),
-          b: phone("136", 2 * tick + 1),
+          x: rider === undefined ? other : lastX.get(rider)!,
+          a: phone("136", tick),
+          b: rider ?? phone("136", 100_000 + tick),
         });
         orphans++;
       } catch {
-        // that X is full or abnormal at the platform: no orphan this time
+        // the rider is on that X now, or X is full or abnormal at the platform: no orphan this time
       }
     }
   })();
@@ -221,7 +227,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const orderKey = `chaos-${n}`;
       const a = phone("138", Math.floor(Math.random() * 2_000));
       const b = phone("139", Math.floor(Math.random() * 1_500));
-      const r = await request({ op: "allocate", orderKey, a, b });
+      const r = await request({ op: "allocate", orderKey, a, b, preferX: lastX.get(a) });
+      if (r.ok && r.x !== undefined) lastX.set(a, r.x);
       if (!r.ok) {
         failures[r.code] = (failures[r.code] ?? 0) + 1;
         // An allocation that failed may still hold a reservation; complete it so nothing stays behind.

@@ -5,7 +5,7 @@
  * `RedisUnavailableError`, whose message says how to get one. Not for production use.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -267,6 +267,72 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
     ports,
     client() {
       const c = new Cluster(ports.map((port) => ({ host: "127.0.0.1", port })));
+      clients.push(c);
+      return c;
+    },
+    stop,
+  };
+}
+
+/** A Redis master watched by one Sentinel (quorum 1), both started by the harness. */
+export interface RedisSentinelServer {
+  /** The master's name at the Sentinel. */
+  readonly name: string;
+  readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+  /** A new ioredis client that finds the master through the Sentinel; closed by `stop`. */
+  client(): Redis;
+  stop(): Promise<void>;
+}
+
+/** Starts a `redis-server` and a `redis-server --sentinel` that monitors it as `name`. */
+export async function startRedisSentinel(name = "bindpool"): Promise<RedisSentinelServer> {
+  requireBinary("redis-server");
+  const dir = mkdtempSync(join(tmpdir(), "bindpool-sentinel-"));
+  const children: ChildProcess[] = [];
+  const clients: Redis[] = [];
+  const stop = async () => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(children.map((c) => stopServer(c)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const sentinels = [{ host: "127.0.0.1", port: await freePort() }];
+  try {
+    const masterPort = await freePort();
+    children.push(startServer(masterPort, [], dir));
+    await waitFor(`redis-server on port ${masterPort}`, () => ping(masterPort));
+    const { port } = sentinels[0]!;
+    const conf = join(dir, "sentinel.conf");
+    const lines = [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${name} 5000`,
+    ];
+    writeFileSync(conf, `${lines.join("\n")}\n`);
+    const sentinel = spawn("redis-server", [conf, "--sentinel"], { cwd: dir, stdio: "ignore" });
+    sentinel.on("error", () => {});
+    children.push(sentinel);
+    await waitFor(`the sentinel on port ${port} to know ${name}`, async () => {
+      const c = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+      c.on("error", () => {});
+      try {
+        await c.connect();
+        const addr = (await c.call("SENTINEL", "get-master-addr-by-name", name)) as string[] | null;
+        return addr?.[1] === String(masterPort) ? true : undefined;
+      } finally {
+        c.disconnect();
+      }
+    });
+  } catch (err) {
+    await stop();
+    throw new RedisUnavailableError((err as Error).message, { cause: err });
+  }
+  return {
+    name,
+    sentinels,
+    client() {
+      const c = new Redis({ sentinels: [...sentinels], name, maxRetriesPerRequest: 1 });
       clients.push(c);
       return c;
     },

@@ -40,7 +40,7 @@ Options
   --json                 print JSON instead of text
   -h, --help
 
-Environment: REDIS_URL overrides redis.url (and redis.cluster); the platform app secret is read from the variable
+Environment: REDIS_URL overrides redis.url (and redis.cluster, redis.sentinel); the platform app secret is read from the variable
 named by platform.appSecretEnv (default PN_APP_SECRET).
 Exit codes: 0 done, 1 the command failed (bindpool error code printed), 2 bad usage or config.
 `;
@@ -315,33 +315,42 @@ class Deployment {
   }
 }
 
-/** A client for the configured Redis (or Cluster) that fails fast instead of reconnecting. */
+/** A client for the configured Redis (standalone, Cluster or Sentinel) that fails fast instead of reconnecting. */
 function connection(config: CliConfig, env: NodeJS.ProcessEnv): { redis: RedisClient; url: string } {
   const url = env.REDIS_URL || config.redis.url;
-  const { cluster } = config.redis;
-  if (url) {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    return { redis, url: URL.canParse(url) ? redacted(new URL(url)) : url };
+  const { cluster, sentinel } = config.redis;
+  const failFast = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null } as const;
+  if (url) return { redis: new Redis(url, failFast), url: URL.canParse(url) ? redacted(new URL(url)) : url };
+  const seeds = (cluster ?? sentinel?.nodes)?.map((u) => new URL(u));
+  if (seeds === undefined) {
+    throw new UsageError(
+      "No Redis: set redis.url, redis.cluster or redis.sentinel in the config file, or REDIS_URL.",
+    );
   }
-  if (cluster === undefined) {
-    throw new UsageError("No Redis: set redis.url or redis.cluster in the config file, or REDIS_URL.");
+  const nodes = seeds.map((n) => ({ host: n.hostname, port: Number(n.port || (sentinel ? 26379 : 6379)) }));
+  const first = seeds[0]!;
+  const credentials = {
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    ...(first.protocol === "rediss:" ? { tls: {} } : {}),
+  };
+  const shown = seeds.map(redacted).join(", ");
+  if (sentinel !== undefined) {
+    const redis = new Redis({
+      ...failFast,
+      ...credentials,
+      sentinels: nodes,
+      name: sentinel.name,
+      sentinelRetryStrategy: () => null,
+    });
+    return { redis, url: `${shown} (Sentinel master ${sentinel.name})` };
   }
-  const nodes = cluster.map((u) => new URL(u));
-  const first = nodes[0]!;
-  const redis = new Cluster(
-    nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })),
-    {
-      lazyConnect: true,
-      clusterRetryStrategy: () => null,
-      redisOptions: {
-        maxRetriesPerRequest: 1,
-        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
-        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
-        ...(first.protocol === "rediss:" ? { tls: {} } : {}),
-      },
-    },
-  );
-  return { redis, url: nodes.map(redacted).join(", ") };
+  const redis = new Cluster(nodes, {
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    redisOptions: { maxRetriesPerRequest: 1, ...credentials },
+  });
+  return { redis, url: shown };
 }
 
 /** A Redis URL without its password, for messages. */

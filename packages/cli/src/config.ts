@@ -17,12 +17,22 @@ export const CliConfigSchema = z.strictObject({
         .array(z.url({ protocol: /^rediss?$/ }))
         .min(1)
         .optional(),
+      /**
+       * A Redis behind Sentinel instead: `redis://host:port` URLs of the Sentinels and the master's name
+       * (credentials of the first URL are the master's).
+       */
+      sentinel: z
+        .strictObject({ nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1), name: z.string().min(1) })
+        .optional(),
       /** The key prefix the app's RedisStore uses. @default "bp" */
       prefix: z.string().min(1).optional(),
       /** The prefix of the app's RedisLock, when it differs from `prefix`. @default prefix */
       lockPrefix: z.string().min(1).optional(),
     })
-    .refine((r) => r.url === undefined || r.cluster === undefined, "set url or cluster, not both")
+    .refine(
+      (r) => [r.url, r.cluster, r.sentinel].filter((v) => v !== undefined).length <= 1,
+      "set one of url, cluster and sentinel",
+    )
     .default({}),
   pools: z.array(PoolConfigSchema).min(1),
   platform: z

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Allocator, type PoolConfig } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
-import { type RedisServer, startRedis, startRedisCluster } from "@bindpool/redis/testing";
+import { type RedisServer, startRedis, startRedisCluster, startRedisSentinel } from "@bindpool/redis/testing";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -252,7 +252,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     const both = config({ redis: { url: redis.url, cluster: [redis.url] } });
     const ambiguous = await cli(["stats", "--config", both]);
     expect(ambiguous.code).toBe(2);
-    expect(ambiguous.stderr).toContain("redis: set url or cluster, not both");
+    expect(ambiguous.stderr).toContain("redis: set one of url, cluster and sentinel");
 
     const noPool = await cli(["drain", pools[0]!.numbers[0]!.x, "--config", file]);
     expect(noPool.code).toBe(2);
@@ -282,7 +282,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
   });
 });
 
-describe("bindpool CLI on a Redis Cluster", { timeout: 120_000 }, () => {
+describe("bindpool CLI on a Redis Cluster and behind Sentinel", { timeout: 120_000 }, () => {
   it("reads and changes the pools the app keeps on the cluster", async () => {
     const cluster = await startRedisCluster();
     try {
@@ -311,6 +311,29 @@ describe("bindpool CLI on a Redis Cluster", { timeout: 120_000 }, () => {
       for (let i = 0; i < 3; i++) await onCluster.complete(`c${i}`, "food");
     } finally {
       await cluster.stop();
+    }
+  });
+
+  it("finds the master through the Sentinel", async () => {
+    const sentinel = await startRedisSentinel();
+    try {
+      const behind = new Allocator({
+        store: new RedisStore({ redis: sentinel.client(), prefix: "ops" }),
+        driver: new HuaweiDriver({ baseUrl: sim.url, ...app }),
+        pools,
+      });
+      await behind.allocate({ pool: "food", orderKey: "s0", a: user(600), b: user(601), ttlSeconds: 60 });
+      const nodes = sentinel.sentinels.map((n) => `redis://${n.host}:${n.port}`);
+      const file = config({ redis: { sentinel: { nodes, name: sentinel.name }, prefix: "ops" } });
+      const stats = (await json(["stats", "--pool", "food", "--config", file])) as { bound: number }[];
+      expect(stats.map((s) => s.bound)).toEqual([1]);
+      const wrong = config({ redis: { sentinel: { nodes, name: "no-such-master" }, prefix: "ops" } });
+      const missing = await cli(["stats", "--config", wrong]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("Sentinel master no-such-master");
+      await behind.complete("s0", "food");
+    } finally {
+      await sentinel.stop();
     }
   });
 });

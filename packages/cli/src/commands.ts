@@ -126,6 +126,8 @@ type Flags = ReturnType<typeof parse>["values"];
 class Deployment {
   private constructor(
     private readonly config: CliConfig,
+    private readonly url: string,
+    private readonly prefix: string,
     private readonly redis: RedisClient,
     private readonly store: RedisStore,
     private readonly lock: RedisLock,
@@ -149,8 +151,9 @@ class Deployment {
     const store = new RedisStore({ redis, prefix });
     // The order lock of the app instances, so a sweep or reconcile never races one of their calls.
     const lock = new RedisLock({ redis, prefix: config.redis.lockPrefix ?? prefix });
-    const allocator = new Allocator({ store, driver, pools: config.pools, lock });
-    return new Deployment(config, redis, store, lock, allocator);
+    // The app instances write the pools; a stale copy of their config here must never change them.
+    const allocator = new Allocator({ store, driver, pools: config.pools, lock, writePools: false });
+    return new Deployment(config, url, prefix, redis, store, lock, allocator);
   }
 
   async close(): Promise<void> {
@@ -176,23 +179,33 @@ class Deployment {
     }
   }
 
-  private pools(flags: Flags): string[] {
+  /** The pools a command works on: `--pool`, or all of the config's; each must be in the store. */
+  private async pools(flags: Flags): Promise<string[]> {
     const ids = this.config.pools.map((p) => p.id);
-    if (flags.pool === undefined) return ids;
-    if (!ids.includes(flags.pool)) {
+    if (flags.pool !== undefined && !ids.includes(flags.pool)) {
       throw new UsageError(`No pool "${flags.pool}" in the config file (pools: ${ids.join(", ")}).`);
     }
-    return [flags.pool];
+    const chosen = flags.pool === undefined ? ids : [flags.pool];
+    for (const id of chosen) {
+      if ((await this.store.stats(id, Date.now())).numbers === 0) {
+        throw new Error(
+          `Pool "${id}" is not in the store at ${this.url} with prefix "${this.prefix}": no app instance has written it (the CLI never creates pools). Check redis and prefix.`,
+        );
+      }
+    }
+    return chosen;
   }
 
-  private onePool(flags: Flags): string {
-    const ids = this.pools(flags);
-    if (ids.length > 1) throw new UsageError(`Name the pool with --pool (pools: ${ids.join(", ")}).`);
-    return ids[0]!;
+  private async onePool(flags: Flags): Promise<string> {
+    if (flags.pool === undefined && this.config.pools.length > 1) {
+      const ids = this.config.pools.map((p) => p.id);
+      throw new UsageError(`Name the pool with --pool (pools: ${ids.join(", ")}).`);
+    }
+    return (await this.pools(flags))[0]!;
   }
 
   private async stats(flags: Flags): Promise<Output> {
-    const ids = this.pools(flags);
+    const ids = await this.pools(flags);
     const utilisation = (await this.allocator.utilisation()).filter((u) => ids.includes(u.pool));
     const pools: (PoolStats & { cities: typeof utilisation })[] = [];
     for (const id of ids) {
@@ -216,8 +229,7 @@ class Deployment {
 
   private async numbers(flags: Flags): Promise<Output> {
     const rows: (NumberLoad & { pool: string })[] = [];
-    for (const pool of this.pools(flags)) {
-      await this.allocator.init();
+    for (const pool of await this.pools(flags)) {
       for (const n of await this.store.numbers(pool)) rows.push({ pool, ...n });
     }
     const now = Date.now();
@@ -229,7 +241,7 @@ class Deployment {
   }
 
   private async order(orderKey: string, flags: Flags): Promise<Output> {
-    const pool = this.onePool(flags);
+    const pool = await this.onePool(flags);
     const entry = await this.allocator.get(orderKey, pool);
     if (entry === undefined) return { text: `no order "${orderKey}" in pool ${pool}`, json: null };
     const shown = masked(entry, flags);
@@ -251,9 +263,8 @@ class Deployment {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new UsageError(`--limit takes a whole number of at least 1, got "${flags.limit}".`);
     }
-    await this.allocator.init();
     const matching: Entry[] = [];
-    for (const pool of this.pools(flags)) {
+    for (const pool of await this.pools(flags)) {
       for (const e of await this.store.entries(pool)) {
         if ((status === undefined || e.status === status) && e.orderKey.startsWith(keyPrefix))
           matching.push(e);
@@ -271,7 +282,7 @@ class Deployment {
   }
 
   private async setState(state: NumberState, x: string, flags: Flags): Promise<Output> {
-    const pool = this.onePool(flags);
+    const pool = await this.onePool(flags);
     let untilMs: number | undefined;
     if (flags.minutes !== undefined) {
       const minutes = Number(flags.minutes);
@@ -290,7 +301,7 @@ class Deployment {
     if (this.config.platform === undefined) {
       throw new UsageError(`${name} talks to the platform: add a "platform" section to the config file.`);
     }
-    const pools = this.pools(flags);
+    const pools = await this.pools(flags);
     const adoptUnknown = flags["adopt-unknown"] === true;
     const job = name === "sweep" ? "bindpool:sweeper" : "bindpool:reconciler";
     const reports: Record<string, unknown> = {};

@@ -254,6 +254,22 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toContain("redis: set one of url, cluster and sentinel");
 
+    // A pool in the config that no app instance has written: the store says so; the CLI does not create it.
+    const ghost = config({
+      pools: [...pools, { id: "ghost", mode: "AXB", numbers: [{ x: "+8617000009999" }] }],
+    });
+    const unknownPool = await cli(["stats", "--pool", "ghost", "--config", ghost]);
+    expect(unknownPool.code).toBe(1);
+    expect(unknownPool.stderr).toContain('Pool "ghost" is not in the store');
+    const wrongPrefix = await cli([
+      "stats",
+      "--config",
+      config({ redis: { url: redis.url, prefix: "typo" } }),
+    ]);
+    expect(wrongPrefix.code).toBe(1);
+    expect(wrongPrefix.stderr).toContain('with prefix "typo"');
+    expect(await store.numbers("ghost").catch(() => [])).toEqual([]);
+
     const noPool = await cli(["drain", pools[0]!.numbers[0]!.x, "--config", file]);
     expect(noPool.code).toBe(2);
     expect(noPool.stderr).toContain("--pool");

@@ -102,6 +102,35 @@ describe("Allocator", () => {
     expect(await allocator.release("o1")).toEqual({ status: "unknown" });
   });
 
+  it("with writePools: false serves the pools another instance wrote and never changes them", async () => {
+    const { allocator, store, platform } = setup();
+    await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 600 });
+    const x = xs(3)[0]!.x;
+    await allocator.setNumberState(x, "draining", { pool: "rides" });
+    const before = await store.numbers("rides");
+    // An operator tool with a stale copy of the config: another capacity and state for X.
+    const tool = new Allocator({
+      store,
+      driver: platform,
+      pools: [
+        { id: "rides", mode: "AXB", numbers: [{ x, capacity: 7, state: "active" }, ...xs(3).slice(1)] },
+      ],
+      writePools: false,
+    });
+    expect(await tool.stats("rides")).toEqual(await store.stats("rides", Date.now()));
+    expect(await store.numbers("rides")).toEqual(before);
+    // The same config written by a default allocator does change the pool.
+    await new Allocator({
+      store,
+      driver: platform,
+      pools: [{ id: "rides", mode: "AXB", numbers: [{ x, capacity: 7, state: "active" }] }],
+    }).init();
+    expect((await store.numbers("rides")).find((n) => n.x === x)).toMatchObject({
+      capacity: 7,
+      state: "active",
+    });
+  });
+
   it("gives one binding to 50 concurrent calls with one orderKey", async () => {
     const { allocator, platform, store } = setup();
     const calls = Array.from({ length: 50 }, () =>

@@ -64,6 +64,7 @@ export class Allocator {
   private readonly numbersOf: Map<string, Set<Phone>>;
   private readonly events: Events;
   private ready: Promise<void> | undefined;
+  private readonly writesPools: boolean;
 
   constructor(options: AllocatorOptions) {
     const { tuning, pools } = parseOptions(options);
@@ -79,6 +80,7 @@ export class Allocator {
     );
     this.pools = new Map(pools.map((p) => [p.id, p]));
     this.numbersOf = new Map(pools.map((p) => [p.id, new Set(p.numbers.map((n) => n.x))]));
+    this.writesPools = options.writePools ?? true;
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -96,8 +98,12 @@ export class Allocator {
     return [...this.pools.keys()];
   }
 
-  /** Writes the configured pools into the store. Called on first use; call it early to fail fast. */
+  /**
+   * Writes the configured pools into the store (unless `writePools: false`). Called on first use; call it
+   * early to fail fast.
+   */
   init(): Promise<void> {
+    if (!this.writesPools) return Promise.resolve();
     this.ready ??= this.writePools().catch((error: unknown) => {
       this.ready = undefined;
       throw error;

@@ -51,6 +51,12 @@ export interface AllocatorOptions {
   readonly logger?: Logger;
   /** Called when an event listener throws. @default ignore (counted in `listenerErrors`) */
   readonly onListenerError?: (error: unknown) => void;
+  /**
+   * Whether `init` (run on first use) writes `pools` into the store. `false` for tools that only look at
+   * or operate on pools the app instances keep (the `bindpool` CLI): a stale copy of the config then never
+   * changes a live pool. @default true
+   */
+  readonly writePools?: boolean;
 }
 
 const TuningSchema = z.strictObject({
@@ -75,7 +81,7 @@ export function parseOptions(options: AllocatorOptions): {
   tuning: Tuning;
   pools: z.infer<typeof PoolConfigSchema>[];
 } {
-  const { store, driver, pools, lock, clock, onListenerError, logger, ...tuning } = options;
+  const { store, driver, pools, lock, clock, onListenerError, logger, writePools, ...tuning } = options;
   if (store === undefined || driver === undefined) {
     throw new ValidationError("Allocator needs a `store` and a `driver`.");
   }

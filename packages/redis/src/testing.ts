@@ -98,6 +98,15 @@ function stopServer(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Pr
   });
 }
 
+/** Closes the clients, stops the servers and removes their directory. */
+function stopAll(clients: (Redis | Cluster)[], children: readonly ChildProcess[], dir: string) {
+  return async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(children.map((c) => stopServer(c)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 /** A standalone Redis: one the harness started, or `REDIS_URL`. */
 export interface RedisServer {
   readonly url: string;
@@ -208,11 +217,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
   const ports: number[] = [];
   const children: ChildProcess[] = [];
   const clients: Cluster[] = [];
-  const stop = async () => {
-    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
-    await Promise.all(children.map((c) => stopServer(c)));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = stopAll(clients, children, dir);
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -290,11 +295,7 @@ export async function startRedisSentinel(name = "bindpool"): Promise<RedisSentin
   const dir = mkdtempSync(join(tmpdir(), "bindpool-sentinel-"));
   const children: ChildProcess[] = [];
   const clients: Redis[] = [];
-  const stop = async () => {
-    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
-    await Promise.all(children.map((c) => stopServer(c)));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = stopAll(clients, children, dir);
   const sentinels = [{ host: "127.0.0.1", port: await freePort() }];
   try {
     const masterPort = await freePort();

@@ -97,9 +97,10 @@ export class Context {
             { mode, x, a: u },
             { mode, x, b: u },
           ]);
+    // At once: the allocation that got the conflict waits for them.
+    const outcomes = await Promise.all(queries.map((q) => this.lookup(q)));
     const found = new Map<string, PlatformBinding>();
-    for (const query of queries) {
-      const outcome = await this.lookup(query);
+    for (const outcome of outcomes) {
       if (outcome.kind !== "ok") return outcome;
       for (const b of outcome.value) {
         const holdsUser = mode === "AX" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));

@@ -8,6 +8,7 @@ import {
   type NumberState,
   type PlatformDriver,
   type PoolStats,
+  StoreError,
 } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { type RedisClient, RedisLock, RedisStore } from "@bindpool/redis";
@@ -145,7 +146,9 @@ class Deployment {
       await redis.connect();
     } catch (error) {
       redis.disconnect();
-      throw new Error(`Cannot reach Redis at ${url}: ${(lastError ?? (error as Error)).message}`);
+      throw new StoreError(`Cannot reach Redis at ${url}: ${(lastError ?? (error as Error)).message}`, {
+        cause: error,
+      });
     }
     const prefix = config.redis.prefix ?? "bp";
     const store = new RedisStore({ redis, prefix });
@@ -188,7 +191,8 @@ class Deployment {
     const chosen = flags.pool === undefined ? ids : [flags.pool];
     for (const id of chosen) {
       if ((await this.store.stats(id, Date.now())).numbers === 0) {
-        throw new Error(
+        throw new BindpoolError(
+          "BINDPOOL_UNKNOWN_POOL",
           `Pool "${id}" is not in the store at ${this.url} with prefix "${this.prefix}": no app instance has written it (the CLI never creates pools). Check redis and prefix.`,
         );
       }
@@ -314,7 +318,10 @@ class Deployment {
       }
     });
     if (!elected.leader) {
-      throw new Error(`Another instance is running the ${name} now (job lock "${job}"); try again shortly.`);
+      throw new BindpoolError(
+        "BINDPOOL_ORDER_PENDING",
+        `Another instance is running the ${name} now (job lock "${job}"); try again shortly.`,
+      );
     }
     const text = Object.entries(reports).map(
       ([pool, report]) =>

@@ -224,7 +224,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     await held;
     const busy = await cli(["sweep", "--config", file]);
     expect(busy.code).toBe(1);
-    expect(busy.stderr).toContain("Another instance is running the sweep now");
+    expect(busy.stderr).toContain("BINDPOOL_ORDER_PENDING: Another instance is running the sweep now");
     // Under another lock prefix it is another deployment's election: this one is free.
     const elsewhere = config({ redis: { url: redis.url, prefix: "ops", lockPrefix: "elsewhere" } });
     expect((await cli(["sweep", "--config", elsewhere])).code).toBe(0);
@@ -260,7 +260,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     });
     const unknownPool = await cli(["stats", "--pool", "ghost", "--config", ghost]);
     expect(unknownPool.code).toBe(1);
-    expect(unknownPool.stderr).toContain('Pool "ghost" is not in the store');
+    expect(unknownPool.stderr).toContain('BINDPOOL_UNKNOWN_POOL: Pool "ghost" is not in the store');
     const wrongPrefix = await cli([
       "stats",
       "--config",
@@ -289,7 +289,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
 
     const noRedis = await cli(["stats", "--config", file], { REDIS_URL: "redis://:hunter2@127.0.0.1:1" });
     expect(noRedis.code).toBe(1);
-    expect(noRedis.stderr).toContain("Cannot reach Redis at redis://:***@127.0.0.1:1");
+    expect(noRedis.stderr).toContain("BINDPOOL_STORE: Cannot reach Redis at redis://:***@127.0.0.1:1");
     expect(noRedis.stderr).not.toContain("hunter2");
 
     const help = await cli(["--help"]);

@@ -3,8 +3,8 @@ import { PoolConfigSchema } from "@bindpool/core";
 import { z } from "zod";
 
 /**
- * The operator's view of a deployment: the Redis the app instances share, their pools (the same pool
- * config the app passes to its Allocator, because the allocator writes it into the store on first use),
+ * The operator's view of a deployment: the Redis the app instances share, their pools (the app's own
+ * pool config: the CLI takes ids, modes, numbers and cities from it and never writes it to the store),
  * and, for `sweep` and `reconcile`, the platform app.
  */
 export const CliConfigSchema = z.strictObject({

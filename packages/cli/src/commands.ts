@@ -3,6 +3,7 @@ import {
   Allocator,
   BindpoolError,
   type Entry,
+  JOB_ELECTIONS,
   mask,
   type NumberLoad,
   type NumberState,
@@ -52,15 +53,6 @@ const STATE_COMMANDS: Readonly<Record<string, NumberState>> = {
   quarantine: "quarantined",
   activate: "active",
 };
-const COMMANDS = new Set([
-  "stats",
-  "numbers",
-  "order",
-  "entries",
-  "sweep",
-  "reconcile",
-  ...Object.keys(STATE_COMMANDS),
-]);
 const ENTRY_STATUSES: readonly string[] = ["reserved", "bound", "releasing"];
 
 /** What a command prints: `text` for people, `json` with `--json`. */
@@ -88,7 +80,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   if (values.help || command === undefined) return { code: values.help ? 0 : 2, stdout: HELP, stderr: "" };
   let deployment: Deployment | undefined;
   try {
-    if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${command}". Run bindpool --help.`);
+    if (!Deployment.runs(command)) throw new UsageError(`Unknown command "${command}". Run bindpool --help.`);
     const config = loadConfig(values.config ?? "bindpool.json");
     deployment = await Deployment.open(config, env);
     const out = await deployment.run(command, args, values);
@@ -123,8 +115,30 @@ function parse(argv: readonly string[]) {
 
 type Flags = ReturnType<typeof parse>["values"];
 
+type Handler = (d: Deployment, args: string[], flags: Flags) => Promise<Output>;
+
 /** The app's Redis, store, order lock and pools, as one Allocator sees them. */
 class Deployment {
+  /** Every command, by name. */
+  private static readonly commands: Readonly<Record<string, Handler>> = {
+    stats: (d, _args, flags) => d.stats(flags),
+    numbers: (d, _args, flags) => d.numbers(flags),
+    order: (d, args, flags) => d.order(one("order", args, "ORDER_KEY"), flags),
+    entries: (d, _args, flags) => d.entries(flags),
+    sweep: (d, _args, flags) => d.job("sweep", flags),
+    reconcile: (d, _args, flags) => d.job("reconcile", flags),
+    ...Object.fromEntries(
+      Object.entries(STATE_COMMANDS).map(([name, state]): [string, Handler] => [
+        name,
+        (d, args, flags) => d.setState(state, one(name, args, "X"), flags),
+      ]),
+    ),
+  };
+
+  static runs(command: string): boolean {
+    return Object.hasOwn(Deployment.commands, command);
+  }
+
   private constructor(
     private readonly config: CliConfig,
     private readonly url: string,
@@ -163,41 +177,25 @@ class Deployment {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  async run(command: string, args: string[], flags: Flags): Promise<Output> {
-    const state = STATE_COMMANDS[command];
-    if (state !== undefined) return this.setState(state, one(command, args, "X"), flags);
-    switch (command) {
-      case "stats":
-        return this.stats(flags);
-      case "numbers":
-        return this.numbers(flags);
-      case "order":
-        return this.order(one(command, args, "ORDER_KEY"), flags);
-      case "entries":
-        return this.entries(flags);
-      case "sweep":
-        return this.job("sweep", flags);
-      default: // reconcile, the last of COMMANDS
-        return this.job("reconcile", flags);
-    }
+  run(command: string, args: string[], flags: Flags): Promise<Output> {
+    return Deployment.commands[command]!(this, args, flags);
   }
 
-  /** The pools a command works on: `--pool`, or all of the config's; each must be in the store. */
-  private async pools(flags: Flags): Promise<string[]> {
+  /** The pools a command works on: `--pool`, or all of the config's. */
+  private chosenPools(flags: Flags): string[] {
     const ids = this.config.pools.map((p) => p.id);
-    if (flags.pool !== undefined && !ids.includes(flags.pool)) {
+    if (flags.pool === undefined) return ids;
+    if (!ids.includes(flags.pool)) {
       throw new UsageError(`No pool "${flags.pool}" in the config file (pools: ${ids.join(", ")}).`);
     }
-    const chosen = flags.pool === undefined ? ids : [flags.pool];
-    for (const id of chosen) {
-      if ((await this.store.stats(id, Date.now())).numbers === 0) {
-        throw new BindpoolError(
-          "BINDPOOL_UNKNOWN_POOL",
-          `Pool "${id}" is not in the store at ${this.url} with prefix "${this.prefix}": no app instance has written it (the CLI never creates pools). Check redis and prefix.`,
-        );
-      }
-    }
-    return chosen;
+    return [flags.pool];
+  }
+
+  /** The chosen pools, checked to be in the store (for commands whose own reads cannot tell). */
+  private async pools(flags: Flags): Promise<string[]> {
+    const ids = this.chosenPools(flags);
+    for (const id of ids) await this.storeStats(id);
+    return ids;
   }
 
   private async onePool(flags: Flags): Promise<string> {
@@ -208,12 +206,24 @@ class Deployment {
     return (await this.pools(flags))[0]!;
   }
 
+  /** A pool's stats; a pool without numbers in the store was never written there (wrong Redis or prefix). */
+  private async storeStats(id: string): Promise<PoolStats> {
+    const stats = await this.store.stats(id, Date.now());
+    if (stats.numbers === 0) throw this.notInStore(id);
+    return stats;
+  }
+
+  private notInStore(id: string): BindpoolError {
+    return new BindpoolError(
+      "BINDPOOL_UNKNOWN_POOL",
+      `Pool "${id}" is not in the store at ${this.url} with prefix "${this.prefix}": no app instance has written it (the CLI never creates pools). Check redis and prefix.`,
+    );
+  }
+
   private async stats(flags: Flags): Promise<Output> {
-    const ids = await this.pools(flags);
-    const utilisation = (await this.allocator.utilisation()).filter((u) => ids.includes(u.pool));
-    const pools: (PoolStats & { cities: typeof utilisation })[] = [];
-    for (const id of ids) {
-      pools.push({ ...(await this.allocator.stats(id)), cities: utilisation.filter((u) => u.pool === id) });
+    const pools: (PoolStats & { cities: Awaited<ReturnType<Allocator["utilisation"]>> })[] = [];
+    for (const id of this.chosenPools(flags)) {
+      pools.push({ ...(await this.storeStats(id)), cities: await this.allocator.utilisation(id) });
     }
     const text = pools.map((p) => {
       const states = Object.entries(p.byState)
@@ -233,8 +243,10 @@ class Deployment {
 
   private async numbers(flags: Flags): Promise<Output> {
     const rows: (NumberLoad & { pool: string })[] = [];
-    for (const pool of await this.pools(flags)) {
-      for (const n of await this.store.numbers(pool)) rows.push({ pool, ...n });
+    for (const pool of this.chosenPools(flags)) {
+      const numbers = await this.store.numbers(pool);
+      if (numbers.length === 0) throw this.notInStore(pool);
+      for (const n of numbers) rows.push({ pool, ...n });
     }
     const now = Date.now();
     const text = rows.map((n) => {
@@ -307,7 +319,7 @@ class Deployment {
     }
     const pools = await this.pools(flags);
     const adoptUnknown = flags["adopt-unknown"] === true;
-    const job = name === "sweep" ? "bindpool:sweeper" : "bindpool:reconciler";
+    const job = name === "sweep" ? JOB_ELECTIONS.sweeper : JOB_ELECTIONS.reconciler;
     const reports: Record<string, unknown> = {};
     const elected = await this.lock.elect(job, 10_000, async (signal) => {
       for (const pool of pools) {

@@ -299,12 +299,16 @@ export class Allocator {
 
   /**
    * Load against capacity per pool and city (`city` "*" for numbers without one); X numbers that take no
-   * new binds (draining, quarantined, retired) count neither. O(pool): for dashboards and metrics.
+   * new binds (draining, quarantined, retired) count neither. Every pool, or the one named. O(pool): for
+   * dashboards and metrics.
    */
-  async utilisation(): Promise<{ pool: string; city: string; load: number; capacity: number }[]> {
+  async utilisation(
+    pool?: string,
+  ): Promise<{ pool: string; city: string; load: number; capacity: number }[]> {
+    const targets = pool === undefined ? [...this.pools.values()] : [this.pool(pool)];
     await this.init();
     const out: { pool: string; city: string; load: number; capacity: number }[] = [];
-    for (const p of this.pools.values()) {
+    for (const p of targets) {
       const cityOf = new Map(p.numbers.map((n) => [n.x, n.city ?? "*"]));
       const byCity = new Map<string, { load: number; capacity: number }>();
       for (const n of await this.ctx.store.numbers(p.id)) {

@@ -12,6 +12,9 @@ export interface JobsOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** The election each job runs under (`JobLeader.elect`); a tool that runs a job by hand takes the same one. */
+export const JOB_ELECTIONS = { sweeper: "bindpool:sweeper", reconciler: "bindpool:reconciler" } as const;
+
 export interface Jobs {
   /** Stops the timers and waits for a running job to finish. */
   stop(): Promise<void>;
@@ -23,13 +26,11 @@ export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs
   const reconcileMs = options.reconcileIntervalMs ?? 600_000;
   let running: Promise<unknown> = Promise.resolve();
   const timers: NodeJS.Timeout[] = [];
-  const schedule = (name: string, everyMs: number, job: (signal?: AbortSignal) => Promise<unknown>) => {
+  const schedule = (election: string, everyMs: number, job: (signal?: AbortSignal) => Promise<unknown>) => {
     if (everyMs <= 0) return;
     const tick = () => {
       running = running
-        .then(() =>
-          options.leader ? options.leader.elect(`bindpool:${name}`, Math.max(1_000, everyMs), job) : job(),
-        )
+        .then(() => (options.leader ? options.leader.elect(election, Math.max(1_000, everyMs), job) : job()))
         .catch((error: unknown) => options.onError?.(error));
     };
     const timer = setInterval(tick, everyMs);
@@ -37,8 +38,8 @@ export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs
     timers.push(timer);
   };
   // A lost election (the lease could not be extended) stops the job at its next step.
-  schedule("sweeper", sweepMs, (signal) => allocator.sweep({ signal }));
-  schedule("reconciler", reconcileMs, (signal) => allocator.reconcile({ signal }));
+  schedule(JOB_ELECTIONS.sweeper, sweepMs, (signal) => allocator.sweep({ signal }));
+  schedule(JOB_ELECTIONS.reconciler, reconcileMs, (signal) => allocator.reconcile({ signal }));
   return {
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -30,8 +30,8 @@ import {
 import { attachLogger } from "../observability/logging.js";
 import { capacityOf } from "../rules/index.js";
 import type { PoolStats } from "../store/index.js";
-import { Context, type ParsedPool, sleep } from "./context.js";
-import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
+import { Context, type ParsedPool } from "./context.js";
+import { type AllocatorOptions, fromZod, parseOptions, realScheduler } from "./options.js";
 import { mask, userDataFor } from "./user-data.js";
 
 type Parsed = ReturnType<typeof AllocateRequestSchema.parse>;
@@ -77,6 +77,7 @@ export class Allocator {
       this.events,
       options.clock ?? Date.now,
       options.lock,
+      options.scheduler ?? realScheduler,
     );
     this.pools = new Map(pools.map((p) => [p.id, p]));
     this.numbersOf = new Map(pools.map((p) => [p.id, new Set(p.numbers.map((n) => n.x))]));
@@ -419,7 +420,7 @@ export class Allocator {
           if ((await store.get(pool.id, req.orderKey)) === undefined) continue;
         }
         if (now() >= deadline) throw new OrderPendingError(req.orderKey, now() - started);
-        await sleep(Math.min(50, Math.max(1, deadline - now())));
+        await this.ctx.scheduler.sleep(Math.min(50, Math.max(1, deadline - now())));
         continue; // another caller is binding it; look again
       }
       const result = await this.bindReserved(pool, req, entry);

@@ -5,7 +5,7 @@ import type { Events, ReleaseReason } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
 import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
 import type { Store } from "../store/index.js";
-import type { Tuning } from "./options.js";
+import type { Scheduler, Tuning } from "./options.js";
 import { foreignKey } from "./user-data.js";
 
 export type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
@@ -27,6 +27,7 @@ export class Context {
     readonly events: Events,
     readonly now: () => number,
     private readonly lock: OrderLock | undefined,
+    readonly scheduler: Scheduler,
   ) {}
 
   /** One call at a time per orderKey: in this process always, across processes with the configured lock. */
@@ -303,7 +304,7 @@ export class Context {
         });
       }
       const base = Math.min(this.tuning.maxBackoffMs, this.tuning.backoffMs * 2 ** retry);
-      await sleep(base / 2 + Math.random() * (base / 2));
+      await this.scheduler.sleep(base / 2 + this.scheduler.random() * (base / 2));
     }
   }
 
@@ -339,8 +340,4 @@ export class Context {
 /** Whether a platform binding is the entry's pair on its X. */
 function samePair(mode: Mode, b: PlatformBinding, entry: Pick<Entry, "x" | "a" | "b">): boolean {
   return b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

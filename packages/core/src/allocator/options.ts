@@ -17,6 +17,11 @@ export interface AllocatorOptions {
   readonly lock?: OrderLock;
   /** Milliseconds since the epoch; inject for tests of leases. @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Waits and randomness (backoff delays, jitter, polling for another caller's allocation). Inject with
+   * `clock` to run allocators on simulated time (the deterministic simulation does). @default timers and `Math.random`
+   */
+  readonly scheduler?: Scheduler;
   /** How long a reservation holds X while the platform bind is in flight. @default 30_000 */
   readonly leaseMs?: number;
   /** Most distinct X numbers tried for one allocation. @default 5 */
@@ -59,6 +64,19 @@ export interface AllocatorOptions {
   readonly writePools?: boolean;
 }
 
+/** Where the allocator waits and draws random numbers; see `AllocatorOptions.scheduler`. */
+export interface Scheduler {
+  /** Resolves after `ms` milliseconds of the allocator's clock. */
+  sleep(ms: number): Promise<void>;
+  /** A number in [0, 1). */
+  random(): number;
+}
+
+export const realScheduler: Scheduler = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
 const TuningSchema = z.strictObject({
   leaseMs: z.number().int().min(100).default(30_000),
   maxAttempts: z.number().int().min(1).max(100).default(5),
@@ -81,7 +99,8 @@ export function parseOptions(options: AllocatorOptions): {
   tuning: Tuning;
   pools: z.infer<typeof PoolConfigSchema>[];
 } {
-  const { store, driver, pools, lock, clock, onListenerError, logger, writePools, ...tuning } = options;
+  const { store, driver, pools, lock, clock, scheduler, onListenerError, logger, writePools, ...tuning } =
+    options;
   if (store === undefined || driver === undefined) {
     throw new ValidationError("Allocator needs a `store` and a `driver`.");
   }

@@ -5,7 +5,7 @@
  * `RedisUnavailableError`, whose message says how to get one. Not for production use.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,7 +118,16 @@ export interface RedisServer {
    * Kills the server (SIGKILL), waits `downMs`, and starts it again on the same port and data directory
    * (with `appendOnly`, nothing written is lost). Only on a `redis-server` this harness started.
    */
-  restart?(downMs?: number): Promise<void>;
+  restart?(downMs?: number, options?: RestartRedisOptions): Promise<void>;
+}
+
+/** Options of {@link RedisServer.restart}. */
+export interface RestartRedisOptions {
+  /**
+   * Start again with an empty data directory, even with `appendOnly`: a Redis that lost its disk, or one
+   * without persistence. @default false
+   */
+  readonly loseData?: boolean;
 }
 
 export interface StartRedisOptions {
@@ -193,8 +202,11 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       await stopServer(child);
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart(downMs = 0) {
+    async restart(downMs = 0, restartOptions: RestartRedisOptions = {}) {
       await stopServer(child, "SIGKILL");
+      if (restartOptions.loseData) {
+        for (const file of readdirSync(dir)) rmSync(join(dir, file), { recursive: true, force: true });
+      }
       await new Promise((r) => setTimeout(r, downMs));
       child = await launch();
     },

@@ -34,6 +34,22 @@ describe("@bindpool/redis/testing", () => {
     expect(await reachable(server.url)).toBe(saved.REDIS_URL !== undefined);
   });
 
+  it("keeps what was written over a restart with appendOnly, and loses it when asked to", async () => {
+    if (process.env.REDIS_URL !== undefined) return; // restart is only for a server the harness started
+    const server = await startRedis({ appendOnly: true });
+    try {
+      const c = server.client();
+      c.on("error", () => {});
+      await c.set("k", "v");
+      await server.restart!(0);
+      expect(await c.get("k")).toBe("v");
+      await server.restart!(0, { loseData: true });
+      expect(await c.get("k")).toBeNull();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("says how to get Redis when redis-server is not on PATH", async () => {
     delete process.env.REDIS_URL;
     process.env.PATH = "/nonexistent";

@@ -3,7 +3,7 @@
  * from the orchestrator over IPC, and takes part in the sweeper election. It may be killed (-9) at any
  * moment; whatever it had in flight is recovered by leases, the sweeper and the reconciler.
  */
-import { Allocator, type BindpoolError, type PoolConfig, startJobs } from "@bindpool/core";
+import { Allocator, type Binding, BindpoolError, type PoolConfig, startJobs } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisRateLimiter, RedisStore } from "@bindpool/redis";
 import { Redis } from "ioredis";
@@ -15,6 +15,10 @@ export interface ChaosInstanceConfig {
   readonly appSecret: string;
   readonly pool: PoolConfig;
   readonly requestsPerSecond: number;
+  /** How long a reservation is held for an allocation that has not bound yet (and the order lock). */
+  readonly leaseMs: number;
+  /** How often the elected instance reconciles the store with the platform. */
+  readonly reconcileIntervalMs: number;
 }
 
 export type ChaosRequest =
@@ -22,7 +26,18 @@ export type ChaosRequest =
   | { id: number; op: "reassign"; orderKey: string; b: string }
   | { id: number; op: "complete"; orderKey: string };
 
-export type ChaosReply = { id: number; ok: true; x?: string } | { id: number; ok: false; code: string };
+/** The binding an answer names, as the history checker reads it. */
+export interface ChaosBinding {
+  readonly subscriptionId: string;
+  readonly x: string;
+  readonly a: string;
+  readonly b?: string | undefined;
+}
+
+export type ChaosReply =
+  | { id: number; ok: true; binding?: ChaosBinding; status?: string }
+  /** `typed`: the error is a BindpoolError (anything else escaped the library unwrapped). */
+  | { id: number; ok: false; code: string; typed: boolean };
 /** What this instance's reconciler repaired while the run went on (a message of its own, not a reply). */
 export type ChaosRepair = { repair: string };
 
@@ -46,7 +61,7 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
     }),
     lock,
     pools: [config.pool],
-    leaseMs: 3_000,
+    leaseMs: config.leaseMs,
     transientRetries: 4,
     backoffMs: 50,
     unbindRetryMs: 500,
@@ -59,7 +74,12 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
   });
   // A conflict with an injected orphan fences its user off that X until the reconciler unbinds it.
   allocator.on("fenced", () => process.send?.({ repair: "fenced" } satisfies ChaosRepair));
-  startJobs(allocator, { leader: lock, sweepIntervalMs: 1_000, reconcileIntervalMs: 5_000 });
+  startJobs(allocator, {
+    leader: lock,
+    sweepIntervalMs: 1_000,
+    reconcileIntervalMs: config.reconcileIntervalMs,
+    onError: () => process.send?.({ repair: "jobFailed" } satisfies ChaosRepair),
+  });
 
   process.on("message", async (req: ChaosRequest) => {
     try {
@@ -72,20 +92,29 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
           preferX: req.preferX,
           ttlSeconds: 3_600,
         });
-        process.send?.({ id: req.id, ok: true, x: b.x } satisfies ChaosReply);
+        process.send?.({ id: req.id, ok: true, binding: view(b) } satisfies ChaosReply);
       } else if (req.op === "reassign") {
         const b = await allocator.reassign(req.orderKey, { b: req.b }, config.pool.id);
-        process.send?.({ id: req.id, ok: true, x: b.x } satisfies ChaosReply);
+        process.send?.({ id: req.id, ok: true, binding: view(b) } satisfies ChaosReply);
       } else {
         const { status } = await allocator.complete(req.orderKey, config.pool.id);
-        process.send?.({ id: req.id, ok: true, x: status } satisfies ChaosReply);
+        process.send?.({ id: req.id, ok: true, status } satisfies ChaosReply);
       }
     } catch (error) {
-      const code = (error as BindpoolError).code ?? (error instanceof Error ? error.message : String(error));
-      process.send?.({ id: req.id, ok: false, code } satisfies ChaosReply);
+      const typed = error instanceof BindpoolError;
+      const code = typed
+        ? error.code
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
+      process.send?.({ id: req.id, ok: false, code, typed } satisfies ChaosReply);
     }
   });
   process.send?.({ id: 0, ok: true });
+}
+
+function view(b: Binding): ChaosBinding {
+  return { subscriptionId: b.subscriptionId, x: b.x, a: b.a, b: b.b };
 }
 
 if (process.send) {

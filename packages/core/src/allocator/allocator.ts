@@ -20,6 +20,7 @@ import {
   AllocateRequestSchema,
   type Binding,
   type Entry,
+  internalKey,
   type NumberState,
   NumberStateSchema,
   OrderKeySchema,
@@ -169,7 +170,7 @@ export class Allocator {
       const store = this.ctx.store;
       const entry = await this.boundEntry(p, orderKey);
       // A rebind to this B that a crash interrupted left its other half under this key: finish it.
-      const tempKey = `${orderKey}~to~${b}`;
+      const tempKey = internalKey("reassign", `${orderKey}\u0000${b}`);
       const leftover = await store.get(p.id, tempKey);
       if (entry.b === b) {
         // A previous call may have died between the store and the platform: make the platform agree.

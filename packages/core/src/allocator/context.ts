@@ -3,10 +3,9 @@ import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } 
 import { OrderLockLostError } from "../errors/index.js";
 import type { Events, ReleaseReason } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
-import type { Entry, Mode, Phone, PoolConfig } from "../model/index.js";
+import { type Entry, internalKey, type Mode, type Phone, type PoolConfig } from "../model/index.js";
 import type { Store } from "../store/index.js";
 import type { Scheduler, Tuning } from "./options.js";
-import { foreignKey } from "./user-data.js";
 
 export type ParsedPool = Required<Pick<PoolConfig, "id" | "mode">> & PoolConfig;
 
@@ -178,23 +177,28 @@ export class Context {
   /**
    * Unbinds a binding no entry owns (a bind that landed after its reservation was taken over). When the
    * platform cannot be reached, the unbind is kept in the store like any other: a `releasing` entry under
-   * `unbind:<subscriptionId>` (X and the pair held meanwhile) that the sweeper retries. If the store
+   * an `unbind` entry (`entry-keys.ts`) (X and the pair held meanwhile) that the sweeper retries. If the store
    * cannot take it (the pair already holds X again), the reconciler finds the binding later.
    */
   async unbindOrphan(pool: ParsedPool, binding: Entry & { subscriptionId: string }): Promise<void> {
     const result = await this.unbind(pool.mode, binding);
     if (result.done) {
       // A conflict may have fenced it meanwhile; it is gone now.
-      await this.store.release(pool.id, foreignKey(binding.subscriptionId));
+      await this.store.release(pool.id, internalKey("foreign", binding.subscriptionId));
       return;
     }
-    const held = await this.recordBinding(pool, `unbind:${binding.subscriptionId}`, binding, this.now());
+    const held = await this.recordBinding(
+      pool,
+      internalKey("unbind", binding.subscriptionId),
+      binding,
+      this.now(),
+    );
     if (held !== undefined) await this.queueUnbind(pool, held, result.failure.code);
   }
 
   /**
    * After a conflict answer on the entry's X (its own binding ruled out): records each platform binding
-   * that holds a user of the pair there as `foreign:<subscriptionId>`, ending when the platform ends it.
+   * that holds a user of the pair there as a `foreign` entry (`entry-keys.ts`), ending when the platform ends it.
    * The store's rules then keep those users off X while X stays open to every other pair; the reconciler
    * unbinds them later. False when none is found or one cannot be recorded (then cool all of X down).
    */
@@ -202,7 +206,7 @@ export class Context {
     const found = await this.findBlockers(pool.mode, entry);
     if (found.kind !== "ok" || found.value.length === 0) return false;
     for (const binding of found.value) {
-      const orderKey = foreignKey(binding.subscriptionId);
+      const orderKey = internalKey("foreign", binding.subscriptionId);
       const held = await this.recordBinding(pool, orderKey, binding, this.adoptedUntilMs(binding));
       if (held !== undefined) {
         const { subscriptionId, x } = binding;

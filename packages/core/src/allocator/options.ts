@@ -109,13 +109,22 @@ export function parseOptions(options: AllocatorOptions): {
   const parsedPools = z.array(PoolConfigSchema).min(1, "configure at least one pool").safeParse(pools);
   if (!parsedPools.success) throw fromZod("Invalid pool configuration", parsedPools.error, pools);
   const ids = new Set<string>();
+  // An X in two pools would be two pools' business at the platform: reconciling one would unbind the
+  // other's orders on it.
+  const poolOf = new Map<string, string>();
   for (const pool of parsedPools.data) {
     if (ids.has(pool.id)) throw new ValidationError(`Pool "${pool.id}" is configured twice.`);
     ids.add(pool.id);
-    const xs = new Set<string>();
     for (const n of pool.numbers) {
-      if (xs.has(n.x)) throw new ValidationError(`Pool "${pool.id}" lists X number ${n.x} twice.`);
-      xs.add(n.x);
+      const owner = poolOf.get(n.x);
+      if (owner === pool.id) throw new ValidationError(`Pool "${pool.id}" lists X number ${n.x} twice.`);
+      if (owner !== undefined) {
+        throw new ValidationError(
+          `X number ${n.x} is in pools "${owner}" and "${pool.id}"; an X belongs to one pool.`,
+          [{ path: "pools", message: "X in two pools" }],
+        );
+      }
+      poolOf.set(n.x, pool.id);
     }
   }
   return { tuning: parsedTuning.data, pools: parsedPools.data };

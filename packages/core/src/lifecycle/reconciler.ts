@@ -1,12 +1,12 @@
 import type { Context, ParsedPool } from "../allocator/context.js";
-import { FOREIGN_PREFIX, orderKeyFromUserData } from "../allocator/user-data.js";
+import { orderKeyFromUserData } from "../allocator/user-data.js";
 import type { PlatformBinding } from "../driver/index.js";
-import type { Entry, Phone } from "../model/index.js";
+import { type Entry, internalKey, internalKind, type Phone } from "../model/index.js";
 
 export interface ReconcileOptions {
   /**
    * What to do with a platform binding no store entry owns: `true` adopts it (the order keeps the
-   * orderKey its userData carries; others get `adopted:<subscriptionId>`), as when rebuilding a store
+   * orderKey its userData carries; others get an internal `adopted` key), as when rebuilding a store
    * after data loss; `false` unbinds it. @default false
    */
   readonly adoptUnknown?: boolean;
@@ -87,9 +87,13 @@ export async function reconcilePool(
     for (const e of entries) {
       if (e.status !== "bound" || e.subscriptionId === undefined || onPlatform.has(e.subscriptionId))
         continue;
+      // Absence from a paged listing is no proof (a completion between two pages moves bindings off
+      // the page that was read): ask for the binding itself, under the order's lock, before dropping it.
       const dropped = await ctx.serialised(pool.id, e.orderKey, async () => {
         const now = await ctx.store.get(pool.id, e.orderKey);
         if (now?.token !== e.token || now.subscriptionId !== e.subscriptionId) return false;
+        const onPlatformNow = await ctx.querySubscription(pool.mode, e.subscriptionId!);
+        if (onPlatformNow.kind !== "ok" || onPlatformNow.value !== undefined) return false;
         return (await ctx.store.release(pool.id, e.orderKey, e.token)) === "released";
       });
       if (dropped) {
@@ -127,7 +131,7 @@ async function settleUnknown(
     if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
     const reserved = reservedFor.get(pairOn(binding));
     const adopted = await adopt(ctx, pool, binding, reserved, options);
-    if (adopted === "owned") continue;
+    if (adopted === "owned" || adopted === "unsure") continue;
     if (adopted === "adopted") {
       report.adopted++;
       continue;
@@ -158,12 +162,12 @@ async function settleUnknown(
 }
 
 /**
- * Unbinds a binding an allocation found behind a conflict answer and fenced off (`foreign:` entry), as
+ * Unbinds a binding an allocation found behind a conflict answer and fenced off (a `foreign` entry), as
  * the reconciler unbinds every binding no order owns; X and its users are freed once it is gone (a
  * failed unbind is queued like any other). False for order entries.
  */
 async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<boolean> {
-  if (!e.orderKey.startsWith(FOREIGN_PREFIX) || e.status !== "bound") return false;
+  if (internalKind(e.orderKey) !== "foreign" || e.status !== "bound") return false;
   const released = await ctx.serialised(pool.id, e.orderKey, async () => {
     const now = await ctx.store.get(pool.id, e.orderKey);
     if (now?.token !== e.token || now.status !== "bound") return false;
@@ -189,7 +193,8 @@ async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<Pl
 
 /**
  * Makes a platform binding the store's: confirms the matching reservation, or records it when asked to.
- * `owned`: the reservation's own allocate confirmed it meanwhile; `no`: nothing took it.
+ * `owned`: the reservation's own allocate confirmed it meanwhile; `no`: nothing took it (or it is gone);
+ * `unsure`: the platform could not say whether it still exists (leave it for the next pass).
  */
 async function adopt(
   ctx: Context,
@@ -197,29 +202,40 @@ async function adopt(
   binding: PlatformBinding,
   reserved: Entry | undefined,
   options: ReconcileOptions,
-): Promise<"adopted" | "owned" | "no"> {
+): Promise<"adopted" | "owned" | "no" | "unsure"> {
   const untilMs = ctx.adoptedUntilMs(binding, options.adoptTtlSeconds);
   const orderKey =
-    reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
+    reserved?.orderKey ??
+    orderKeyFromUserData(binding.userData) ??
+    internalKey("adopted", binding.subscriptionId);
   if (reserved === undefined && !options.adoptUnknown) return "no";
-  const result = await ctx.serialised(pool.id, orderKey, async (): Promise<"adopted" | "owned" | "no"> => {
-    if (reserved === undefined) {
-      return (await ctx.recordBinding(pool, orderKey, binding, untilMs)) ? "adopted" : "no";
-    }
-    // The allocate that reserved it may have finished while this waited for the order's lock.
-    const current = await ctx.store.get(pool.id, orderKey);
-    if (current?.subscriptionId === binding.subscriptionId) return "owned";
-    const confirmed = await ctx.store.confirm({
-      pool: pool.id,
-      orderKey,
-      token: reserved.token,
-      subscriptionId: binding.subscriptionId,
-      untilMs,
-      nowMs: ctx.now(),
-      adopt: true,
-    });
-    return confirmed === "ok" ? "adopted" : "no";
-  });
+  const result = await ctx.serialised(
+    pool.id,
+    orderKey,
+    async (): Promise<"adopted" | "owned" | "no" | "unsure"> => {
+      // The listing is older than this lock: the order's own allocation may have undone the binding since
+      // (it lost its lease), or its completion unbound it. Adopt only what the platform has now.
+      const now = await ctx.querySubscription(pool.mode, binding.subscriptionId);
+      if (now.kind !== "ok") return "unsure";
+      if (now.value === undefined) return "no";
+      if (reserved === undefined) {
+        return (await ctx.recordBinding(pool, orderKey, binding, untilMs)) ? "adopted" : "no";
+      }
+      // The allocate that reserved it may have finished while this waited for the order's lock.
+      const current = await ctx.store.get(pool.id, orderKey);
+      if (current?.subscriptionId === binding.subscriptionId) return "owned";
+      const confirmed = await ctx.store.confirm({
+        pool: pool.id,
+        orderKey,
+        token: reserved.token,
+        subscriptionId: binding.subscriptionId,
+        untilMs,
+        nowMs: ctx.now(),
+        adopt: true,
+      });
+      return confirmed === "ok" ? "adopted" : "no";
+    },
+  );
   if (result === "adopted")
     ctx.events.emit("adopted", {
       pool: pool.id,
@@ -251,10 +267,14 @@ async function followPlatformB(
   ) {
     return false;
   }
-  const b = binding.b;
   return ctx.serialised(pool.id, e.orderKey, async () => {
+    // The listing may predate a reassign that finished while this waited for the lock: follow the
+    // platform's B as it is now, not as it was listed.
     const now = await ctx.store.get(pool.id, e.orderKey);
-    if (now?.token !== e.token || now.b === b) return false;
+    if (now?.token !== e.token || now.subscriptionId !== binding.subscriptionId) return false;
+    const fresh = await ctx.querySubscription(pool.mode, binding.subscriptionId);
+    const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
+    if (b === undefined || now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";
   });
 }

@@ -3,7 +3,13 @@
  * one race a review found (issue 7) with the scripted platform's hooks, step by step.
  */
 import { describe, expect, it } from "vitest";
-import { Allocator, type AllocatorOptions, MemoryStore, type QueryRequest } from "../src/index.js";
+import {
+  Allocator,
+  type AllocatorOptions,
+  MemoryStore,
+  type OrderLock,
+  type QueryRequest,
+} from "../src/index.js";
 import { ScriptedPlatform } from "./scripted-platform.js";
 
 const phone = (prefix: string, i: number) => `+86${prefix}${String(i).padStart(8, "0")}`;
@@ -146,5 +152,53 @@ describe("repairs keep live orders", () => {
     ).toThrow(
       expect.objectContaining({ code: "BINDPOOL_VALIDATION", message: expect.stringContaining("food") }),
     );
+  });
+});
+
+describe("a dead instance's orders", () => {
+  /** A lock shared by the allocators of one test, held until released or `ttlMs` after it was taken. */
+  class ExpiringLock implements OrderLock {
+    private readonly holders = new Map<string, number>();
+    constructor(private readonly now: () => number) {}
+    async using<T>(key: string, ttlMs: number, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+      if ((this.holders.get(key) ?? 0) > this.now()) throw new Error(`lock ${key} is busy`);
+      const until = this.now() + ttlMs;
+      this.holders.set(key, until);
+      try {
+        return await fn(new AbortController().signal);
+      } finally {
+        if (this.holders.get(key) === until) this.holders.delete(key);
+      }
+    }
+  }
+
+  it("are served by another instance once the dead one's lock runs out, long before its lease", async () => {
+    const { platform, store, clock } = setup();
+    const lock = new ExpiringLock(clock.now);
+    const options = {
+      store,
+      pools: [{ id: "rides", mode: "AXB" as const, numbers: xs(1) }],
+      clock: clock.now,
+    };
+    const tuning = { leaseMs: 120_000, lockTtlMs: 5_000, pendingWaitMs: 0, backoffMs: 1, lock };
+    // The dead instance reserved X and sent its bind, which never arrives: it hangs with the lock held.
+    let sent: () => void = () => {};
+    const bindSent = new Promise<void>((r) => {
+      sent = r;
+    });
+    const hanging: ScriptedPlatform = Object.assign(new ScriptedPlatform(clock.now), {
+      bind: () => {
+        sent();
+        return new Promise<never>(() => {});
+      },
+    });
+    const dead = new Allocator({ ...options, ...tuning, driver: hanging });
+    const alive = new Allocator({ ...options, ...tuning, driver: platform });
+    void dead.allocate(order("o1", phone("138", 1), phone("139", 1)));
+    await bindSent;
+    await expect(alive.allocate(order("o1", phone("138", 1), phone("139", 1)))).rejects.toThrow(/busy/);
+    clock.advance(5_000);
+    const binding = await alive.allocate(order("o1", phone("138", 1), phone("139", 1)));
+    expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
   });
 });

@@ -415,12 +415,20 @@ export class Allocator {
         if (entry.status === "bound") return toBinding(entry);
         if (entry.status === "releasing")
           throw new OrderConflictError(req.orderKey, "and is being completed");
-        if (entry.untilMs <= now()) {
-          // Its holder died mid-bind: settle it now (adopt the binding or free X) instead of waiting.
+        // This call holds the order's lock, so no live caller is binding the reservation: its holder died
+        // or gave up with the bind's outcome unknown. Settle it now (adopt the binding or free X) instead
+        // of waiting for its lease. Without a lock shared by all instances, another instance may be
+        // binding it: wait for its lease.
+        if (this.ctx.sharedLock || entry.untilMs <= now()) {
           if ((await settleLapsedReservation(this.ctx, pool, entry)) === "adopted") continue;
           if ((await store.get(pool.id, req.orderKey)) === undefined) continue;
+          // The platform cannot say whether the bind went through: the caller retries later.
+          if (this.ctx.sharedLock)
+            throw new OrderPendingError(req.orderKey, now() - started, tuning.lockTtlMs);
         }
-        if (now() >= deadline) throw new OrderPendingError(req.orderKey, now() - started);
+        if (now() >= deadline) {
+          throw new OrderPendingError(req.orderKey, now() - started, Math.max(1, entry.untilMs - now()));
+        }
         await this.ctx.scheduler.sleep(Math.min(50, Math.max(1, deadline - now())));
         continue; // another caller is binding it; look again
       }

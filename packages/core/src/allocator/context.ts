@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } from "../driver/index.js";
-import { OrderLockLostError } from "../errors/index.js";
+import { BindpoolError, OrderLockLostError, StoreError } from "../errors/index.js";
 import type { Events, ReleaseReason } from "../events/index.js";
 import type { OrderLock } from "../lock/index.js";
 import { type Entry, internalKey, type Mode, type Phone, type PoolConfig } from "../model/index.js";
@@ -29,15 +29,31 @@ export class Context {
     readonly scheduler: Scheduler,
   ) {}
 
+  /** Whether `serialised` holds a lock shared by every instance, not only one in this process. */
+  get sharedLock(): boolean {
+    return this.lock !== undefined;
+  }
+
   /** One call at a time per orderKey: in this process always, across processes with the configured lock. */
   async serialised<T>(pool: string, orderKey: string, fn: () => Promise<T>): Promise<T> {
     const key = `${pool}\u0000${orderKey}`;
-    const locked = () =>
-      this.lock
-        ? this.lock.using(`order:${pool}:${orderKey}`, this.tuning.leaseMs, (signal) =>
-            signal ? heldLock.run({ orderKey, signal }, fn) : fn(),
-          )
-        : fn();
+    const lock = this.lock;
+    const locked = async () => {
+      if (lock === undefined) return fn();
+      let ran = false;
+      try {
+        return await lock.using(`order:${pool}:${orderKey}`, this.tuning.lockTtlMs, (signal) => {
+          ran = true;
+          return signal ? heldLock.run({ orderKey, signal }, fn) : fn();
+        });
+      } catch (error) {
+        // What the call itself threw passes as it is; a lock implementation's own failure is typed.
+        if (error instanceof BindpoolError || ran) throw error;
+        throw new StoreError(`The order lock failed: ${(error as Error)?.message ?? String(error)}`, {
+          cause: error,
+        });
+      }
+    };
     const run = (this.inFlight.get(key) ?? Promise.resolve()).then(locked, locked);
     this.inFlight.set(key, run);
     try {
@@ -319,7 +335,7 @@ export class Context {
   ): Promise<Outcome<T>> {
     // Another instance may hold the order now: send nothing more for it.
     const held = heldLock.getStore();
-    if (held?.signal.aborted) throw new OrderLockLostError(held.orderKey);
+    if (held?.signal.aborted) throw new OrderLockLostError(held.orderKey, this.tuning.lockTtlMs);
     const started = this.now();
     let outcome: Outcome<T>;
     try {

@@ -24,6 +24,12 @@ export interface AllocatorOptions {
   readonly scheduler?: Scheduler;
   /** How long a reservation holds X while the platform bind is in flight. @default 30_000 */
   readonly leaseMs?: number;
+  /**
+   * How long an order's cross-process lock (`lock`) outlives its holder: the lock is extended while the
+   * call runs, so this only bounds how long a dead instance's orders wait for another instance. At least
+   * 150. @default 5_000
+   */
+  readonly lockTtlMs?: number;
   /** Most distinct X numbers tried for one allocation. @default 5 */
   readonly maxAttempts?: number;
   /**
@@ -79,6 +85,7 @@ export const realScheduler: Scheduler = {
 
 const TuningSchema = z.strictObject({
   leaseMs: z.number().int().min(100).default(30_000),
+  lockTtlMs: z.number().int().min(150).default(5_000),
   maxAttempts: z.number().int().min(1).max(100).default(5),
   cooldownMs: z.number().int().min(0).default(60_000),
   quarantineMs: z.number().int().min(0).default(600_000),

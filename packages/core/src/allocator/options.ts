@@ -2,8 +2,9 @@ import { z } from "zod";
 import type { PlatformDriver } from "../driver/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { OrderLock } from "../lock/index.js";
-import { type PoolConfig, PoolConfigSchema, type Strategy, StrategySchema } from "../model/index.js";
+import { type PoolConfig, PoolConfigSchema, type Strategy } from "../model/index.js";
 import type { Logger } from "../observability/logging.js";
+import { type Scheduler, type Tuning, TuningSchema } from "../runtime/tuning.js";
 import type { Store } from "../store/index.js";
 
 export interface AllocatorOptions {
@@ -69,37 +70,6 @@ export interface AllocatorOptions {
    */
   readonly writePools?: boolean;
 }
-
-/** Where the allocator waits and draws random numbers; see `AllocatorOptions.scheduler`. */
-export interface Scheduler {
-  /** Resolves after `ms` milliseconds of the allocator's clock. */
-  sleep(ms: number): Promise<void>;
-  /** A number in [0, 1). */
-  random(): number;
-}
-
-export const realScheduler: Scheduler = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
-
-const TuningSchema = z.strictObject({
-  leaseMs: z.number().int().min(100).default(30_000),
-  lockTtlMs: z.number().int().min(150).default(5_000),
-  maxAttempts: z.number().int().min(1).max(100).default(5),
-  cooldownMs: z.number().int().min(0).default(60_000),
-  quarantineMs: z.number().int().min(0).default(600_000),
-  graceSeconds: z.number().int().min(0).max(86_400).default(60),
-  strategy: StrategySchema.default({ name: "leastLoaded" }),
-  transientRetries: z.number().int().min(0).max(20).default(3),
-  backoffMs: z.number().int().min(0).default(100),
-  maxBackoffMs: z.number().int().min(0).default(5_000),
-  adoptTtlSeconds: z.number().int().positive().max(7_776_000).default(3_600),
-  unbindRetryMs: z.number().int().min(0).default(5_000),
-  pendingWaitMs: z.number().int().min(0).optional(),
-});
-
-export type Tuning = z.infer<typeof TuningSchema>;
 
 /** Validates the options; throws `ValidationError` naming the bad field and value. */
 export function parseOptions(options: AllocatorOptions): {

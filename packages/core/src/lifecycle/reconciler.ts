@@ -1,7 +1,9 @@
-import type { Context, ParsedPool } from "../allocator/context.js";
-import { orderKeyFromUserData } from "../allocator/user-data.js";
 import type { PlatformBinding } from "../driver/index.js";
-import { type Entry, internalKey, internalKind, type Phone } from "../model/index.js";
+import { type Entry, internalKey, internalKind, orderKeyFromUserData, type Phone } from "../model/index.js";
+import { adoptedUntilMs, recordBinding } from "../repair/adoption.js";
+import type { Context } from "../repair/context.js";
+import { unbindAndFree } from "../repair/outbox.js";
+import type { ParsedPool } from "../runtime/tuning.js";
 
 export interface ReconcileOptions {
   /**
@@ -89,10 +91,10 @@ export async function reconcilePool(
         continue;
       // Absence from a paged listing is no proof (a completion between two pages moves bindings off
       // the page that was read): ask for the binding itself, under the order's lock, before dropping it.
-      const dropped = await ctx.serialised(pool.id, e.orderKey, async () => {
+      const dropped = await ctx.orders.run(pool.id, e.orderKey, async () => {
         const now = await ctx.store.get(pool.id, e.orderKey);
         if (now?.token !== e.token || now.subscriptionId !== e.subscriptionId) return false;
-        const onPlatformNow = await ctx.querySubscription(pool.mode, e.subscriptionId!);
+        const onPlatformNow = await ctx.platform.querySubscription(pool.mode, e.subscriptionId!);
         if (onPlatformNow.kind !== "ok" || onPlatformNow.value !== undefined) return false;
         return (await ctx.store.release(pool.id, e.orderKey, e.token)) === "released";
       });
@@ -148,7 +150,7 @@ async function settleUnknown(
       subscriptionId: binding.subscriptionId,
     };
     // Counted only when the platform still had it: the order may have ended since the fresh read.
-    const unbound = await ctx.unbind(pool.mode, orphan);
+    const unbound = await ctx.platform.unbind(pool.mode, orphan);
     if (unbound.done && unbound.removed) {
       report.unboundOrphans++;
       ctx.events.emit("reconciled", {
@@ -168,10 +170,10 @@ async function settleUnknown(
  */
 async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<boolean> {
   if (internalKind(e.orderKey) !== "foreign" || e.status !== "bound") return false;
-  const released = await ctx.serialised(pool.id, e.orderKey, async () => {
+  const released = await ctx.orders.run(pool.id, e.orderKey, async () => {
     const now = await ctx.store.get(pool.id, e.orderKey);
     if (now?.token !== e.token || now.status !== "bound") return false;
-    return (await ctx.unbindAndFree(pool, now, "reconciler")) === "released";
+    return (await unbindAndFree(ctx, pool, now, "reconciler")) === "released";
   });
   if (released) {
     const { x, subscriptionId } = e;
@@ -183,7 +185,7 @@ async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
   const out: PlatformBinding[] = [];
   for (let page = 1; ; page++) {
-    const outcome = await ctx.queryX(pool.mode, x, page);
+    const outcome = await ctx.platform.queryX(pool.mode, x, page);
     if (outcome.kind === "notFound") return out;
     if (outcome.kind !== "ok") return undefined;
     out.push(...outcome.value.bindings.filter((b) => b.x === x));
@@ -203,23 +205,23 @@ async function adopt(
   reserved: Entry | undefined,
   options: ReconcileOptions,
 ): Promise<"adopted" | "owned" | "no" | "unsure"> {
-  const untilMs = ctx.adoptedUntilMs(binding, options.adoptTtlSeconds);
+  const untilMs = adoptedUntilMs(ctx, binding, options.adoptTtlSeconds);
   const orderKey =
     reserved?.orderKey ??
     orderKeyFromUserData(binding.userData) ??
     internalKey("adopted", binding.subscriptionId);
   if (reserved === undefined && !options.adoptUnknown) return "no";
-  const result = await ctx.serialised(
+  const result = await ctx.orders.run(
     pool.id,
     orderKey,
     async (): Promise<"adopted" | "owned" | "no" | "unsure"> => {
       // The listing is older than this lock: the order's own allocation may have undone the binding since
       // (it lost its lease), or its completion unbound it. Adopt only what the platform has now.
-      const now = await ctx.querySubscription(pool.mode, binding.subscriptionId);
+      const now = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
       if (now.kind !== "ok") return "unsure";
       if (now.value === undefined) return "no";
       if (reserved === undefined) {
-        return (await ctx.recordBinding(pool, orderKey, binding, untilMs)) ? "adopted" : "no";
+        return (await recordBinding(ctx, pool, orderKey, binding, untilMs)) ? "adopted" : "no";
       }
       // The allocate that reserved it may have finished while this waited for the order's lock.
       const current = await ctx.store.get(pool.id, orderKey);
@@ -267,12 +269,12 @@ async function followPlatformB(
   ) {
     return false;
   }
-  return ctx.serialised(pool.id, e.orderKey, async () => {
+  return ctx.orders.run(pool.id, e.orderKey, async () => {
     // The listing may predate a reassign that finished while this waited for the lock: follow the
     // platform's B as it is now, not as it was listed.
     const now = await ctx.store.get(pool.id, e.orderKey);
     if (now?.token !== e.token || now.subscriptionId !== binding.subscriptionId) return false;
-    const fresh = await ctx.querySubscription(pool.mode, binding.subscriptionId);
+    const fresh = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
     const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
     if (b === undefined || now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 export * from "./entry-keys.js";
+export { mask, orderKeyFromUserData, userDataFor } from "./user-data.js";
 
 /**
  * A phone number in global (E.164) format: `+`, country code, subscriber digits, at most 15 digits.

@@ -1,4 +1,4 @@
-import { OrderKeySchema, type Phone } from "../model/index.js";
+import { OrderKeySchema, type Phone } from "./index.js";
 
 const USER_DATA_PREFIX = "bp:";
 

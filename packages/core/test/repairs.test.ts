@@ -202,3 +202,27 @@ describe("a dead instance's orders", () => {
     expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
   });
 });
+
+describe("errors that leave the allocator", () => {
+  it("answers the binding when the order lock fails to release after the bind, and types a lock failure", async () => {
+    const { platform, store } = setup();
+    let failing: "release" | "acquire" = "release";
+    const lock: OrderLock = {
+      async using(_key, _ttlMs, fn) {
+        if (failing === "acquire") throw new Error("unable to achieve a quorum");
+        await fn(new AbortController().signal);
+        throw new Error("unable to achieve a quorum"); // the release failed (Redis paused)
+      },
+    };
+    const allocator = new Allocator({
+      store,
+      driver: platform,
+      pools: [{ id: "rides", mode: "AXB", numbers: xs(1) }],
+      lock,
+    });
+    const binding = await allocator.allocate(order("o1", phone("138", 1), phone("139", 1)));
+    expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
+    failing = "acquire";
+    await expect(allocator.complete("o1")).rejects.toMatchObject({ code: "BINDPOOL_STORE" });
+  });
+});

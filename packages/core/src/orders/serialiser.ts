@@ -46,15 +46,24 @@ export class OrderSerialiser {
   private async locked<T>(lockKey: string, orderKey: string, fn: () => Promise<T>): Promise<T> {
     const lock = this.lock;
     if (lock === undefined) return fn();
-    let ran = false;
+    let settled: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
     try {
-      return await lock.using(lockKey, this.lockTtlMs, (signal) => {
-        ran = true;
-        return signal ? heldLock.run({ orderKey, signal }, fn) : fn();
+      return await lock.using(lockKey, this.lockTtlMs, async (signal) => {
+        try {
+          const value = await (signal ? heldLock.run({ orderKey, signal }, fn) : fn());
+          settled = { ok: true, value };
+          return value;
+        } catch (error) {
+          settled = { ok: false, error };
+          throw error;
+        }
       });
     } catch (error) {
-      // What the call itself threw passes as it is; a lock implementation's own failure is typed.
-      if (error instanceof BindpoolError || ran) throw error;
+      // The call's own outcome wins over a failed release: the lock runs out by its TTL, and an order
+      // that was bound must not be reported as failed.
+      if (settled?.ok) return settled.value;
+      if (settled !== undefined) throw settled.error;
+      if (error instanceof BindpoolError) throw error;
       throw new StoreError(`The order lock failed: ${(error as Error)?.message ?? String(error)}`, {
         cause: error,
       });

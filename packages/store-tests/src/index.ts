@@ -322,6 +322,13 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect((await pick(store, { orderKey: "o2", a: A, b: C })).x).toBe(e.x);
     });
 
+    it("lists an entry once when its unbind retry falls on its lease's end", async () => {
+      const store = await setup("AXB", xs(1));
+      const e = await pick(store, {});
+      expect(await store.markReleasing("p", "o1", e.token, e.untilMs)).toBe("ok");
+      expect((await store.expired("p", e.untilMs, 10)).map((x) => x.orderKey)).toEqual(["o1"]);
+    });
+
     it("adopts a reservation whose lease ended, and reserves a named X within the rules", async () => {
       const store = await setup("AXB", xs(2, { capacity: 1 }));
       const [x0, x1] = xs(2).map((n) => n.x) as [string, string];

@@ -119,14 +119,18 @@ export function modelProperty(mode: Mode, create: () => Promise<Store>, done: (s
     capacities: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: xCount, maxLength: xCount }),
     cities: fc.array(fc.nat(CITIES.length - 1), { minLength: xCount, maxLength: xCount }),
   });
-  return fc.asyncProperty(setup, fc.array(commandArb(xCount), { maxLength: 40 }), async (pool, commands) => {
-    const store = await create();
-    try {
-      await run(store, mode, xCount, pool, commands);
-    } finally {
-      await done(store);
-    }
-  });
+  return fc.asyncProperty(
+    setup,
+    fc.array(commandArb(xCount), { maxLength: 40, size: "max" }),
+    async (pool, commands) => {
+      const store = await create();
+      try {
+        await run(store, mode, xCount, pool, commands);
+      } finally {
+        await done(store);
+      }
+    },
+  );
 }
 
 async function run(

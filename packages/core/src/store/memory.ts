@@ -290,12 +290,16 @@ export class MemoryStore implements Store {
     if (p === undefined) return [];
     const found: Entry[] = [];
     const keep: { at: number; orderKey: string; token: number }[] = [];
+    const seen = new Set<string>();
     while (found.length < limit) {
       const top = p.deadlines.peek();
       if (top === undefined || top.at > nowMs) break;
       p.deadlines.pop();
       const e = p.entries.get(top.orderKey);
       if (e === undefined || e.token !== top.token || e.untilMs !== top.at) continue; // stale
+      // A second item for the same deadline (e.g. markReleasing to the lease's own end) is a duplicate.
+      if (seen.has(top.orderKey)) continue;
+      seen.add(top.orderKey);
       found.push(e);
       keep.push(top);
     }

@@ -264,6 +264,9 @@ class Deployment {
     const text = [
       `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${shown.x}`,
       `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
+      ...(shown.previousB === undefined
+        ? []
+        : [`  previous b ${shown.previousB} held until its modify settles`]),
       `  ${shown.status === "reserved" ? "lease ends" : "ends"} ${iso(shown.untilMs)}`,
       ...(shown.subscriptionId === undefined ? [] : [`  subscriptionId ${shown.subscriptionId}`]),
     ];
@@ -412,10 +415,15 @@ const offline = (): never => {
 };
 const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
 
-/** The entry with its users masked, unless --show-numbers. */
+/** The entry with its users masked (a pending previousB too), unless --show-numbers. */
 function masked(entry: Entry, flags: Flags): Entry {
   if (flags["show-numbers"]) return entry;
-  return { ...entry, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+  return {
+    ...entry,
+    a: mask(entry.a),
+    ...(entry.b === undefined ? {} : { b: mask(entry.b) }),
+    ...(entry.previousB === undefined ? {} : { previousB: mask(entry.previousB) }),
+  };
 }
 
 function one(command: string, args: string[], what: string): string {

@@ -9,6 +9,7 @@ import type {
   Violation,
   ViolationRule,
 } from "./events.js";
+import { OrderBook, type OrderState, samePlace } from "./orders.js";
 import { type PlatformBinding, PlatformModel, type PlatformProblem } from "./platform.js";
 
 /** Options of {@link HistoryChecker}. */
@@ -37,24 +38,6 @@ export interface CheckerCounts {
   readonly violations: Readonly<Partial<Record<ViolationRule, number>>>;
 }
 
-/**
- * Where an order is in its life: `live` from allocate's ok until complete is called; after that,
- * `completing` (complete in flight), `completed` (it answered ok) or `completeFailed` (unknown outcome).
- */
-type Phase = "none" | "live" | "completing" | "completed" | "completeFailed";
-
-interface OrderState {
-  phase: Phase;
-  /** The binding the last ok named, or the one that took its place while a reassign was unconfirmed. */
-  held?: BindingView;
-  /** The B values an unanswered or failed reassign may have moved the order to; non-empty = unsure. */
-  readonly maybeB: Set<string>;
-  /** Sequence number of the last complete call (0: never). */
-  completeSeq: number;
-  /** The order lost its binding and that was reported; the final check does not report it again. */
-  lost: boolean;
-}
-
 interface InFlight {
   readonly invoke: ClientInvoke;
   readonly seq: number;
@@ -75,9 +58,7 @@ const zeroOps = (): Record<ClientOp, number> => ({ allocate: 0, reassign: 0, ext
  */
 export class HistoryChecker {
   private readonly model: PlatformModel;
-  private readonly orders = new Map<string, OrderState>();
-  /** subscriptionId -> orderKey of the live order holding it. */
-  private readonly holder = new Map<string, string>();
+  private readonly orders: OrderBook;
   private readonly inFlight = new Map<ProcessId, InFlight>();
   private readonly found: Violation[] = [];
   private seq = 0;
@@ -96,6 +77,7 @@ export class HistoryChecker {
 
   constructor(private readonly options: HistoryCheckerOptions = {}) {
     this.model = new PlatformModel(options.capacityPerX ?? Number.POSITIVE_INFINITY);
+    this.orders = new OrderBook(this.model);
   }
 
   /** Every violation found so far, in the order found. */
@@ -123,7 +105,7 @@ export class HistoryChecker {
       return;
     }
     this.inFlight.delete(event.process);
-    const order = this.order(event.orderKey);
+    const order = this.orders.get(event.orderKey);
     if (event.type === "fail") {
       this.fails[event.op]++;
       if (event.op === "complete" && order.phase === "completing" && order.completeSeq === call.seq) {
@@ -175,14 +157,15 @@ export class HistoryChecker {
     this.open();
     this.finished = true;
     const owned = new Set<string>();
-    for (const [orderKey, order] of this.orders) {
+    for (const order of this.orders.all()) {
+      const orderKey = order.orderKey;
       if (order.held === undefined) continue;
       if (order.phase === "completing" || order.phase === "completeFailed") {
         owned.add(order.held.subscriptionId); // complete's outcome is unknown: bound or not will do
         continue;
       }
       if (order.phase !== "live") continue;
-      const holding = this.holdings(orderKey, order);
+      const holding = this.orders.holdings(order);
       for (const b of holding) owned.add(b.subscriptionId);
       if (order.lost) continue;
       if (holding.length === 0) {
@@ -205,7 +188,7 @@ export class HistoryChecker {
     }
     for (const b of this.model.all()) {
       if (owned.has(b.subscriptionId)) continue;
-      const phase = b.orderKey === undefined ? undefined : this.orders.get(b.orderKey)?.phase;
+      const phase = b.orderKey === undefined ? undefined : this.orders.find(b.orderKey)?.phase;
       const whose =
         b.orderKey === undefined ? "no order" : `order ${b.orderKey} (${phase ?? "never called"})`;
       this.report(
@@ -222,7 +205,7 @@ export class HistoryChecker {
   /** What the checker has seen so far. */
   counts(): CheckerCounts {
     let liveOrders = 0;
-    for (const order of this.orders.values()) if (order.phase === "live") liveOrders++;
+    for (const order of this.orders.all()) if (order.phase === "live") liveOrders++;
     const violations: Partial<Record<ViolationRule, number>> = {};
     for (const v of this.found) violations[v.rule] = (violations[v.rule] ?? 0) + 1;
     return {
@@ -255,11 +238,11 @@ export class HistoryChecker {
     }
     const seq = ++this.seq;
     this.inFlight.set(event.process, { invoke: event, seq });
-    const order = this.order(event.orderKey);
+    const order = this.orders.get(event.orderKey);
     if (event.op === "reassign" && order.phase === "live") order.maybeB.add(event.b);
     if (event.op === "complete") {
       // From here on the order is not live: an unbind of its binding is what the caller asked for.
-      this.setHeld(event.orderKey, order, order.held, false);
+      this.orders.setHeld(order, order.held, false);
       order.phase = "completing";
       order.completeSeq = seq;
     }
@@ -285,8 +268,8 @@ export class HistoryChecker {
     // A complete called while this allocate ran comes after it: the order is not live.
     if (order.completeSeq > call.seq) return;
     order.phase = "live";
-    this.setHeld(event.orderKey, order, binding, true);
-    this.resetMaybeB(event.orderKey, order);
+    this.orders.setHeld(order, binding, true);
+    this.resetMaybeB(order);
   }
 
   private onReassignOk(order: OrderState, call: InFlight, event: ClientOk): void {
@@ -306,14 +289,14 @@ export class HistoryChecker {
     }
     this.checkBound("reassign-ok-not-bound", event, binding);
     if (order.phase !== "live") return;
-    this.setHeld(event.orderKey, order, binding, true);
-    this.resetMaybeB(event.orderKey, order);
+    this.orders.setHeld(order, binding, true);
+    this.resetMaybeB(order);
   }
 
   private onExtendOk(order: OrderState, event: ClientOk): void {
     if (order.phase !== "live" || order.held === undefined) return;
     if (event.binding !== undefined) this.checkBound("extend-ok-not-bound", event, event.binding);
-    else if (this.holdings(event.orderKey, order).length === 0) {
+    else if (this.orders.holdings(order).length === 0) {
       this.report(
         "extend-ok-not-bound",
         event.timeMs,
@@ -342,14 +325,14 @@ export class HistoryChecker {
   // ---- platform -----------------------------------------------------------------------------
 
   private onModified(before: PlatformBinding, event: PlatformEvent): void {
-    const orderKey = this.holder.get(event.subscriptionId);
-    if (orderKey === undefined) return;
-    const order = this.orders.get(orderKey)!;
+    const order = this.orders.holderOf(event.subscriptionId);
+    if (order === undefined) return;
+    const orderKey = order.orderKey;
     const held = order.held!;
     if (event.a === held.a && event.b === held.b) return;
     if (event.a === held.a && event.b !== undefined && order.maybeB.has(event.b)) {
       // An unconfirmed reassign moved it: the new pair is the order's until an answer says otherwise.
-      this.setHeld(orderKey, order, { ...held, b: event.b }, true);
+      this.orders.setHeld(order, { ...held, b: event.b }, true);
       if (held.b !== undefined) order.maybeB.add(held.b);
       return;
     }
@@ -363,15 +346,15 @@ export class HistoryChecker {
   }
 
   private onRemoved(removed: PlatformBinding, event: PlatformEvent): void {
-    const orderKey = this.holder.get(removed.subscriptionId);
-    if (orderKey === undefined) return;
-    const order = this.orders.get(orderKey)!;
-    this.holder.delete(removed.subscriptionId);
+    const order = this.orders.holderOf(removed.subscriptionId);
+    if (order === undefined) return;
+    const orderKey = order.orderKey;
+    this.orders.forget(removed.subscriptionId);
     if (order.maybeB.size > 0) {
       // A reassign that binds another X unbinds the old binding once the new one is made.
-      const next = this.holdings(orderKey, order)[0];
+      const next = this.orders.holdings(order)[0];
       if (next !== undefined) {
-        this.setHeld(orderKey, order, next, true);
+        this.orders.setHeld(order, next, true);
         return;
       }
     }
@@ -388,53 +371,12 @@ export class HistoryChecker {
 
   // ---- orders -------------------------------------------------------------------------------
 
-  /** The platform bindings that may be this order's now: its held one, or, while unsure, a reassigned one. */
-  private holdings(orderKey: string, order: OrderState): PlatformBinding[] {
-    const held = order.held;
-    if (held === undefined) return [];
-    const exact = this.model.get(held.subscriptionId);
-    const out = exact !== undefined && samePlace(exact, held) ? [exact] : [];
-    if (order.maybeB.size === 0) return out;
-    const bs = new Set(order.maybeB);
-    if (held.b !== undefined) bs.add(held.b);
-    for (const c of this.model.candidates(orderKey, held.a, bs)) {
-      if (c.subscriptionId !== held.subscriptionId) out.push(c);
-    }
-    return out;
-  }
-
-  private setHeld(
-    orderKey: string,
-    order: OrderState,
-    binding: BindingView | undefined,
-    live: boolean,
-  ): void {
-    if (order.held !== undefined && this.holder.get(order.held.subscriptionId) === orderKey) {
-      this.holder.delete(order.held.subscriptionId);
-    }
-    if (binding === undefined) return;
-    order.held = { subscriptionId: binding.subscriptionId, x: binding.x, a: binding.a, b: binding.b };
-    if (live) {
-      this.holder.set(binding.subscriptionId, orderKey);
-      order.lost = false;
-    }
-  }
-
   /** After an ok names the order's binding, only reassigns still running leave it unsure. */
-  private resetMaybeB(orderKey: string, order: OrderState): void {
+  private resetMaybeB(order: OrderState): void {
     order.maybeB.clear();
     for (const { invoke } of this.inFlight.values()) {
-      if (invoke.op === "reassign" && invoke.orderKey === orderKey) order.maybeB.add(invoke.b);
+      if (invoke.op === "reassign" && invoke.orderKey === order.orderKey) order.maybeB.add(invoke.b);
     }
-  }
-
-  private order(orderKey: string): OrderState {
-    let order = this.orders.get(orderKey);
-    if (order === undefined) {
-      order = { phase: "none", maybeB: new Set(), completeSeq: 0, lost: false };
-      this.orders.set(orderKey, order);
-    }
-    return order;
   }
 
   // ---- reporting ----------------------------------------------------------------------------
@@ -459,8 +401,4 @@ export class HistoryChecker {
   private open(): void {
     if (this.finished) throw new Error("the history checker has finished: it takes no more events");
   }
-}
-
-function samePlace(a: BindingView, b: BindingView): boolean {
-  return a.x === b.x && a.a === b.a && a.b === b.b;
 }

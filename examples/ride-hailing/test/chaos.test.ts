@@ -1,3 +1,6 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runChaos } from "../src/chaos.js";
 
@@ -12,6 +15,11 @@ describe("chaos", () => {
     // The figures go into the issue note: print them.
     const { violations, ...figures } = report;
     console.log(JSON.stringify(figures, null, 2));
+    if (violations.length > 0) {
+      const file = join(tmpdir(), "bindpool-chaos-violations.txt");
+      writeFileSync(file, `${violations.join("\n")}\n`);
+      console.log(`all ${violations.length} violations: ${file}`);
+    }
     expect(report.instancesKilled).toBeGreaterThanOrEqual(3);
     expect(report.redisRestarts).toEqual({ kept: 1, lost: 1 });
     expect(report.longFaults).toEqual({ slowPlatform: 1, redisStalls: 1 });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { StoreError } from "@bindpool/core";
+import { StoreError, StoreLostError, type StoreLostReason } from "@bindpool/core";
 import type { Cluster, Redis } from "ioredis";
 import type { PoolKeys } from "./keys.js";
 
@@ -7,7 +7,7 @@ import type { PoolKeys } from "./keys.js";
 export type RedisClient = Redis | Cluster;
 
 /** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 4;
+const SCRIPTS_VERSION = 5;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -30,10 +30,13 @@ type BatchedScript = (typeof BATCHED)[number];
 
 const POOL_SCRIPTS = [
   "upsertPool-7",
+  "poolGeneration-7",
+  "finishRecovery-7",
   ...BATCHED,
   "getEntries-7",
   "expiredEntries-7",
   "allEntries-7",
+  "getNumbers-7",
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
 
@@ -112,6 +115,17 @@ interface PendingWrite {
 
 /** Redis answers this to FCALL when the library is not loaded (new server, restart, FUNCTION FLUSH). */
 const FUNCTION_NOT_FOUND = /Function not found/i;
+/** A function's generation guard failed (`begin` in includes/pool.lua). */
+const STORE_LOST = /BINDPOOL_STORE_LOST (missing|generation|rollback)/;
+
+/** `[generation, recovering 1|0, fencing counter]`, and for upsertPool `created or rebuilt 1|0`. */
+export type GenerationReply = [string, number, number, number?];
+
+/**
+ * The generation guard a store object sends with each call for a pool (`<generation>|<minToken>`, see
+ * includes/pool.lua), "" for none.
+ */
+export type GuardOf = (k: PoolKeys) => string;
 
 /**
  * The pool scripts as Redis Functions (FCALL), loaded with FUNCTION LOAD REPLACE on first use and again
@@ -125,25 +139,56 @@ export class PoolScripts {
   /** Writes waiting for the end of this event-loop turn, per pool (key base). */
   private pending = new Map<string, { k: PoolKeys; writes: PendingWrite[] }>();
 
-  /** `maxBatch`: most writes of one pool sent in one script call (1: each write alone). */
+  /**
+   * `maxBatch`: most writes of one pool sent in one script call (1: each write alone). `guardOf`: the
+   * generation guard every call for a pool carries (checked inside the function, same atomic step).
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly maxBatch: number,
+    private readonly guardOf: GuardOf = () => "",
   ) {
     this.send = redis.call.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   }
 
-  /** Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. */
+  /**
+   * Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. `generation`
+   * is used if the call creates or rebuilds the pool; `minToken` is the caller's highest token seen.
+   * `guarded`: false on the first call of an upsert (it accepts whatever state the pool is in).
+   */
   upsertPool(
     k: PoolKeys,
-    mode: string,
-    maxXPerUser: number,
-    pair: boolean,
-    numbers: readonly { x: string; city: string; province: string; capacity: number }[],
-  ): Promise<number> {
-    const argv: (string | number)[] = [k.base, mode, maxXPerUser, pair ? 1 : 0];
-    for (const n of numbers) argv.push(n.x, n.city, n.province, n.capacity);
-    return this.call("upsertPool-7", k, argv) as Promise<number>;
+    u: {
+      mode: string;
+      maxXPerUser: number;
+      pair: boolean;
+      generation: string;
+      rebuild: boolean;
+      minToken: number;
+      numbers: readonly { x: string; city: string; province: string; capacity: number }[];
+    },
+    guarded: boolean,
+  ): Promise<GenerationReply | number> {
+    const argv: (string | number)[] = [
+      k.base,
+      u.mode,
+      u.maxXPerUser,
+      u.pair ? 1 : 0,
+      u.generation,
+      u.rebuild ? 1 : 0,
+      u.minToken,
+    ];
+    for (const n of u.numbers) argv.push(n.x, n.city, n.province, n.capacity);
+    return this.call("upsertPool-7", k, argv, guarded) as Promise<GenerationReply | number>;
+  }
+
+  /** Unguarded: it is how a store object accepts a pool's generation. */
+  poolGeneration(k: PoolKeys, generation: string): Promise<GenerationReply | number> {
+    return this.call("poolGeneration-7", k, [k.base, generation], false) as Promise<GenerationReply | number>;
+  }
+
+  finishRecovery(k: PoolKeys, generation: string): Promise<number> {
+    return this.call("finishRecovery-7", k, [k.base, generation]) as Promise<number>;
   }
 
   /** `state`: a d q r; `quarantineUntilMs` 0 = until changed. */
@@ -234,8 +279,8 @@ export class PoolScripts {
     return this.write("swap-7", k, [k.base, orderKeyA, orderKeyB]) as Promise<number>;
   }
 
-  getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows> {
-    return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows>;
+  getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows | number> {
+    return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows | number>;
   }
 
   expiredEntries(k: PoolKeys, nowMs: number, limit: number): Promise<EntryRows> {
@@ -244,6 +289,11 @@ export class PoolScripts {
 
   allEntries(k: PoolKeys): Promise<EntryRows> {
     return this.call("allEntries-7", k, [k.base]) as Promise<EntryRows>;
+  }
+
+  /** `[mode ("" no pool), reserved, bound, ...packed number records]`. */
+  getNumbers(k: PoolKeys): Promise<[string, number, number, ...string[]]> {
+    return this.call("getNumbers-7", k, [k.base]) as Promise<[string, number, number, ...string[]]>;
   }
 
   /**
@@ -300,12 +350,16 @@ export class PoolScripts {
     });
   }
 
+  /** `guarded`: ARGV[1] carries the store object's generation guard for the pool (see `GuardOf`). */
   private async call(
     script: PoolScript | "batch-7",
     k: PoolKeys,
     argv: (string | number)[],
+    guarded = true,
   ): Promise<unknown> {
     const name = functionName(script);
+    const guard = guarded ? this.guardOf(k) : "";
+    if (guard !== "") argv = [k.base + guard, ...argv.slice(1)];
     try {
       try {
         // ioredis flattens array arguments; passing arrays avoids spreading long ARGV lists onto the stack.
@@ -317,6 +371,8 @@ export class PoolScripts {
       }
     } catch (err) {
       const message = (err as Error).message;
+      const lost = STORE_LOST.exec(message);
+      if (lost !== null) throw new StoreLostError(k.pool, lost[1] as StoreLostReason);
       if (/unknown command .?fcall/i.test(message)) {
         throw new StoreError(
           `RedisStore needs Redis >= 7.0 (Redis Functions); the server answered: ${message}`,

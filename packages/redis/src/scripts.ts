@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { StoreError, StoreLostError, type StoreLostReason } from "@bindpool/core";
 import type { Cluster, Redis } from "ioredis";
@@ -5,9 +6,6 @@ import type { PoolKeys } from "./keys.js";
 
 /** A standalone, Sentinel-managed or Cluster ioredis client. */
 export type RedisClient = Redis | Cluster;
-
-/** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 5;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -44,49 +42,71 @@ function readScript(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
 }
 
-/** The Functions library holding the pool scripts; versioned so two contracts never share a name. */
-const LIBRARY = `bindpool_${SCRIPTS_VERSION}`;
 const verbNoun = (script: string) => script.slice(0, script.lastIndexOf("-"));
-const functionName = (script: PoolScript | "batch-7") => `${LIBRARY}_${verbNoun(script)}`;
 
-let librarySource: string | undefined;
-/**
- * The Redis Functions library (read from disk once per process): the shared prelude; per script file a
- * `local function op_<verbNoun>(ARGV)` holding its body and a `register_function` that runs it after
- * `begin(KEYS, ARGV)`; then `batch`, which runs several of the writes in one call. Loaded once per server
- * (FUNCTION LOAD REPLACE), so the prelude's helpers are built once, not on every call.
- */
-export function poolLibrary(): string {
-  if (librarySource === undefined) {
-    const parts = [`#!lua name=${LIBRARY}`, readScript("includes/pool.lua")];
-    const register = (script: PoolScript | "batch-7", body: string) =>
-      `redis.register_function("${functionName(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
-    for (const s of POOL_SCRIPTS) {
-      const op = `op_${verbNoun(s)}`;
-      parts.push(
-        `local function ${op}(ARGV)\n${readScript(`${s}.lua`)}\nend`,
-        register(s, `return ${op}(ARGV)`),
-      );
-    }
-    parts.push(
-      `local OPS = { ${BATCHED.map((s) => `${verbNoun(s)} = op_${verbNoun(s)}`).join(", ")} }`,
-      register("batch-7", readScript("batch-7.lua")),
-    );
-    librarySource = parts.join("\n");
-  }
-  return librarySource;
+/** Where the library's name goes in the assembled source before it is known (see `assembleLibrary`). */
+export const LIBRARY_NAME_PLACEHOLDER = "bindpool_LIBRARY";
+
+/** First 12 hex digits of the SHA-1 of `text`: the version of a script or library. */
+export function contentVersion(text: string): string {
+  return createHash("sha1").update(text).digest("hex").slice(0, 12);
 }
+
+/**
+ * The Redis Functions library source with {@link LIBRARY_NAME_PLACEHOLDER} for its name: the shared
+ * prelude; per script file a `local function op_<verbNoun>(ARGV)` holding its body and a
+ * `register_function` that runs it after `begin(KEYS, ARGV)`; then `batch`, which runs several of the
+ * writes in one call. `read` gives a file's text (tests pass changed ones).
+ */
+export function assembleLibrary(read: (file: string) => string = readScript): string {
+  const name = (script: PoolScript | "batch-7") => `${LIBRARY_NAME_PLACEHOLDER}_${verbNoun(script)}`;
+  const parts = [`#!lua name=${LIBRARY_NAME_PLACEHOLDER}`, read("includes/pool.lua")];
+  const register = (script: PoolScript | "batch-7", body: string) =>
+    `redis.register_function("${name(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
+  for (const s of POOL_SCRIPTS) {
+    const op = `op_${verbNoun(s)}`;
+    parts.push(`local function ${op}(ARGV)\n${read(`${s}.lua`)}\nend`, register(s, `return ${op}(ARGV)`));
+  }
+  parts.push(
+    `local OPS = { ${BATCHED.map((s) => `${verbNoun(s)} = op_${verbNoun(s)}`).join(", ")} }`,
+    register("batch-7", read("batch-7.lua")),
+  );
+  return parts.join("\n");
+}
+
+/** The library's name: `bindpool_` and the content version of its source (with the placeholder). */
+export function libraryName(assembled: string): string {
+  return `bindpool_${contentVersion(assembled)}`;
+}
+
+let library: { readonly name: string; readonly source: string } | undefined;
+/**
+ * The Redis Functions library holding the pool scripts (read from disk once per process), named after
+ * the hash of its own source: any change to any Lua file gives a new name, so an old instance beside a
+ * new one never calls a function of the other's contract. Loaded once per server (FUNCTION LOAD
+ * REPLACE), so the prelude's helpers are built once, not on every call.
+ */
+export function poolLibrary(): { readonly name: string; readonly source: string } {
+  if (library === undefined) {
+    const assembled = assembleLibrary();
+    const name = libraryName(assembled);
+    library = { name, source: assembled.replaceAll(LIBRARY_NAME_PLACEHOLDER, name) };
+  }
+  return library;
+}
+
+const functionName = (script: PoolScript | "batch-7") => `${poolLibrary().name}_${verbNoun(script)}`;
 
 /** A script registered on an ioredis client, called as `(...keys, ...argv)`. */
 export type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
- * Registers `lua` under `bindpool:<verbNoun>:<version>` with `defineCommand` (EVALSHA, and EVAL when the
- * server lost its script cache) and returns the bound command. `file` is `verbNoun-<numKeys>`.
+ * Registers `lua` under `bindpool:<verbNoun>:<content version>` with `defineCommand` (EVALSHA, and EVAL
+ * when the server lost its script cache) and returns the bound command. `file` is `verbNoun-<numKeys>`.
  */
 export function defineScript(redis: RedisClient, file: string, lua: string): Command {
   const dash = file.lastIndexOf("-");
-  const name = `bindpool:${file.slice(0, dash)}:${SCRIPTS_VERSION}`;
+  const name = `bindpool:${file.slice(0, dash)}:${contentVersion(lua)}`;
   const numberOfKeys = Number(file.slice(dash + 1));
   const target = redis as unknown as Record<string, Command>;
   if (typeof target[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
@@ -388,7 +408,7 @@ export class PoolScripts {
   /** Loads the library on the server (every master of a Cluster); concurrent callers share one load. */
   private load(): Promise<void> {
     if (this.loading === undefined) {
-      const lib = poolLibrary();
+      const lib = poolLibrary().source;
       const redis = this.redis;
       const targets: Redis[] = "nodes" in redis && redis.isCluster ? redis.nodes("master") : [redis as Redis];
       this.loading = Promise.all(targets.map((n) => n.call("FUNCTION", "LOAD", "REPLACE", lib))).then(

@@ -1,5 +1,5 @@
 --[[
-  Shared by every pool function: the loader puts it at the top of the `bindpool_<version>` Functions
+  Shared by every pool function: the loader puts it at the top of the `bindpool_<content hash>` Functions
   library (src/scripts.ts), then one `redis.register_function` per script file, whose body runs after
   `begin(KEYS, ARGV)`. Defined once per FUNCTION LOAD, not on every call. Needs Redis >= 7.0.
 

@@ -324,7 +324,7 @@ export class Allocator {
 
   private async writePools(): Promise<void> {
     for (const pool of this.pools.values()) {
-      await this.ctx.store.upsertPool(
+      const g = await this.ctx.store.upsertPool(
         pool.id,
         pool.mode,
         pool.numbers.map((n) => ({
@@ -336,6 +336,7 @@ export class Allocator {
       );
       for (const n of pool.numbers)
         if (n.state !== undefined) await this.ctx.store.setNumberState(pool.id, n.x, n.state);
+      if (g.recovering) await this.ctx.store.finishRecovery(pool.id, g.generation);
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   AllocateRequestSchema,
   type Binding,
   type Entry,
+  internalKey,
   type NumberState,
   NumberStateSchema,
   OrderKeySchema,
@@ -287,6 +288,9 @@ export class Allocator {
     const p = this.pool(pool ?? this.onlyPool());
     await this.init();
     return this.ctx.orders.run(p.id, orderKey, async () => {
+      // A reassign that died halfway may have left a second binding of the order: it ends too.
+      const leftover = await this.ctx.store.get(p.id, internalKey("reassign", orderKey));
+      if (leftover !== undefined) await unbindAndFree(this.ctx, p, leftover, reason);
       const entry = await this.ctx.store.get(p.id, orderKey);
       if (entry === undefined) return { status: "unknown" as const };
       return { status: await unbindAndFree(this.ctx, p, entry, reason) };
@@ -320,7 +324,7 @@ export class Allocator {
 
   private async writePools(): Promise<void> {
     for (const pool of this.pools.values()) {
-      await this.ctx.store.upsertPool(
+      const g = await this.ctx.store.upsertPool(
         pool.id,
         pool.mode,
         pool.numbers.map((n) => ({
@@ -332,6 +336,7 @@ export class Allocator {
       );
       for (const n of pool.numbers)
         if (n.state !== undefined) await this.ctx.store.setNumberState(pool.id, n.x, n.state);
+      if (g.recovering) await this.ctx.store.finishRecovery(pool.id, g.generation);
     }
   }
 }

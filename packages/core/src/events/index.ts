@@ -40,7 +40,15 @@ export interface AllocatorEvents {
   leaseLost: { pool: string; orderKey: string; x: Phone };
 }
 
-export type ReleaseReason = "complete" | "cancel" | "expired" | "reassigned" | "sweeper" | "reconciler";
+/** Why an entry was released; `orphan`: a platform binding no order owned (a bind that landed after its lease). */
+export type ReleaseReason =
+  | "complete"
+  | "cancel"
+  | "expired"
+  | "reassigned"
+  | "sweeper"
+  | "reconciler"
+  | "orphan";
 
 export type EventName = keyof AllocatorEvents;
 export type Listener<K extends EventName> = (event: AllocatorEvents[K]) => void;

@@ -138,6 +138,8 @@ async function settleUnknown(
       report.adopted++;
       continue;
     }
+    // A rebuild (adoptUnknown) unbinds nothing: what it cannot adopt now, a later pass judges.
+    if (options.adoptUnknown) continue;
     // The order its userData names may be adopting it right now (its allocate found it behind a lost
     // lease): judge it under that order's lock, against the order's entry as it is then.
     const owner = orderKeyFromUserData(binding.userData);

@@ -7,6 +7,7 @@ import {
   PlatformRejectedError,
   PlatformUnavailableError,
   PoolExhaustedError,
+  StoreRecoveringError,
   UserLimitError,
 } from "../errors/index.js";
 import {
@@ -71,6 +72,7 @@ export async function allocateOnce(
           `${mask(req.a)} already holds the most X numbers its mode allows in pool "${pool.id}". Complete one of its orders first.`,
         );
       }
+      if (reserved.reason === "recovering") throw new StoreRecoveringError(pool.id);
       throw new PoolExhaustedError(pool.id, lastFailure, attempt - 1);
     }
     const entry = reserved.entry;

@@ -138,6 +138,8 @@ async function settleUnknown(
       report.adopted++;
       continue;
     }
+    // A rebuild (adoptUnknown) unbinds nothing: what it cannot adopt now, a later pass judges.
+    if (options.adoptUnknown) continue;
     // The order its userData names may be adopting it right now (its allocate found it behind a lost
     // lease): judge it under that order's lock, against the order's entry as it is then.
     const owner = orderKeyFromUserData(binding.userData);
@@ -277,9 +279,11 @@ async function followPlatformB(
     const fresh = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
     const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
     if (b === undefined) return false;
-    // A reassign whose modify was never confirmed holds both B: keep the one the platform has.
-    if (now.previousB !== undefined && (b === now.b || b === now.previousB)) {
-      return (await ctx.store.settleB(pool.id, e.orderKey, e.token, b)) === "ok";
+    // A reassign whose modify was never confirmed holds both B. The platform has the new one: the
+    // modify landed, keep it. It has the old one: the modify may still be on its way (sent by an
+    // instance that lost the lock since), so both stay held until the next reassign settles it.
+    if (now.previousB !== undefined) {
+      return b === now.b && (await ctx.store.settleB(pool.id, e.orderKey, e.token, b)) === "ok";
     }
     if (now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";

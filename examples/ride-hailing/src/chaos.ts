@@ -38,6 +38,8 @@ export interface ChaosReport {
   readonly instancesKilled: number;
   /** Redis restarts that kept the data (AOF) and that lost it. */
   readonly redisRestarts: { kept: number; lost: number };
+  /** From the restart that lost Redis's data to the first allocate asked after it that answered ok. */
+  readonly servingAgainAfterDataLossMs?: number;
   /** Windows of platform answers slower than a lease, and Redis write stalls longer than a lease. */
   readonly longFaults: { slowPlatform: number; redisStalls: number };
   readonly faults: Record<string, number>;
@@ -146,6 +148,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   /** The tick of the first status push sent after Redis lost its data (earlier ones were lost with it). */
   let firstPushAfterLoss = Number.POSITIVE_INFINITY;
   let orphans = 0;
+  let dataLostAt: number | undefined;
+  let servingAgainAfterDataLossMs: number | undefined;
   /** The X of each rider's last order: the workload asks for it again (`preferX`), as a sticky app would. */
   const lastX = new Map<string, string>();
   let stopChaos = false;
@@ -175,6 +179,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         // Late, so that what the run finds before it is not drowned by what the loss breaks.
         const before = checker.violations.length;
         await redis.restart!(500, { loseData: true });
+        dataLostAt = performance.now();
         redisRestarts.lost++;
         firstPushAfterLoss = statusSent + 1;
         say(`  Redis restarted empty (data lost), ${before} history violations before it`);
@@ -218,6 +223,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const orderKey = `chaos-${n}`;
       const a = phone("138", Math.floor(Math.random() * RIDERS));
       const b = phone("139", Math.floor(Math.random() * DRIVERS));
+      const askedAt = performance.now();
       const r = await fleet.request(client, { op: "allocate", orderKey, a, b, preferX: lastX.get(a) });
       if (!r.ok) {
         failures[r.code] = (failures[r.code] ?? 0) + 1;
@@ -225,6 +231,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await fleet.request(client, { op: "complete", orderKey });
       } else {
         if (r.binding !== undefined) lastX.set(a, r.binding.x);
+        if (dataLostAt !== undefined && askedAt > dataLostAt && servingAgainAfterDataLossMs === undefined)
+          servingAgainAfterDataLossMs = performance.now() - dataLostAt;
         live.set(orderKey, { a, b });
         if (Math.random() < 0.1) {
           const nb = phone("137", Math.floor(Math.random() * DRIVERS));
@@ -251,7 +259,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (n % 1_000 === 0) {
         const h = checker.counts();
         say(
-          `  ${n}/${o.orders} orders, ${live.size} live, ${h.maxBindingsOnOneX} max on one X, ${fleet.killed} killed, ${checker.violations.length} history violations`,
+          `  ${Math.round((performance.now() - started) / 1000)} s: ${n}/${o.orders} orders, ${live.size} live, ${h.maxBindingsOnOneX} max on one X, ${fleet.killed} killed, ${checker.violations.length} history violations`,
         );
       }
     }
@@ -303,6 +311,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     reassigned,
     instancesKilled: fleet.killed,
     redisRestarts,
+    servingAgainAfterDataLossMs,
     longFaults,
     faults: {
       timeouts: stats.faults.timeout ?? 0,

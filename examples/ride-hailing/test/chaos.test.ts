@@ -26,7 +26,9 @@ describe("chaos", () => {
     expect(report.faults.timeouts).toBeGreaterThan(0);
     expect(report.faults.serverErrors).toBeGreaterThan(0);
     expect(report.faults.flowControl).toBeGreaterThan(0);
-    expect(report.statusPushes.applied).toBe(report.statusPushes.sent);
+    // Each push was applied (at least once: the platform sends a push again when the receiver is slow to
+    // answer it); the quiet-state check says each X ends in the state its last push asked for.
+    expect(report.statusPushes.applied).toBeGreaterThanOrEqual(report.statusPushes.sent);
     expect(report.orphansInjected).toBeGreaterThan(0);
     // Several pages of live bindings on each X while the reconciler pages through them.
     expect(report.history.maxBindingsOnOneX).toBeGreaterThan(300);

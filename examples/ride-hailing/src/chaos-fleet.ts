@@ -44,6 +44,8 @@ export class ChaosFleet {
   readonly untypedErrors: string[] = [];
   /** What the instances' jobs repaired while the run went on, by action. */
   readonly repairs: Record<string, number> = {};
+  /** How long each rebuild of a pool from the platform took, in ms. */
+  readonly rebuildsMs: number[] = [];
 
   constructor(
     private readonly config: ChaosInstanceConfig,
@@ -136,6 +138,7 @@ export class ChaosFleet {
     child.on("message", (m: ChaosReply | ChaosRepair) => {
       if ("repair" in m) {
         this.repairs[m.repair] = (this.repairs[m.repair] ?? 0) + 1;
+        if (m.durationMs !== undefined) this.rebuildsMs.push(Math.round(m.durationMs));
         return;
       }
       if (m.id === 0) {
@@ -176,6 +179,8 @@ function retriable(code: string): boolean {
       "BINDPOOL_PLATFORM_UNAVAILABLE",
       "BINDPOOL_ORDER_PENDING",
       "BINDPOOL_LEASE_LOST",
+      "BINDPOOL_STORE_LOST",
+      "BINDPOOL_STORE_RECOVERING",
     ].includes(code) || !code.startsWith("BINDPOOL_")
   );
 }

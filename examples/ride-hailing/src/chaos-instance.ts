@@ -39,7 +39,7 @@ export type ChaosReply =
   /** `typed`: the error is a BindpoolError (anything else escaped the library unwrapped). */
   | { id: number; ok: false; code: string; typed: boolean };
 /** What this instance's reconciler repaired while the run went on (a message of its own, not a reply). */
-export type ChaosRepair = { repair: string };
+export type ChaosRepair = { repair: string; durationMs?: number };
 
 async function serve(config: ChaosInstanceConfig): Promise<void> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: () => 200 });
@@ -72,6 +72,11 @@ async function serve(config: ChaosInstanceConfig): Promise<void> {
   allocator.on("adopted", (e) => {
     if (e.by === "reconciler") process.send?.({ repair: "adopted" } satisfies ChaosRepair);
   });
+  // After Redis lost its data: how often it was noticed, and how long each rebuild from the platform took.
+  allocator.on("storeLost", () => process.send?.({ repair: "storeLost" } satisfies ChaosRepair));
+  allocator.on("rebuilt", (e) =>
+    process.send?.({ repair: "rebuilt", durationMs: e.durationMs } satisfies ChaosRepair),
+  );
   // A conflict with an injected orphan fences its user off that X until the reconciler unbinds it.
   allocator.on("fenced", () => process.send?.({ repair: "fenced" } satisfies ChaosRepair));
   startJobs(allocator, {

@@ -34,12 +34,16 @@ export interface ChaosOptions {
 export interface ChaosReport {
   readonly ordersLive: number;
   readonly ordersCompleted: number;
+  /** Completes called again at the end because an earlier call failed, and those still failing. */
+  readonly completesRetried: { calls: number; stillFailing: number };
   readonly reassigned: number;
   readonly instancesKilled: number;
   /** Redis restarts that kept the data (AOF) and that lost it. */
   readonly redisRestarts: { kept: number; lost: number };
   /** From the restart that lost Redis's data to the first allocate asked after it that answered ok. */
   readonly servingAgainAfterDataLossMs?: number;
+  /** How long each rebuild of the pool from the platform took (ms), by the instances that finished one. */
+  readonly rebuildsMs: number[];
   /** Windows of platform answers slower than a lease, and Redis write stalls longer than a lease. */
   readonly longFaults: { slowPlatform: number; redisStalls: number };
   readonly faults: Record<string, number>;
@@ -217,6 +221,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let reassigned = 0;
   let next = 0;
   const failures: Record<string, number> = {};
+  /** Orders whose complete failed: ended for the client, but maybe still held; completed again at the end. */
+  const unfinished = new Set<string>();
   const worker = async (client: number) => {
     while (next < o.orders) {
       const n = next++;
@@ -228,7 +234,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (!r.ok) {
         failures[r.code] = (failures[r.code] ?? 0) + 1;
         // An allocation that failed may still hold a reservation; complete it so nothing stays behind.
-        await fleet.request(client, { op: "complete", orderKey });
+        if (!(await fleet.request(client, { op: "complete", orderKey })).ok) unfinished.add(orderKey);
       } else {
         if (r.binding !== undefined) lastX.set(a, r.binding.x);
         if (dataLostAt !== undefined && askedAt > dataLostAt && servingAgainAfterDataLossMs === undefined)
@@ -254,7 +260,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (c.ok) {
           live.delete(done);
           completed++;
-        } else idle.push(done);
+        } else {
+          // It may have taken effect: a client retries it until it is answered, at the latest at the end.
+          unfinished.add(done);
+          live.delete(done);
+        }
       }
       if (n % 1_000 === 0) {
         const h = checker.counts();
@@ -267,6 +277,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   await Promise.all(Array.from({ length: 48 }, (_, i) => worker(i)));
   stopChaos = true;
   await chaos;
+  // A client whose complete failed calls it again until it is answered, as a real one would.
+  let completesRetried = 0;
+  for (let round = 0; round < 5 && unfinished.size > 0; round++) {
+    for (const orderKey of [...unfinished]) {
+      completesRetried++;
+      if ((await fleet.request(0, { op: "complete", orderKey })).ok) unfinished.delete(orderKey);
+    }
+  }
 
   // Quiesce: no faults, let leases end, then the sweeper and the reconciler, as an operator would.
   sim.faults.reset();
@@ -308,10 +326,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const report: ChaosReport = {
     ordersLive: live.size,
     ordersCompleted: completed,
+    completesRetried: { calls: completesRetried, stillFailing: unfinished.size },
     reassigned,
     instancesKilled: fleet.killed,
     redisRestarts,
     servingAgainAfterDataLossMs,
+    rebuildsMs: fleet.rebuildsMs,
     longFaults,
     faults: {
       timeouts: stats.faults.timeout ?? 0,

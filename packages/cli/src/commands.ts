@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import {
   Allocator,
   BindpoolError,
+  displayKey,
   type Entry,
+  internalKind,
   JOB_ELECTIONS,
   mask,
   type NumberLoad,
@@ -25,8 +27,10 @@ Commands
   numbers                per X: state, load / capacity, cooldown end
   order ORDER_KEY        one order's entry (numbers masked; --show-numbers shows them)
   entries                the store's entries, O(entries): --status reserved|bound|releasing
-                         (releasing: unbinds waiting for the platform), --key-prefix foreign:
-                         (bindings fenced off after a conflict), --limit N (default 100)
+                         (releasing: unbinds waiting for the platform), --kind order|foreign|
+                         unbind|adopted|reassign (foreign: bindings fenced off after a conflict;
+                         bindpool's own entries show as <kind:id>), --key-prefix P (orderKeys
+                         starting with P), --limit N (default 100)
   drain X                no new binds on X; bindings on it finish
   retire X               as drain, for good
   quarantine X           no new binds until --minutes N from now (default: until activate)
@@ -54,6 +58,7 @@ const STATE_COMMANDS: Readonly<Record<string, NumberState>> = {
   activate: "active",
 };
 const ENTRY_STATUSES: readonly string[] = ["reserved", "bound", "releasing"];
+const ENTRY_KINDS: readonly string[] = ["order", "foreign", "unbind", "adopted", "reassign"];
 
 /** What a command prints: `text` for people, `json` with `--json`. */
 interface Output {
@@ -107,6 +112,7 @@ function parse(argv: readonly string[]) {
       minutes: { type: "string" },
       status: { type: "string" },
       "key-prefix": { type: "string" },
+      kind: { type: "string" },
       limit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -271,9 +277,12 @@ class Deployment {
   }
 
   private async entries(flags: Flags): Promise<Output> {
-    const { status, "key-prefix": keyPrefix = "" } = flags;
+    const { status, kind, "key-prefix": keyPrefix = "" } = flags;
     if (status !== undefined && !ENTRY_STATUSES.includes(status)) {
       throw new UsageError(`--status takes one of ${ENTRY_STATUSES.join(", ")}, got "${status}".`);
+    }
+    if (kind !== undefined && !ENTRY_KINDS.includes(kind)) {
+      throw new UsageError(`--kind takes one of ${ENTRY_KINDS.join(", ")}, got "${kind}".`);
     }
     const limit = flags.limit === undefined ? 100 : Number(flags.limit);
     if (!Number.isInteger(limit) || limit < 1) {
@@ -282,7 +291,12 @@ class Deployment {
     const matching: Entry[] = [];
     for (const pool of await this.pools(flags)) {
       for (const e of await this.store.entries(pool)) {
-        if ((status === undefined || e.status === status) && e.orderKey.startsWith(keyPrefix))
+        const entryKind = internalKind(e.orderKey) ?? "order";
+        if (
+          (status === undefined || e.status === status) &&
+          (kind === undefined || entryKind === kind) &&
+          e.orderKey.startsWith(keyPrefix)
+        )
           matching.push(e);
       }
     }
@@ -413,9 +427,15 @@ const offline = (): never => {
 const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
 
 /** The entry with its users masked, unless --show-numbers. */
-function masked(entry: Entry, flags: Flags): Entry {
-  if (flags["show-numbers"]) return entry;
-  return { ...entry, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+/** An entry as shown: bindpool's own keys readable (`<kind:id>`), numbers masked unless asked. */
+function masked(entry: Entry, flags: Flags): Entry & { kind: string } {
+  const shown = {
+    ...entry,
+    orderKey: displayKey(entry.orderKey),
+    kind: internalKind(entry.orderKey) ?? "order",
+  };
+  if (flags["show-numbers"]) return shown;
+  return { ...shown, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
 }
 
 function one(command: string, args: string[], what: string): string {

@@ -174,13 +174,14 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
       ttlSeconds: 60,
       preferX: x,
     });
-    const fenced = (await json(["entries", "--key-prefix", "foreign:", "--config", file])) as {
+    const fenced = (await json(["entries", "--kind", "foreign", "--config", file])) as {
       total: number;
       entries: { orderKey: string; x: string; status: string; b: string }[];
     };
     expect(fenced.total).toBe(1);
     expect(fenced.entries[0]).toMatchObject({
-      orderKey: `foreign:${stray.subscriptionId}`,
+      orderKey: `<foreign:${stray.subscriptionId}>`,
+      kind: "foreign",
       x,
       status: "bound",
     });
@@ -204,7 +205,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     const swept = (await json(["sweep", "--config", file])) as Record<string, { unbindsRetried: number }>;
     expect(Object.keys(swept)).toEqual(["rides", "food"]);
     expect(swept.rides!.unbindsRetried).toBe(1);
-    expect(await json(["entries", "--key-prefix", "foreign:", "--config", file])).toEqual({
+    expect(await json(["entries", "--kind", "foreign", "--config", file])).toEqual({
       total: 0,
       entries: [],
     });

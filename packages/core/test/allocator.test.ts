@@ -3,6 +3,7 @@ import {
   Allocator,
   type AllocatorOptions,
   type BindpoolError,
+  internalKey,
   MemoryStore,
   type OrderLock,
   type Outcome,
@@ -302,7 +303,7 @@ describe("Allocator", () => {
     const [sub] = [...platform.bindings.keys()];
     const queued = (await store.entries("rides"))[0];
     expect(queued).toMatchObject({
-      orderKey: `unbind:${sub}`,
+      orderKey: internalKey("unbind", sub!),
       status: "releasing",
       subscriptionId: sub,
       a: A,

@@ -39,6 +39,7 @@ export class ScriptedPlatform implements PlatformDriver {
     const subscriptionId = `sub-${this.next++}`;
     this.bindings.set(subscriptionId, req);
     this.boundAt.set(subscriptionId, this.now());
+    await this.onBind?.(req);
     if (this.resetAfterBind > 0) {
       this.resetAfterBind--;
       return { kind: "transient", code: "ECONNRESET", message: "socket hang up" } as const;
@@ -64,8 +65,12 @@ export class ScriptedPlatform implements PlatformDriver {
   /** Unbinds that fail before unbinding for real. */
   failUnbinds = 0;
 
+  /** Runs before a modify is applied (the request is slow to arrive). */
+  onModify: ((req: ModifyRequest) => Promise<void>) | undefined;
+
   async modify(req: ModifyRequest) {
     this.calls.push(`modify ${req.subscriptionId}`);
+    await this.onModify?.(req);
     const scripted = this.modifyScript.shift();
     if (scripted) return scripted;
     const b = this.bindings.get(req.subscriptionId);
@@ -78,8 +83,25 @@ export class ScriptedPlatform implements PlatformDriver {
     });
     return { kind: "ok", value: undefined } as const;
   }
+  /**
+   * Runs before a query is answered ("before") and after its answer is computed but before it is returned
+   * ("after"): a test's way to change the platform between pages, or while an answer is on its way.
+   */
+  onQuery: ((req: QueryRequest, phase: "before" | "after") => Promise<void>) | undefined;
+  /** Runs after a bind went through, before it is answered (the answer is slow). */
+  onBind: ((req: BindRequest) => Promise<void>) | undefined;
+  /** Bindings per page of a query that names a page (the platform pages X listings by 100). */
+  pageSize = 100;
+
   async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
     this.calls.push("query");
+    await this.onQuery?.(req, "before");
+    const result = this.answer(req);
+    await this.onQuery?.(req, "after");
+    return result;
+  }
+
+  private answer(req: QueryRequest): Outcome<QueryResult> {
     const found = [...this.bindings.entries()]
       .filter(([id, b]) =>
         "subscriptionId" in req
@@ -96,6 +118,9 @@ export class ScriptedPlatform implements PlatformDriver {
         durationSeconds: b.durationSeconds,
         boundAtMs: this.boundAt.get(subscriptionId),
       }));
-    return { kind: "ok", value: { bindings: found, total: found.length } };
+    const page = "page" in req ? req.page : undefined;
+    const bindings =
+      page === undefined ? found : found.slice((page - 1) * this.pageSize, page * this.pageSize);
+    return { kind: "ok", value: { bindings, total: found.length } };
   }
 }

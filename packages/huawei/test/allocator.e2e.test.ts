@@ -2,6 +2,7 @@ import {
   Allocator,
   type AllocatorOptions,
   type BindpoolError,
+  internalKey,
   MemoryStore,
   type NumberConfig,
 } from "@bindpool/core";
@@ -109,8 +110,8 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     const first = await order("o1", 1, 2);
     expect(first.x).not.toBe(x0);
     expect(retried).toEqual(["conflict:1012010"]);
-    expect(fenced).toEqual([`foreign:${foreign.subscriptionId}`]);
-    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toMatchObject({
+    expect(fenced).toEqual([internalKey("foreign", foreign.subscriptionId)]);
+    expect(await store.get("p", internalKey("foreign", foreign.subscriptionId))).toMatchObject({
       status: "bound",
       x: x0,
       a: user(900),
@@ -125,7 +126,7 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     // The reconciler unbinds it like any binding no order owns; then rider 1 may use X0.
     expect(await allocator.reconcile()).toMatchObject({ unboundOrphans: 1, adopted: 0 });
     expect(sim.bindings(app.appKey).map((b) => b.subscriptionId)).not.toContain(foreign.subscriptionId);
-    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toBeUndefined();
+    expect(await store.get("p", internalKey("foreign", foreign.subscriptionId))).toBeUndefined();
     expect((await order("o3", 1, 4)).x).toBe(x0);
   });
 
@@ -168,7 +169,10 @@ describe("Allocator with the Huawei driver against the simulator", () => {
       allocator.allocate({ pool: "p", orderKey, a: user(a), ttlSeconds: 60, preferX: x0 });
     expect((await order("o1", 1)).x).toBe(numbers[1]!.x);
     expect(retried).toEqual(["conflict:1011005"]);
-    expect(await store.get("p", `foreign:${foreign.subscriptionId}`)).toMatchObject({ x: x0, a: user(900) });
+    expect(await store.get("p", internalKey("foreign", foreign.subscriptionId))).toMatchObject({
+      x: x0,
+      a: user(900),
+    });
     // X0 carries its one A: no order is sent there again (no second conflict) until it is free.
     expect(await codeOf(order("o2", 2))).toBe("BINDPOOL_POOL_EXHAUSTED");
     expect(retried).toHaveLength(1);

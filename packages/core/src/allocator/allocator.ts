@@ -1,20 +1,7 @@
-import type { Failure } from "../driver/index.js";
-import {
-  LeaseLostError,
-  OrderConflictError,
-  OrderPendingError,
-  PlatformAuthError,
-  PlatformRejectedError,
-  PlatformUnavailableError,
-  PoolExhaustedError,
-  UnknownOrderError,
-  UnknownPoolError,
-  UserLimitError,
-  ValidationError,
-} from "../errors/index.js";
+import { UnknownOrderError, UnknownPoolError, ValidationError } from "../errors/index.js";
 import { type EventName, Events, type Listener } from "../events/index.js";
 import { type ReconcileOptions, type ReconcileReport, reconcilePool } from "../lifecycle/reconciler.js";
-import { type SweepReport, settleLapsedReservation, sweepPool } from "../lifecycle/sweeper.js";
+import { type SweepReport, sweepPool } from "../lifecycle/sweeper.js";
 import {
   type AllocateRequest,
   AllocateRequestSchema,
@@ -28,29 +15,19 @@ import {
   toBinding,
 } from "../model/index.js";
 import { attachLogger } from "../observability/logging.js";
+import { OrderSerialiser } from "../orders/serialiser.js";
+import { PlatformCalls } from "../platform/calls.js";
+import type { Context } from "../repair/context.js";
+import { unbindAndFree } from "../repair/outbox.js";
 import { capacityOf } from "../rules/index.js";
+import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
-import { Context, type ParsedPool } from "./context.js";
-import { type AllocatorOptions, fromZod, parseOptions, realScheduler } from "./options.js";
-import { mask, userDataFor } from "./user-data.js";
-
-type Parsed = ReturnType<typeof AllocateRequestSchema.parse>;
-
-/** What a bind attempt on one X came to. */
-type Attempt =
-  | { kind: "bound"; binding: Binding }
-  | { kind: "next"; failure: Failure } // try another X
-  | { kind: "fatal"; error: Error };
+import { allocateOnce, platformError } from "./allocate.js";
+import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
+import { boundEntry, reassignOrder } from "./reassign.js";
 
 /** How `complete`/`cancel` ended: unbound and freed, unbind queued for retry, or no such order. */
 export type CompleteStatus = "released" | "pending" | "unknown";
-
-const TRANSIENT = new Set(["transient", "rateLimited", "timeout"]);
-const UNCONFIRMED_MODIFY: Failure = {
-  kind: "timeout",
-  code: "MODIFY_UNCONFIRMED",
-  message: "the platform did not confirm the modify; call reassign again to finish it",
-};
 
 /**
  * Allocates X numbers for orders: validate, reserve in the store, bind at the platform, confirm. Moves to
@@ -70,15 +47,17 @@ export class Allocator {
     const { tuning, pools } = parseOptions(options);
     this.events = new Events(options.onListenerError);
     if (options.logger) attachLogger(this.events, options.logger);
-    this.ctx = new Context(
-      options.store,
-      options.driver,
+    const now = options.clock ?? Date.now;
+    const scheduler = options.scheduler ?? realScheduler;
+    this.ctx = {
+      store: options.store,
+      platform: new PlatformCalls(options.driver, tuning, this.events, now, scheduler),
+      orders: new OrderSerialiser(options.lock, tuning.lockTtlMs),
       tuning,
-      this.events,
-      options.clock ?? Date.now,
-      options.lock,
-      options.scheduler ?? realScheduler,
-    );
+      events: this.events,
+      now,
+      scheduler,
+    };
     this.pools = new Map(pools.map((p) => [p.id, p]));
     this.numbersOf = new Map(pools.map((p) => [p.id, new Set(p.numbers.map((n) => n.x))]));
     this.writesPools = options.writePools ?? true;
@@ -132,7 +111,7 @@ export class Allocator {
       ]);
     }
     await this.init();
-    return this.ctx.serialised(pool.id, req.orderKey, () => this.allocateOnce(pool, req, []));
+    return this.ctx.orders.run(pool.id, req.orderKey, () => allocateOnce(this.ctx, pool, req, []));
   }
 
   /**
@@ -165,74 +144,8 @@ export class Allocator {
     if (p.mode !== "AXB")
       throw new ValidationError(`Pool "${p.id}" is an AX pool: there is no B to reassign.`);
     await this.init();
-    return this.ctx.serialised(p.id, orderKey, async () => {
-      const store = this.ctx.store;
-      const entry = await this.boundEntry(p, orderKey);
-      // A rebind to this B that a crash interrupted left its other half under this key: finish it.
-      const tempKey = `${orderKey}~to~${b}`;
-      const leftover = await store.get(p.id, tempKey);
-      if (entry.b === b) {
-        // A previous call may have died between the store and the platform: make the platform agree.
-        const onPlatform = await this.ctx.querySubscription(p.mode, entry.subscriptionId!);
-        if (onPlatform.kind !== "ok") throw this.platformError(onPlatform);
-        if (onPlatform.value !== undefined && onPlatform.value.b !== b) {
-          const modified = await this.modifyB(p, entry.subscriptionId!, b);
-          if (modified !== "done") throw this.platformError(UNCONFIRMED_MODIFY);
-        }
-        if (leftover !== undefined) await this.ctx.unbindAndFree(p, leftover, "reassigned");
-        return toBinding(entry);
-      }
-      if (entry.a === b) {
-        throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
-      }
-      if (leftover === undefined && (await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
-        const modified = await this.modifyB(p, entry.subscriptionId!, b);
-        if (modified === "done") {
-          const binding = toBinding((await store.get(p.id, orderKey))!);
-          this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
-          return binding;
-        }
-        // Unknown: keep the new B held; calling reassign again checks the platform and finishes.
-        if (modified === "unknown") throw this.platformError(UNCONFIRMED_MODIFY);
-        await store.changeB(p.id, orderKey, entry.token, entry.b!); // refused: the old binding stands
-      }
-      // The new B is on that X already (or the modify failed): bind a new X, move the order to it, then
-      // unbind the old one, so the order always has a working number.
-      const remainingSeconds =
-        Math.ceil((entry.untilMs - this.ctx.now()) / 1000) - this.ctx.tuning.graceSeconds;
-      const fresh = await this.allocateOnce(
-        p,
-        {
-          pool: p.id,
-          orderKey: tempKey,
-          a: entry.a,
-          b,
-          ttlSeconds: Math.max(1, remainingSeconds),
-          userData: userDataFor(orderKey),
-        },
-        [entry.x],
-      );
-      await store.swap(p.id, orderKey, tempKey);
-      const old = await store.get(p.id, tempKey);
-      if (old !== undefined) await this.ctx.unbindAndFree(p, old, "reassigned");
-      const binding = { ...fresh, orderKey };
-      this.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "rebind" });
-      return binding;
-    });
-  }
-
-  /** Moves a binding to a new B with the platform's modify; when the answer is lost, asks the platform. */
-  private async modifyB(
-    p: ParsedPool,
-    subscriptionId: string,
-    b: Phone,
-  ): Promise<"done" | "refused" | "unknown"> {
-    const outcome = await this.ctx.modify(p.mode, subscriptionId, { b });
-    if (outcome.kind === "ok") return "done";
-    if (!TRANSIENT.has(outcome.kind)) return "refused";
-    const now = await this.ctx.querySubscription(p.mode, subscriptionId);
-    if (now.kind !== "ok" || now.value === undefined) return "unknown";
-    return now.value.b === b ? "done" : "refused";
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    return this.ctx.orders.run(p.id, orderKey, () => reassignOrder(this.ctx, p, orderKey, b));
   }
 
   /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
@@ -245,15 +158,16 @@ export class Allocator {
       );
     }
     await this.init();
-    return this.ctx.serialised(p.id, orderKey, async () => {
-      const entry = await this.boundEntry(p, orderKey);
+    return this.ctx.orders.run(p.id, orderKey, async () => {
+      this.parse(OrderKeySchema, orderKey, "orderKey");
+      const entry = await boundEntry(this.ctx, p, orderKey);
       const grace = this.ctx.tuning.graceSeconds;
       if (p.mode === "AXB") {
         // AX bindings never expire at the platform; only AXB has a lifetime to move.
-        const outcome = await this.ctx.modify(p.mode, entry.subscriptionId!, {
+        const outcome = await this.ctx.platform.modify(p.mode, entry.subscriptionId!, {
           durationSeconds: ttlSeconds + grace,
         });
-        if (outcome.kind !== "ok") throw this.platformError(outcome);
+        if (outcome.kind !== "ok") throw platformError(outcome, this.ctx.tuning);
       }
       const untilMs = this.ctx.now() + (ttlSeconds + grace) * 1000;
       if ((await this.ctx.store.extend(p.id, orderKey, entry.token, untilMs)) !== "ok") {
@@ -372,187 +286,11 @@ export class Allocator {
     this.parse(OrderKeySchema, orderKey, "orderKey");
     const p = this.pool(pool ?? this.onlyPool());
     await this.init();
-    return this.ctx.serialised(p.id, orderKey, async () => {
+    return this.ctx.orders.run(p.id, orderKey, async () => {
       const entry = await this.ctx.store.get(p.id, orderKey);
       if (entry === undefined) return { status: "unknown" as const };
-      return { status: await this.ctx.unbindAndFree(p, entry, reason) };
+      return { status: await unbindAndFree(this.ctx, p, entry, reason) };
     });
-  }
-
-  private async allocateOnce(pool: ParsedPool, req: Parsed, initialExclude: Phone[]): Promise<Binding> {
-    const { store, tuning, now } = this.ctx;
-    const started = now();
-    const exclude = [...initialExclude];
-    const deadline = started + (tuning.pendingWaitMs ?? tuning.leaseMs);
-    let lastFailure = "no X matched the pair";
-    for (let attempt = 1; attempt <= tuning.maxAttempts; ) {
-      const reserved = await store.reserve({
-        pool: pool.id,
-        orderKey: req.orderKey,
-        a: req.a,
-        b: req.b,
-        area: req.area,
-        preferX: req.preferX,
-        exclude,
-        strategy: tuning.strategy,
-        leaseMs: tuning.leaseMs,
-        nowMs: now(),
-      });
-      if (!reserved.ok) {
-        if (reserved.reason === "userLimit") {
-          throw new UserLimitError(
-            `${mask(req.a)} already holds the most X numbers its mode allows in pool "${pool.id}". Complete one of its orders first.`,
-          );
-        }
-        throw new PoolExhaustedError(pool.id, lastFailure, attempt - 1);
-      }
-      const entry = reserved.entry;
-      if (reserved.existing) {
-        if (entry.a !== req.a || entry.b !== req.b) {
-          throw new OrderConflictError(req.orderKey, `for another pair (${mask(entry.a)}/${mask(entry.b)})`);
-        }
-        if (entry.status === "bound") return toBinding(entry);
-        if (entry.status === "releasing")
-          throw new OrderConflictError(req.orderKey, "and is being completed");
-        if (entry.untilMs <= now()) {
-          // Its holder died mid-bind: settle it now (adopt the binding or free X) instead of waiting.
-          if ((await settleLapsedReservation(this.ctx, pool, entry)) === "adopted") continue;
-          if ((await store.get(pool.id, req.orderKey)) === undefined) continue;
-        }
-        if (now() >= deadline) throw new OrderPendingError(req.orderKey, now() - started);
-        await this.ctx.scheduler.sleep(Math.min(50, Math.max(1, deadline - now())));
-        continue; // another caller is binding it; look again
-      }
-      const result = await this.bindReserved(pool, req, entry);
-      if (result.kind === "bound") {
-        this.events.emit("allocated", {
-          binding: result.binding,
-          attempts: attempt,
-          latencyMs: now() - started,
-        });
-        return result.binding;
-      }
-      if (result.kind === "fatal") throw result.error;
-      lastFailure = `last answer ${result.failure.kind} ${result.failure.code} on ${entry.x}`;
-      exclude.push(entry.x);
-      attempt++;
-    }
-    throw new PoolExhaustedError(pool.id, lastFailure, tuning.maxAttempts);
-  }
-
-  /** Binds a reserved X at the platform and confirms it, or cleans up and says what to do next. */
-  private async bindReserved(pool: ParsedPool, req: Parsed, entry: Entry): Promise<Attempt> {
-    const { store, tuning, now } = this.ctx;
-    const durationSeconds = req.ttlSeconds + tuning.graceSeconds;
-    // The orderKey rides along as userData (unless the caller sets its own) so a reconcile can rebuild orders.
-    const userData = req.userData ?? userDataFor(req.orderKey);
-    const bind = () =>
-      this.ctx.withRetries(entry, () => this.ctx.bind(pool, entry, durationSeconds, userData));
-    let outcome = await bind();
-    // A timeout, or a conflict (maybe after a retry whose first try went through before the connection
-    // dropped), may mean our own bind exists: look before binding again or moving on.
-    for (let i = 0; outcome.kind === "timeout" || outcome.kind === "conflict"; i++) {
-      const found = await this.ctx.findBinding(pool.mode, entry);
-      // The platform cannot say: keep the reservation; its lease ends and the sweeper asks again.
-      if (found.kind !== "ok") return { kind: "fatal", error: new PlatformUnavailableError(found, i + 1) };
-      if (found.value !== undefined) {
-        outcome = { kind: "ok", value: { subscriptionId: found.value.subscriptionId, x: entry.x } };
-        break;
-      }
-      if (outcome.kind === "conflict") break; // another binding holds a user of the pair on X
-      if (i >= tuning.transientRetries) {
-        // Still unknown: keep the reservation; its lease ends and the sweeper asks the platform again.
-        return { kind: "fatal", error: new PlatformUnavailableError(outcome, i + 1) };
-      }
-      outcome = await bind();
-    }
-
-    if (outcome.kind === "ok") {
-      const subscriptionId = outcome.value.subscriptionId;
-      const untilMs = now() + durationSeconds * 1000;
-      const confirmed = await store.confirm({
-        pool: pool.id,
-        orderKey: req.orderKey,
-        token: entry.token,
-        subscriptionId,
-        untilMs,
-        nowMs: now(),
-      });
-      if (confirmed === "ok") {
-        return {
-          kind: "bound",
-          binding: {
-            pool: pool.id,
-            orderKey: req.orderKey,
-            x: entry.x,
-            a: req.a,
-            b: req.b,
-            subscriptionId,
-            expiresAtMs: untilMs,
-          },
-        };
-      }
-      // Never keep a binding the store does not own.
-      await this.ctx.unbindOrphan(pool, { ...entry, subscriptionId });
-      this.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
-      return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
-    }
-
-    await store.release(pool.id, req.orderKey, entry.token);
-    const failure = outcome;
-    const retried = () =>
-      this.events.emit("retried", {
-        pool: pool.id,
-        orderKey: req.orderKey,
-        x: entry.x,
-        reason: failure.kind,
-        code: failure.code,
-      });
-    switch (failure.kind) {
-      case "conflict":
-        // A binding the store does not know holds a user of the pair on X (our own was ruled out above):
-        // fence that user off X and leave X to everyone else; if that fails, cool X down like a full one.
-        if (!(await this.ctx.fenceBlockers(pool, entry))) {
-          await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
-        }
-        retried();
-        return { kind: "next", failure };
-      case "exhausted":
-        // Full: keep X out of picks for a while instead of every next pair trying it.
-        await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
-        retried();
-        return { kind: "next", failure };
-      case "numberAbnormal": {
-        const untilMs = tuning.quarantineMs > 0 ? now() + tuning.quarantineMs : undefined;
-        await store.setNumberState(pool.id, entry.x, "quarantined", untilMs);
-        this.events.emit("quarantined", { pool: pool.id, x: entry.x, code: failure.code, untilMs });
-        retried();
-        return { kind: "next", failure };
-      }
-      case "userLimit":
-        return {
-          kind: "fatal",
-          error: new UserLimitError(
-            `The platform says ${mask(req.a)} already holds the most X numbers allowed (${failure.code}: ${failure.message}).`,
-          ),
-        };
-      default:
-        return { kind: "fatal", error: this.platformError(failure) };
-    }
-  }
-
-  private platformError(failure: Failure): Error {
-    if (failure.kind === "auth") return new PlatformAuthError(failure);
-    if (TRANSIENT.has(failure.kind))
-      return new PlatformUnavailableError(failure, this.ctx.tuning.transientRetries + 1);
-    return new PlatformRejectedError(failure);
-  }
-
-  private async boundEntry(p: ParsedPool, orderKey: string): Promise<Entry> {
-    this.parse(OrderKeySchema, orderKey, "orderKey");
-    const entry = await this.ctx.store.get(p.id, orderKey);
-    if (entry?.status !== "bound") throw new UnknownOrderError(orderKey, p.id);
-    return entry;
   }
 
   private parse<T>(

@@ -1,3 +1,3 @@
+export type { Scheduler } from "../runtime/tuning.js";
 export { Allocator, type CompleteStatus } from "./allocator.js";
-export type { AllocatorOptions, Scheduler } from "./options.js";
-export { mask, orderKeyFromUserData, userDataFor } from "./user-data.js";
+export type { AllocatorOptions } from "./options.js";

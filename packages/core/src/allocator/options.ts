@@ -2,8 +2,9 @@ import { z } from "zod";
 import type { PlatformDriver } from "../driver/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { OrderLock } from "../lock/index.js";
-import { type PoolConfig, PoolConfigSchema, type Strategy, StrategySchema } from "../model/index.js";
+import { type PoolConfig, PoolConfigSchema, type Strategy } from "../model/index.js";
 import type { Logger } from "../observability/logging.js";
+import { type Scheduler, type Tuning, TuningSchema } from "../runtime/tuning.js";
 import type { Store } from "../store/index.js";
 
 export interface AllocatorOptions {
@@ -24,6 +25,12 @@ export interface AllocatorOptions {
   readonly scheduler?: Scheduler;
   /** How long a reservation holds X while the platform bind is in flight. @default 30_000 */
   readonly leaseMs?: number;
+  /**
+   * How long an order's cross-process lock (`lock`) outlives its holder: the lock is extended while the
+   * call runs, so this only bounds how long a dead instance's orders wait for another instance. At least
+   * 150. @default 5_000
+   */
+  readonly lockTtlMs?: number;
   /** Most distinct X numbers tried for one allocation. @default 5 */
   readonly maxAttempts?: number;
   /**
@@ -64,36 +71,6 @@ export interface AllocatorOptions {
   readonly writePools?: boolean;
 }
 
-/** Where the allocator waits and draws random numbers; see `AllocatorOptions.scheduler`. */
-export interface Scheduler {
-  /** Resolves after `ms` milliseconds of the allocator's clock. */
-  sleep(ms: number): Promise<void>;
-  /** A number in [0, 1). */
-  random(): number;
-}
-
-export const realScheduler: Scheduler = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
-
-const TuningSchema = z.strictObject({
-  leaseMs: z.number().int().min(100).default(30_000),
-  maxAttempts: z.number().int().min(1).max(100).default(5),
-  cooldownMs: z.number().int().min(0).default(60_000),
-  quarantineMs: z.number().int().min(0).default(600_000),
-  graceSeconds: z.number().int().min(0).max(86_400).default(60),
-  strategy: StrategySchema.default({ name: "leastLoaded" }),
-  transientRetries: z.number().int().min(0).max(20).default(3),
-  backoffMs: z.number().int().min(0).default(100),
-  maxBackoffMs: z.number().int().min(0).default(5_000),
-  adoptTtlSeconds: z.number().int().positive().max(7_776_000).default(3_600),
-  unbindRetryMs: z.number().int().min(0).default(5_000),
-  pendingWaitMs: z.number().int().min(0).optional(),
-});
-
-export type Tuning = z.infer<typeof TuningSchema>;
-
 /** Validates the options; throws `ValidationError` naming the bad field and value. */
 export function parseOptions(options: AllocatorOptions): {
   tuning: Tuning;
@@ -109,13 +86,22 @@ export function parseOptions(options: AllocatorOptions): {
   const parsedPools = z.array(PoolConfigSchema).min(1, "configure at least one pool").safeParse(pools);
   if (!parsedPools.success) throw fromZod("Invalid pool configuration", parsedPools.error, pools);
   const ids = new Set<string>();
+  // An X in two pools would be two pools' business at the platform: reconciling one would unbind the
+  // other's orders on it.
+  const poolOf = new Map<string, string>();
   for (const pool of parsedPools.data) {
     if (ids.has(pool.id)) throw new ValidationError(`Pool "${pool.id}" is configured twice.`);
     ids.add(pool.id);
-    const xs = new Set<string>();
     for (const n of pool.numbers) {
-      if (xs.has(n.x)) throw new ValidationError(`Pool "${pool.id}" lists X number ${n.x} twice.`);
-      xs.add(n.x);
+      const owner = poolOf.get(n.x);
+      if (owner === pool.id) throw new ValidationError(`Pool "${pool.id}" lists X number ${n.x} twice.`);
+      if (owner !== undefined) {
+        throw new ValidationError(
+          `X number ${n.x} is in pools "${owner}" and "${pool.id}"; an X belongs to one pool.`,
+          [{ path: "pools", message: "X in two pools" }],
+        );
+      }
+      poolOf.set(n.x, pool.id);
     }
   }
   return { tuning: parsedTuning.data, pools: parsedPools.data };

@@ -81,12 +81,15 @@ export class OrderConflictError extends BindpoolError {
 /** Another caller (possibly another instance) is still allocating this orderKey. */
 export class OrderPendingError extends BindpoolError {
   readonly orderKey: string;
-  constructor(orderKey: string, waitedMs: number) {
+  /** When a retry may find the order settled, ms from now. */
+  readonly retryAfterMs: number;
+  constructor(orderKey: string, waitedMs: number, retryAfterMs: number) {
     super(
       "BINDPOOL_ORDER_PENDING",
-      `orderKey "${orderKey}" is being allocated by another caller and did not finish within ${waitedMs} ms. Retry the call; it returns that binding once it is confirmed.`,
+      `orderKey "${orderKey}" is being allocated by another caller and did not finish within ${waitedMs} ms. Retry the call in ${retryAfterMs} ms; it returns that binding once it is confirmed.`,
     );
     this.orderKey = orderKey;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -97,12 +100,15 @@ export class OrderPendingError extends BindpoolError {
  */
 export class OrderLockLostError extends BindpoolError {
   readonly orderKey: string;
-  constructor(orderKey: string) {
+  /** When a retry may take the lock again, ms from now. */
+  readonly retryAfterMs: number;
+  constructor(orderKey: string, retryAfterMs: number) {
     super(
       "BINDPOOL_ORDER_PENDING",
-      `The lock on orderKey "${orderKey}" was lost while the call ran, so it stopped before its next platform request. Retry the call; it picks up what is done.`,
+      `The lock on orderKey "${orderKey}" was lost while the call ran, so it stopped before its next platform request. Retry the call in ${retryAfterMs} ms; it picks up what is done.`,
     );
     this.orderKey = orderKey;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Allocator } from "../allocator/allocator.js";
 import type { JobLeader } from "../lock/index.js";
 
 export interface JobsOptions {
@@ -20,8 +19,14 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
-/** Runs the sweeper (and the reconciler) periodically, on one elected instance at a time. */
-export function startJobs(allocator: Allocator, options: JobsOptions = {}): Jobs {
+/** What the jobs run: an `Allocator`. */
+export interface JobTarget {
+  sweep(options: { signal?: AbortSignal }): Promise<unknown>;
+  reconcile(options: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Runs the sweeper (and the reconciler) of an allocator periodically, on one elected instance at a time. */
+export function startJobs(allocator: JobTarget, options: JobsOptions = {}): Jobs {
   const sweepMs = options.sweepIntervalMs ?? 5_000;
   const reconcileMs = options.reconcileIntervalMs ?? 600_000;
   let running: Promise<unknown> = Promise.resolve();

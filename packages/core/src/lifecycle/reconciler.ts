@@ -1,12 +1,14 @@
-import type { Context, ParsedPool } from "../allocator/context.js";
-import { FOREIGN_PREFIX, orderKeyFromUserData } from "../allocator/user-data.js";
 import type { PlatformBinding } from "../driver/index.js";
-import type { Entry, Phone } from "../model/index.js";
+import { type Entry, internalKey, internalKind, orderKeyFromUserData, type Phone } from "../model/index.js";
+import { adoptedUntilMs, recordBinding } from "../repair/adoption.js";
+import type { Context } from "../repair/context.js";
+import { unbindAndFree } from "../repair/outbox.js";
+import type { ParsedPool } from "../runtime/tuning.js";
 
 export interface ReconcileOptions {
   /**
    * What to do with a platform binding no store entry owns: `true` adopts it (the order keeps the
-   * orderKey its userData carries; others get `adopted:<subscriptionId>`), as when rebuilding a store
+   * orderKey its userData carries; others get an internal `adopted` key), as when rebuilding a store
    * after data loss; `false` unbinds it. @default false
    */
   readonly adoptUnknown?: boolean;
@@ -87,9 +89,13 @@ export async function reconcilePool(
     for (const e of entries) {
       if (e.status !== "bound" || e.subscriptionId === undefined || onPlatform.has(e.subscriptionId))
         continue;
-      const dropped = await ctx.serialised(pool.id, e.orderKey, async () => {
+      // Absence from a paged listing is no proof (a completion between two pages moves bindings off
+      // the page that was read): ask for the binding itself, under the order's lock, before dropping it.
+      const dropped = await ctx.orders.run(pool.id, e.orderKey, async () => {
         const now = await ctx.store.get(pool.id, e.orderKey);
         if (now?.token !== e.token || now.subscriptionId !== e.subscriptionId) return false;
+        const onPlatformNow = await ctx.platform.querySubscription(pool.mode, e.subscriptionId!);
+        if (onPlatformNow.kind !== "ok" || onPlatformNow.value !== undefined) return false;
         return (await ctx.store.release(pool.id, e.orderKey, e.token)) === "released";
       });
       if (dropped) {
@@ -127,7 +133,7 @@ async function settleUnknown(
     if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
     const reserved = reservedFor.get(pairOn(binding));
     const adopted = await adopt(ctx, pool, binding, reserved, options);
-    if (adopted === "owned") continue;
+    if (adopted === "owned" || adopted === "unsure") continue;
     if (adopted === "adopted") {
       report.adopted++;
       continue;
@@ -144,7 +150,7 @@ async function settleUnknown(
       subscriptionId: binding.subscriptionId,
     };
     // Counted only when the platform still had it: the order may have ended since the fresh read.
-    const unbound = await ctx.unbind(pool.mode, orphan);
+    const unbound = await ctx.platform.unbind(pool.mode, orphan);
     if (unbound.done && unbound.removed) {
       report.unboundOrphans++;
       ctx.events.emit("reconciled", {
@@ -158,16 +164,16 @@ async function settleUnknown(
 }
 
 /**
- * Unbinds a binding an allocation found behind a conflict answer and fenced off (`foreign:` entry), as
+ * Unbinds a binding an allocation found behind a conflict answer and fenced off (a `foreign` entry), as
  * the reconciler unbinds every binding no order owns; X and its users are freed once it is gone (a
  * failed unbind is queued like any other). False for order entries.
  */
 async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<boolean> {
-  if (!e.orderKey.startsWith(FOREIGN_PREFIX) || e.status !== "bound") return false;
-  const released = await ctx.serialised(pool.id, e.orderKey, async () => {
+  if (internalKind(e.orderKey) !== "foreign" || e.status !== "bound") return false;
+  const released = await ctx.orders.run(pool.id, e.orderKey, async () => {
     const now = await ctx.store.get(pool.id, e.orderKey);
     if (now?.token !== e.token || now.status !== "bound") return false;
-    return (await ctx.unbindAndFree(pool, now, "reconciler")) === "released";
+    return (await unbindAndFree(ctx, pool, now, "reconciler")) === "released";
   });
   if (released) {
     const { x, subscriptionId } = e;
@@ -179,7 +185,7 @@ async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
   const out: PlatformBinding[] = [];
   for (let page = 1; ; page++) {
-    const outcome = await ctx.queryX(pool.mode, x, page);
+    const outcome = await ctx.platform.queryX(pool.mode, x, page);
     if (outcome.kind === "notFound") return out;
     if (outcome.kind !== "ok") return undefined;
     out.push(...outcome.value.bindings.filter((b) => b.x === x));
@@ -189,7 +195,8 @@ async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<Pl
 
 /**
  * Makes a platform binding the store's: confirms the matching reservation, or records it when asked to.
- * `owned`: the reservation's own allocate confirmed it meanwhile; `no`: nothing took it.
+ * `owned`: the reservation's own allocate confirmed it meanwhile; `no`: nothing took it (or it is gone);
+ * `unsure`: the platform could not say whether it still exists (leave it for the next pass).
  */
 async function adopt(
   ctx: Context,
@@ -197,29 +204,40 @@ async function adopt(
   binding: PlatformBinding,
   reserved: Entry | undefined,
   options: ReconcileOptions,
-): Promise<"adopted" | "owned" | "no"> {
-  const untilMs = ctx.adoptedUntilMs(binding, options.adoptTtlSeconds);
+): Promise<"adopted" | "owned" | "no" | "unsure"> {
+  const untilMs = adoptedUntilMs(ctx, binding, options.adoptTtlSeconds);
   const orderKey =
-    reserved?.orderKey ?? orderKeyFromUserData(binding.userData) ?? `adopted:${binding.subscriptionId}`;
+    reserved?.orderKey ??
+    orderKeyFromUserData(binding.userData) ??
+    internalKey("adopted", binding.subscriptionId);
   if (reserved === undefined && !options.adoptUnknown) return "no";
-  const result = await ctx.serialised(pool.id, orderKey, async (): Promise<"adopted" | "owned" | "no"> => {
-    if (reserved === undefined) {
-      return (await ctx.recordBinding(pool, orderKey, binding, untilMs)) ? "adopted" : "no";
-    }
-    // The allocate that reserved it may have finished while this waited for the order's lock.
-    const current = await ctx.store.get(pool.id, orderKey);
-    if (current?.subscriptionId === binding.subscriptionId) return "owned";
-    const confirmed = await ctx.store.confirm({
-      pool: pool.id,
-      orderKey,
-      token: reserved.token,
-      subscriptionId: binding.subscriptionId,
-      untilMs,
-      nowMs: ctx.now(),
-      adopt: true,
-    });
-    return confirmed === "ok" ? "adopted" : "no";
-  });
+  const result = await ctx.orders.run(
+    pool.id,
+    orderKey,
+    async (): Promise<"adopted" | "owned" | "no" | "unsure"> => {
+      // The listing is older than this lock: the order's own allocation may have undone the binding since
+      // (it lost its lease), or its completion unbound it. Adopt only what the platform has now.
+      const now = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
+      if (now.kind !== "ok") return "unsure";
+      if (now.value === undefined) return "no";
+      if (reserved === undefined) {
+        return (await recordBinding(ctx, pool, orderKey, binding, untilMs)) ? "adopted" : "no";
+      }
+      // The allocate that reserved it may have finished while this waited for the order's lock.
+      const current = await ctx.store.get(pool.id, orderKey);
+      if (current?.subscriptionId === binding.subscriptionId) return "owned";
+      const confirmed = await ctx.store.confirm({
+        pool: pool.id,
+        orderKey,
+        token: reserved.token,
+        subscriptionId: binding.subscriptionId,
+        untilMs,
+        nowMs: ctx.now(),
+        adopt: true,
+      });
+      return confirmed === "ok" ? "adopted" : "no";
+    },
+  );
   if (result === "adopted")
     ctx.events.emit("adopted", {
       pool: pool.id,
@@ -251,10 +269,14 @@ async function followPlatformB(
   ) {
     return false;
   }
-  const b = binding.b;
-  return ctx.serialised(pool.id, e.orderKey, async () => {
+  return ctx.orders.run(pool.id, e.orderKey, async () => {
+    // The listing may predate a reassign that finished while this waited for the lock: follow the
+    // platform's B as it is now, not as it was listed.
     const now = await ctx.store.get(pool.id, e.orderKey);
-    if (now?.token !== e.token || now.b === b) return false;
+    if (now?.token !== e.token || now.subscriptionId !== binding.subscriptionId) return false;
+    const fresh = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
+    const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
+    if (b === undefined || now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";
   });
 }

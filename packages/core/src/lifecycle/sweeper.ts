@@ -1,5 +1,7 @@
-import type { Context, ParsedPool } from "../allocator/context.js";
-import type { Entry } from "../model/index.js";
+import { settleLapsedReservation } from "../repair/adoption.js";
+import type { Context } from "../repair/context.js";
+import { unbindAndFree } from "../repair/outbox.js";
+import type { ParsedPool } from "../runtime/tuning.js";
 
 /** What one sweep did. */
 export interface SweepReport {
@@ -36,7 +38,7 @@ export async function sweepPool(
   const due = await ctx.store.expired(pool.id, ctx.now(), limit);
   for (const stale of due) {
     if (signal?.aborted) break;
-    await ctx.serialised(pool.id, stale.orderKey, async () => {
+    await ctx.orders.run(pool.id, stale.orderKey, async () => {
       const entry = await ctx.store.get(pool.id, stale.orderKey);
       // Someone moved it on since it was listed (confirmed, extended, completed): not ours to touch.
       if (entry === undefined || entry.token !== stale.token || entry.untilMs > ctx.now()) return;
@@ -47,49 +49,11 @@ export async function sweepPool(
         return;
       }
       const wasQueued = entry.status === "releasing";
-      const result = await ctx.unbindAndFree(pool, entry, wasQueued ? "sweeper" : "expired");
+      const result = await unbindAndFree(ctx, pool, entry, wasQueued ? "sweeper" : "expired");
       if (result === "pending") report.pending++;
       else if (wasQueued) report.unbindsRetried++;
       else report.expiredUnbound++;
     });
   }
   return report;
-}
-
-/**
- * A reservation whose lease ended: its holder died or gave up with the bind's outcome unknown. Asks the
- * platform: a binding that went through is adopted, otherwise X is freed; `unknown` when the platform
- * cannot say now (try again later).
- */
-export async function settleLapsedReservation(
-  ctx: Context,
-  pool: ParsedPool,
-  entry: Entry,
-): Promise<"adopted" | "freed" | "unknown"> {
-  const found = await ctx.findBinding(pool.mode, entry);
-  if (found.kind !== "ok") return "unknown";
-  const binding = found.value;
-  if (binding !== undefined) {
-    const adopted = await ctx.store.confirm({
-      pool: pool.id,
-      orderKey: entry.orderKey,
-      token: entry.token,
-      subscriptionId: binding.subscriptionId,
-      untilMs: ctx.adoptedUntilMs(binding),
-      nowMs: ctx.now(),
-      adopt: true,
-    });
-    if (adopted !== "ok") return "unknown";
-    ctx.events.emit("adopted", {
-      pool: pool.id,
-      orderKey: entry.orderKey,
-      x: entry.x,
-      subscriptionId: binding.subscriptionId,
-      by: "sweeper",
-    });
-    return "adopted";
-  }
-  if ((await ctx.store.release(pool.id, entry.orderKey, entry.token)) !== "released") return "unknown";
-  ctx.events.emit("leaseExpired", { pool: pool.id, orderKey: entry.orderKey, x: entry.x });
-  return "freed";
 }

@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+export * from "./entry-keys.js";
+export { mask, orderKeyFromUserData, userDataFor } from "./user-data.js";
+
 /**
  * A phone number in global (E.164) format: `+`, country code, subscriber digits, at most 15 digits.
  * The platform wants mainland numbers as `+86...`.
@@ -67,7 +70,13 @@ export const PoolConfigSchema = z
   });
 export type PoolConfig = z.input<typeof PoolConfigSchema>;
 
-export const OrderKeySchema = z.string().min(1).max(128);
+/** A caller's order id. No control characters: keys that start with one are bindpool's own (`entry-keys.ts`). */
+export const OrderKeySchema = z
+  .string()
+  .min(1)
+  .max(128)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
+  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
 
 export const AreaSchema = z.strictObject({
   city: AreaCodeSchema,

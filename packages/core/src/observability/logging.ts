@@ -1,5 +1,5 @@
-import { mask } from "../allocator/user-data.js";
 import type { Events } from "../events/index.js";
+import { mask } from "../model/user-data.js";
 
 /** The logger bindpool writes to: pino's shape (`logger.info(fields, message)`); pino itself fits. */
 export interface Logger {

@@ -1,4 +1,4 @@
-import type { Phone } from "../model/index.js";
+import { OrderKeySchema, type Phone } from "./index.js";
 
 const USER_DATA_PREFIX = "bp:";
 
@@ -7,19 +7,11 @@ export function userDataFor(orderKey: string): string {
   return `${USER_DATA_PREFIX}${orderKey}`;
 }
 
-/** The orderKey carried by a userData bindpool sent, if it is one. */
+/** The orderKey carried by a userData bindpool sent, if it is one (and a valid orderKey). */
 export function orderKeyFromUserData(userData: string | undefined): string | undefined {
-  return userData?.startsWith(USER_DATA_PREFIX) ? userData.slice(USER_DATA_PREFIX.length) : undefined;
-}
-
-export const FOREIGN_PREFIX = "foreign:";
-
-/**
- * The store key of a platform binding no order made that holds a user of a pair on its X (found behind a
- * conflict answer): recorded so that user stays off X while it lasts. The reconciler unbinds it.
- */
-export function foreignKey(subscriptionId: string): string {
-  return `${FOREIGN_PREFIX}${subscriptionId}`;
+  if (!userData?.startsWith(USER_DATA_PREFIX)) return undefined;
+  const orderKey = userData.slice(USER_DATA_PREFIX.length);
+  return OrderKeySchema.safeParse(orderKey).success ? orderKey : undefined;
 }
 
 /** Shows the country code and last 4 digits only: numbers in messages and logs stay private. */

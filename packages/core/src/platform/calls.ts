@@ -1,0 +1,186 @@
+import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } from "../driver/index.js";
+import type { Events } from "../events/index.js";
+import type { Entry, Mode, Phone } from "../model/index.js";
+import { assertLockHeld } from "../orders/serialiser.js";
+import type { ParsedPool, Scheduler, Tuning } from "../runtime/tuning.js";
+
+/**
+ * The platform as the allocator and its jobs call it: every call timed and reported (`platformCall`),
+ * retried with backoff on transient answers (timeouts too, where repeating is harmless), never sent for
+ * an order whose cross-process lock was lost, and a driver that throws read as a transient failure.
+ */
+export class PlatformCalls {
+  constructor(
+    private readonly driver: PlatformDriver,
+    private readonly tuning: Tuning,
+    private readonly events: Events,
+    private readonly now: () => number,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  bind(pool: ParsedPool, entry: Entry, durationSeconds: number, userData: string | undefined) {
+    return this.call("bind", () =>
+      this.driver.bind({ mode: pool.mode, x: entry.x, a: entry.a, b: entry.b, durationSeconds, userData }),
+    );
+  }
+
+  /** Modifies a binding; setting the same values twice is harmless, so timeouts are retried too. */
+  modify(mode: Mode, subscriptionId: string, change: { b?: Phone; durationSeconds?: number }) {
+    return this.withRetries(
+      undefined,
+      () => this.call("modify", () => this.driver.modify({ mode, subscriptionId, ...change })),
+      true,
+    );
+  }
+
+  /** The platform's binding of a subscriptionId (`undefined` when it has none): a read that cannot miss. */
+  async querySubscription(mode: Mode, subscriptionId: string): Promise<Outcome<PlatformBinding | undefined>> {
+    const outcome = await this.lookup({ mode, subscriptionId });
+    if (outcome.kind !== "ok") return outcome;
+    return { kind: "ok", value: outcome.value.find((b) => b.subscriptionId === subscriptionId) };
+  }
+
+  /** Asks the platform for the binding of (X, A, B), if it exists. */
+  async findBinding(
+    mode: Mode,
+    entry: Pick<Entry, "x" | "a" | "b">,
+  ): Promise<Outcome<PlatformBinding | undefined>> {
+    const outcome = await this.lookup(
+      mode === "AXB" && entry.b !== undefined
+        ? { mode, x: entry.x, a: entry.a, b: entry.b }
+        : { mode, x: entry.x, a: entry.a },
+    );
+    if (outcome.kind !== "ok") return outcome;
+    return { kind: "ok", value: outcome.value.find((b) => samePair(mode, b, entry)) };
+  }
+
+  /**
+   * The platform's bindings on X, other than the pair's own, that hold a user of the pair (as A or as B
+   * in AXB; X's one A in AX): what a conflict answer is about.
+   */
+  async findBlockers(mode: Mode, entry: Pick<Entry, "x" | "a" | "b">): Promise<Outcome<PlatformBinding[]>> {
+    const { x } = entry;
+    const users = [entry.a, ...(mode === "AXB" && entry.b !== undefined ? [entry.b] : [])];
+    const queries: QueryRequest[] =
+      mode === "AX"
+        ? [{ mode, x }]
+        : users.flatMap((u) => [
+            { mode, x, a: u },
+            { mode, x, b: u },
+          ]);
+    // At once: the allocation that got the conflict waits for them.
+    const outcomes = await Promise.all(queries.map((q) => this.lookup(q)));
+    const found = new Map<string, PlatformBinding>();
+    for (const outcome of outcomes) {
+      if (outcome.kind !== "ok") return outcome;
+      for (const b of outcome.value) {
+        const holdsUser = mode === "AX" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));
+        if (b.x === x && holdsUser && !samePair(mode, b, entry)) found.set(b.subscriptionId, b);
+      }
+    }
+    return { kind: "ok", value: [...found.values()] };
+  }
+
+  /** One page of the platform's bindings on X (pages count from 1). */
+  queryX(mode: Mode, x: Phone, page: number) {
+    return this.withRetries(undefined, () => this.call("query", () => this.driver.query({ mode, x, page })));
+  }
+
+  /**
+   * Unbinds an entry at the platform: by its subscriptionId, or, for a reservation, whatever the platform
+   * holds for (X, A, B). `done` when nothing is bound any more ("not found" counts as done); `removed`
+   * when the platform had the binding and dropped it now (false: it was already gone).
+   */
+  async unbind(
+    mode: Mode,
+    entry: Entry,
+  ): Promise<{ done: true; removed: boolean } | { done: false; failure: Failure }> {
+    let subscriptionId = entry.subscriptionId;
+    if (subscriptionId === undefined) {
+      const found = await this.findBinding(mode, entry);
+      if (found.kind !== "ok") return { done: false, failure: found };
+      subscriptionId = found.value?.subscriptionId;
+      if (subscriptionId === undefined) return { done: true, removed: false };
+    }
+    const id = subscriptionId;
+    // Unbinding twice is harmless (the second answers "not found"), so timeouts are retried too.
+    const outcome = await this.withRetries(
+      entry,
+      () => this.call("unbind", () => this.driver.unbind({ mode, subscriptionId: id })),
+      true,
+    );
+    if (outcome.kind === "ok" || outcome.kind === "notFound")
+      return { done: true, removed: outcome.kind === "ok" };
+    return { done: false, failure: outcome };
+  }
+
+  /** Runs a platform call again after transient errors and flow control, with exponential backoff and jitter. */
+  async withRetries<T>(
+    entry: Entry | undefined,
+    call: () => Promise<Outcome<T>>,
+    idempotent = false,
+  ): Promise<Outcome<T>> {
+    for (let retry = 0; ; retry++) {
+      const outcome = await call();
+      const retriable =
+        outcome.kind === "transient" ||
+        outcome.kind === "rateLimited" ||
+        (idempotent && outcome.kind === "timeout");
+      if (!retriable || retry >= this.tuning.transientRetries) return outcome;
+      if (entry !== undefined) {
+        this.events.emit("retried", {
+          pool: entry.pool,
+          orderKey: entry.orderKey,
+          x: entry.x,
+          reason: outcome.kind,
+          code: outcome.code,
+        });
+      }
+      const base = Math.min(this.tuning.maxBackoffMs, this.tuning.backoffMs * 2 ** retry);
+      await this.scheduler.sleep(base / 2 + this.scheduler.random() * (base / 2));
+    }
+  }
+
+  /** One platform query; "not found" is an empty answer. A lookup changes nothing, so timeouts are retried too. */
+  private async lookup(query: QueryRequest): Promise<Outcome<readonly PlatformBinding[]>> {
+    const outcome = await this.withRetries(
+      undefined,
+      () => this.call("query", () => this.driver.query(query)),
+      true,
+    );
+    if (outcome.kind === "notFound") return { kind: "ok", value: [] };
+    if (outcome.kind !== "ok") return outcome;
+    return { kind: "ok", value: outcome.value.bindings };
+  }
+
+  /** Times a driver call and reports it; a driver that throws counts as a transient failure. */
+  private async call<T>(
+    op: "bind" | "unbind" | "modify" | "query",
+    fn: () => Promise<Outcome<T>>,
+  ): Promise<Outcome<T>> {
+    assertLockHeld(this.tuning.lockTtlMs);
+    const started = this.now();
+    let outcome: Outcome<T>;
+    try {
+      outcome = await fn();
+    } catch (error) {
+      outcome = {
+        kind: "transient",
+        code: "DRIVER_THREW",
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+    this.events.emit("platformCall", {
+      op,
+      kind: outcome.kind,
+      code: outcome.kind === "ok" ? "0" : outcome.code,
+      latencyMs: this.now() - started,
+    });
+    return outcome;
+  }
+}
+
+/** Whether a platform binding is the entry's pair on its X. */
+function samePair(mode: Mode, b: PlatformBinding, entry: Pick<Entry, "x" | "a" | "b">): boolean {
+  return b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b);
+}

@@ -60,7 +60,10 @@ export class SimLock {
     for (let i = 0; ; i++) {
       const token = this.tryTake(key, ttlMs);
       if (token !== undefined) return this.holding(owner, key, token, ttlMs, fn);
-      if (i >= retryCount) throw new OrderPendingError(key, this.sched.nowMs - started);
+      if (i >= retryCount) {
+        const retryAfterMs = Math.max(1, (this.holds.get(key)?.expiresAtMs ?? 0) - this.sched.nowMs);
+        throw new OrderPendingError(key, this.sched.nowMs - started, retryAfterMs);
+      }
       await this.sched.sleep(delay + this.sched.random.int(delay / 2 + 1), owner);
     }
   }

@@ -14,6 +14,8 @@ export interface Scenario {
   readonly shape: "small" | "paging";
   readonly instances: number;
   readonly leaseMs: number;
+  /** The order lock's TTL (kept alive by extension while a call runs). */
+  readonly lockTtlMs: number;
   readonly graceSeconds: number;
   /** Virtual length of the workload, before the final quiesce. */
   readonly runMs: number;
@@ -109,6 +111,8 @@ export function scenarioFor(seed: number, canLoseData: boolean): Scenario {
     shape,
     instances: r.between(2, 4),
     leaseMs,
+    // As production scales it: a lock TTL well under the lease (5 s against 30 s by default).
+    lockTtlMs: Math.max(150, leaseMs / 4),
     graceSeconds: 10,
     runMs: shape === "paging" ? 35_000 : 30_000,
     faults,

@@ -205,6 +205,7 @@ export class World {
       clock: this.sched.clock,
       scheduler: this.sched.forOwner(id),
       leaseMs: s.leaseMs,
+      lockTtlMs: s.lockTtlMs,
       graceSeconds: s.graceSeconds,
       cooldownMs: 3_000,
       quarantineMs: 10_000,

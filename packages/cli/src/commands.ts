@@ -270,6 +270,9 @@ class Deployment {
     const text = [
       `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${shown.x}`,
       `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
+      ...(shown.previousB === undefined
+        ? []
+        : [`  previous b ${shown.previousB} held until its modify settles`]),
       `  ${shown.status === "reserved" ? "lease ends" : "ends"} ${iso(shown.untilMs)}`,
       ...(shown.subscriptionId === undefined ? [] : [`  subscriptionId ${shown.subscriptionId}`]),
     ];
@@ -426,8 +429,7 @@ const offline = (): never => {
 };
 const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
 
-/** The entry with its users masked, unless --show-numbers. */
-/** An entry as shown: bindpool's own keys readable (`<kind:id>`), numbers masked unless asked. */
+/** An entry as shown: bindpool's own keys readable (`<kind:id>`), users masked (a pending previousB too) unless --show-numbers. */
 function masked(entry: Entry, flags: Flags): Entry & { kind: string } {
   const shown = {
     ...entry,
@@ -435,7 +437,12 @@ function masked(entry: Entry, flags: Flags): Entry & { kind: string } {
     kind: internalKind(entry.orderKey) ?? "order",
   };
   if (flags["show-numbers"]) return shown;
-  return { ...shown, a: mask(entry.a), ...(entry.b === undefined ? {} : { b: mask(entry.b) }) };
+  return {
+    ...shown,
+    a: mask(entry.a),
+    ...(entry.b === undefined ? {} : { b: mask(entry.b) }),
+    ...(entry.previousB === undefined ? {} : { previousB: mask(entry.previousB) }),
+  };
 }
 
 function one(command: string, args: string[], what: string): string {

@@ -126,6 +126,23 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(text.stdout).toContain("orders: 5 bound, 0 reserved");
   });
 
+  it("shows the B a pending reassign is leaving, masked like the others", async () => {
+    const file = config();
+    await allocator.allocate({ pool: "rides", orderKey: "m1", a: user(40), b: user(41), ttlSeconds: 60 });
+    const entry = (await store.get("rides", "m1"))!;
+    // The store's half of a reassign whose modify has not been answered yet.
+    expect(await store.changeB("rides", "m1", entry.token, user(42))).toBe("ok");
+    const order = await cli(["order", "m1", "--config", file, "--pool", "rides"]);
+    expect(order.stdout).toContain("previous b +86****0041");
+    expect(order.stdout).not.toContain(user(41));
+    const listed = (await json(["entries", "--config", file, "--pool", "rides", "--key-prefix", "m1"])) as {
+      entries: { b: string; previousB: string }[];
+    };
+    expect(listed.entries).toEqual([expect.objectContaining({ b: "+86****0042", previousB: "+86****0041" })]);
+    expect(await store.settleB("rides", "m1", entry.token, user(42))).toBe("ok");
+    expect(await allocator.complete("m1", "rides")).toBeDefined();
+  });
+
   it("drains, quarantines and re-activates a number: the app's allocations follow", async () => {
     const file = config();
     const x = pools[1]!.numbers[0]!.x;

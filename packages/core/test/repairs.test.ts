@@ -226,3 +226,41 @@ describe("errors that leave the allocator", () => {
     await expect(allocator.complete("o1")).rejects.toMatchObject({ code: "BINDPOOL_STORE" });
   });
 });
+
+describe("reassign by modify", () => {
+  it("holds the old B on X until the platform applied the modify, then frees it", async () => {
+    const { allocator, platform, store } = setup();
+    const [a, b, c, d] = [phone("138", 1), phone("139", 1), phone("137", 1), phone("136", 1)];
+    const bound = await allocator.allocate(order("o1", a, b));
+    let duringModify: Promise<unknown> | undefined;
+    platform.onModify = async () => {
+      platform.onModify = undefined;
+      // While the modify is on its way the platform still has B on X: a pair with B must not get X.
+      duringModify = allocator.allocate(order("o2", d, b)).then(
+        () => "allocated",
+        (e: { code: string }) => e.code,
+      );
+      await duringModify;
+    };
+    await allocator.reassign("o1", { b: c });
+    expect(await duringModify).toBe("BINDPOOL_POOL_EXHAUSTED");
+    expect(platform.calls.filter((call) => call.startsWith("bind"))).toHaveLength(1);
+    expect(await store.get("rides", "o1")).toMatchObject({ b: c });
+    expect((await store.get("rides", "o1"))?.previousB).toBeUndefined();
+    // Confirmed: the old B is free on X again.
+    expect((await allocator.allocate(order("o2", d, b))).x).toBe(bound.x);
+  });
+
+  it("keeps the old B when the platform refuses the modify, and frees the new one", async () => {
+    const { allocator, platform, store } = setup({}, xs(2));
+    const [a, b, c] = [phone("138", 1), phone("139", 1), phone("137", 1)];
+    const bound = await allocator.allocate(order("o1", a, b));
+    platform.modifyScript.push({ kind: "invalidParam", code: "1010002", message: "scripted refusal" });
+    const moved = await allocator.reassign("o1", { b: c }); // falls back to a new X
+    expect(moved.x).not.toBe(bound.x);
+    expect(await store.get("rides", "o1")).toMatchObject({ b: c });
+    expect((await store.get("rides", "o1"))?.previousB).toBeUndefined();
+    // Neither B is held on the old X any more: a pair with C can have it.
+    expect((await allocator.allocate(order("o2", phone("136", 1), c))).x).toBe(bound.x);
+  });
+});

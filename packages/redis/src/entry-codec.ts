@@ -8,12 +8,14 @@ export function decodeNumber(s: string): number {
 const STATUS: Readonly<Record<string, Entry["status"]>> = { r: "reserved", b: "bound", l: "releasing" };
 
 /**
- * Unpacks `xid|token|status|untilMs|a|b[|subscriptionId]` (see keys.ts) into an Entry; status r(eserved),
- * b(ound), l (releasing). The subscriptionId part is present only when the entry has one.
+ * Unpacks `xid|token|status|untilMs|a|b[,previousB][|subscriptionId]` (see keys.ts) into an Entry; status
+ * r(eserved), b(ound), l (releasing). The subscriptionId part is present only when the entry has one, the
+ * previousB only while a changeB is not settled.
  */
 export function decodeEntry(pool: string, orderKey: string, packed: string, x: string): Entry {
   const f = packed.split("|");
-  const [, token = "0", status = "r", untilMs = "0", a = "", b = ""] = f;
+  const [, token = "0", status = "r", untilMs = "0", a = "", bs = ""] = f;
+  const [b = "", previousB] = bs.split(",", 2);
   const subscriptionId = f.length > 6 || status === "b" ? f.slice(6).join("|") : undefined;
   return {
     pool,
@@ -21,6 +23,7 @@ export function decodeEntry(pool: string, orderKey: string, packed: string, x: s
     x,
     a,
     b: b === "" ? undefined : b,
+    ...(previousB === undefined ? {} : { previousB }),
     token: decodeNumber(token),
     status: STATUS[status] ?? "reserved",
     untilMs: decodeNumber(untilMs),

@@ -13,7 +13,7 @@
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
  * | `<p>exp` | zset | expiry buckets, score = the earliest end in the bucket, ms |
- * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing)) |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled) |
  * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
  * | `<p>x:<bucket>` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
  * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds |

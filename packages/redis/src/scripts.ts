@@ -7,7 +7,7 @@ import type { PoolKeys } from "./keys.js";
 export type RedisClient = Redis | Cluster;
 
 /** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 4;
+const SCRIPTS_VERSION = 5;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -24,6 +24,7 @@ const BATCHED = [
   "extend-7",
   "markReleasing-7",
   "changeB-7",
+  "settleB-7",
   "swap-7",
 ] as const;
 type BatchedScript = (typeof BATCHED)[number];
@@ -228,6 +229,10 @@ export class PoolScripts {
 
   changeB(k: PoolKeys, orderKey: string, token: number, b: string): Promise<number> {
     return this.write("changeB-7", k, [k.base, orderKey, token, b]) as Promise<number>;
+  }
+
+  settleB(k: PoolKeys, orderKey: string, token: number, b: string): Promise<number> {
+    return this.write("settleB-7", k, [k.base, orderKey, token, b]) as Promise<number>;
   }
 
   swap(k: PoolKeys, orderKeyA: string, orderKeyB: string): Promise<number> {

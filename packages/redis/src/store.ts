@@ -194,6 +194,11 @@ export class RedisStore implements Store {
     return scriptCodeName(reply) === "conflict" ? "conflict" : "lost";
   }
 
+  async settleB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost"> {
+    const reply = await this.scripts.settleB(this.keys(pool), orderKey, token, b);
+    return reply === 1 ? "ok" : "lost";
+  }
+
   async swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown"> {
     const reply = await this.scripts.swap(this.keys(pool), orderKeyA, orderKeyB);
     return reply === 1 ? "ok" : "unknown";

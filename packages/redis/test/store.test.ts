@@ -156,6 +156,23 @@ describe("RedisStore", () => {
     expect([s2.reserved, s2.bound]).toEqual([n / 2 - 1, n / 2 + 1]);
   });
 
+  it("packs a pending previousB into the entry's B field only while a changeB is not settled", async () => {
+    const store = fresh();
+    await store.upsertPool("p", "AXB", xs(1));
+    const r = await store.reserve(req({}));
+    if (!r.ok) throw new Error(r.reason);
+    const sub = { pool: "p", orderKey: "o1", token: r.entry.token, subscriptionId: "s1", nowMs: T0 };
+    expect(await store.confirm({ ...sub, untilMs: T0 + 9_000 })).toBe("ok");
+    const packed = () => redis.hget(store.keys("p").entryBucket(0), "o1");
+    const before = (await packed())!;
+    const [b, c] = ["+8613800000002", "+8613800000009"];
+    expect(await store.changeB("p", "o1", r.entry.token, c)).toBe("ok");
+    expect(await packed()).toBe(before.replace(`|${b}`, `|${c},${b}`));
+    expect(await store.settleB("p", "o1", r.entry.token, c)).toBe("ok");
+    // Settled: the same bytes as an entry that never had a pending B.
+    expect(await packed()).toBe(before.replace(`|${b}`, `|${c}`));
+  });
+
   it("brings cooled-down numbers back a bounded few per reserve", async () => {
     const store = fresh({ wakeLimit: 2 });
     await store.upsertPool("p", "AXB", xs(5, 1));

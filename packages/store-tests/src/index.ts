@@ -1,6 +1,7 @@
 import type { Mode, ReserveRequest, Store, StoredNumber } from "@bindpool/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { changeBTests } from "./change-b.js";
 import { invariantViolations } from "./invariants.js";
 import { modelProperty } from "./property.js";
 
@@ -322,6 +323,13 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect((await pick(store, { orderKey: "o2", a: A, b: C })).x).toBe(e.x);
     });
 
+    it("lists an entry once when its unbind retry falls on its lease's end", async () => {
+      const store = await setup("AXB", xs(1));
+      const e = await pick(store, {});
+      expect(await store.markReleasing("p", "o1", e.token, e.untilMs)).toBe("ok");
+      expect((await store.expired("p", e.untilMs, 10)).map((x) => x.orderKey)).toEqual(["o1"]);
+    });
+
     it("adopts a reservation whose lease ended, and reserves a named X within the rules", async () => {
       const store = await setup("AXB", xs(2, { capacity: 1 }));
       const [x0, x1] = xs(2).map((n) => n.x) as [string, string];
@@ -345,24 +353,12 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect((await pick(store, { orderKey: "o3", a: C, b: D })).x).toBe(x0);
     });
 
-    it("changes B on the same X unless the new B is already there", async () => {
-      const store = await setup("AXB", xs(1));
-      const e1 = await pick(store, { orderKey: "o1", a: A, b: B });
-      await pick(store, { orderKey: "o2", a: C, b: D });
-      expect(await store.changeB("p", "o1", e1.token, "+8613800000005")).toBe("lost"); // not bound yet
-      await store.confirm({
-        pool: "p",
-        orderKey: "o1",
-        token: e1.token,
-        subscriptionId: "s1",
-        untilMs: T0 + 9_000,
-        nowMs: T0,
-      });
-      expect(await store.changeB("p", "o1", e1.token, D)).toBe("conflict");
-      expect(await store.changeB("p", "o1", e1.token, "+8613800000005")).toBe("ok");
-      expect(await store.get("p", "o1")).toMatchObject({ b: "+8613800000005", status: "bound" });
-      expect((await pick(store, { orderKey: "o3", a: B, b: "+8613800000006" })).x).toBe(e1.x); // old B is free again
-      expect(await invariantViolations(store, "p")).toEqual([]);
+    changeBTests({
+      setup,
+      pick,
+      reserve: (store, over) => store.reserve(req(over)),
+      xs,
+      t0: T0,
     });
 
     it("swaps the entries of two orderKeys", async () => {

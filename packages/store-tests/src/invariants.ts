@@ -1,8 +1,9 @@
-import { MODE_RULES, type Phone, type Store, usersOf } from "@bindpool/core";
+import { entryUsersOf, MODE_RULES, type Phone, type Store } from "@bindpool/core";
 
 /**
  * Checks the invariants of DESIGN.md on a store's pool and returns what is broken (empty: all hold):
  * no user number twice on one X, no X over capacity, each X's load equals its entries, per-user limits.
+ * A B that a pending `changeB` is leaving (`previousB`) holds X like the entry's own users.
  */
 export async function invariantViolations(store: Store, pool: string): Promise<string[]> {
   const [numbers, entries, stats] = await Promise.all([
@@ -16,7 +17,7 @@ export async function invariantViolations(store: Store, pool: string): Promise<s
   const xPerUser = new Map<Phone, Set<Phone>>();
   for (const e of entries) {
     perX.set(e.x, (perX.get(e.x) ?? 0) + 1);
-    for (const u of usersOf(stats.mode, e.a, e.b)) {
+    for (const u of entryUsersOf(stats.mode, e)) {
       const key = `${e.x}/${u}`;
       const other = usersOnX.get(key);
       if (other !== undefined) problems.push(`${u} is twice on ${e.x} (orders ${other} and ${e.orderKey})`);

@@ -1,4 +1,12 @@
-import { canPlace, type Entry, MODE_RULES, type Mode, type Phone, usersOf } from "@bindpool/core";
+import {
+  canPlace,
+  type Entry,
+  entryUsersOf,
+  MODE_RULES,
+  type Mode,
+  type Phone,
+  usersOf,
+} from "@bindpool/core";
 
 /** A store's state and rules, written plainly (scans everything): the reference the property test checks against. */
 export interface ModelNumber {
@@ -19,6 +27,8 @@ export interface ModelReserve {
   exclude: Phone[];
   strategy: "leastLoaded" | "pack";
   preferX?: Phone | undefined;
+  /** Reserve exactly this X (adoption): only its room and the pair's rules count. */
+  x?: Phone | undefined;
 }
 
 export type Expectation =
@@ -42,8 +52,32 @@ export class PoolModel {
 
   held(user: Phone): Set<Phone> {
     const out = new Set<Phone>();
-    for (const e of this.entries.values()) if (usersOf(this.mode, e.a, e.b).includes(user)) out.add(e.x);
+    for (const e of this.entries.values()) if (entryUsersOf(this.mode, e).includes(user)) out.add(e.x);
     return out;
+  }
+
+  /** What a correct store answers to `changeB`, applying it to the model. */
+  changeB(orderKey: string, token: number, b: Phone): "ok" | "lost" | "conflict" {
+    const e = this.entries.get(orderKey);
+    if (e === undefined || e.token !== token || e.status !== "bound" || this.mode !== "AXB") return "lost";
+    if (b === e.b) return "ok";
+    if (e.previousB !== undefined) {
+      if (b !== e.previousB) return "conflict";
+      this.entries.set(orderKey, { ...e, b, previousB: e.b });
+      return "ok";
+    }
+    if (b === e.a || this.held(b).has(e.x)) return "conflict";
+    this.entries.set(orderKey, { ...e, b, previousB: e.b });
+    return "ok";
+  }
+
+  /** What a correct store answers to `settleB`, applying it to the model. */
+  settleB(orderKey: string, token: number, b: Phone): "ok" | "lost" {
+    const e = this.entries.get(orderKey);
+    if (e === undefined || e.token !== token || e.status !== "bound" || this.mode !== "AXB") return "lost";
+    if (b !== e.b && (e.previousB === undefined || b !== e.previousB)) return "lost";
+    this.entries.set(orderKey, { ...e, b, previousB: undefined });
+    return "ok";
   }
 
   takesBinds(n: ModelNumber, nowMs: number): boolean {
@@ -61,6 +95,16 @@ export class PoolModel {
     const held = users.map((u) => this.held(u));
     if (held.some((s) => s.size >= MODE_RULES[this.mode].maxXPerUser)) return { kind: "userLimit" };
     const heldBy = new Map(users.map((u, i) => [u, held[i]!]));
+    if (req.x !== undefined) {
+      const n = this.numbers.get(req.x);
+      const fits =
+        n !== undefined &&
+        !req.exclude.includes(n.x) &&
+        canPlace(this.mode, { x: n.x, load: this.load(n.x), capacity: n.capacity }, users, (u) =>
+          heldBy.get(u),
+        );
+      return fits ? { kind: "pick", candidates: new Set([n.x]) } : { kind: "exhausted" };
+    }
     const eligible = [...this.numbers.values()].filter(
       (n) =>
         this.takesBinds(n, nowMs) &&

@@ -14,12 +14,23 @@ const USERS = ["+8613800000001", "+8613800000002", "+8613800000003", "+861380000
 const ORDERS = ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9"];
 
 type Command =
-  | { op: "reserve"; req: ModelReserve }
-  | { op: "confirm"; orderKey: string; wrongToken: boolean }
+  /** `withOldB`: the pair takes a B that a pending changeB is leaving (when there is one). */
+  | { op: "reserve"; req: ModelReserve; withOldB: boolean }
+  /** `onReserved`: aim at a reserved entry (when there is one) instead of `orderKey`. */
+  | { op: "confirm"; orderKey: string; onReserved: boolean; wrongToken: boolean }
   | { op: "release"; orderKey: string; withToken: boolean }
   | { op: "extend"; orderKey: string }
   | { op: "markReleasing"; orderKey: string }
-  | { op: "changeB"; orderKey: string; b: Phone }
+  /** `onBound`: aim at a bound entry (when there is one) instead of `orderKey`. */
+  | { op: "changeB"; orderKey: string; onBound: boolean; b: Phone }
+  /** `b`: settle on the entry's B, on its previousB, or on `other` (any user). */
+  | {
+      op: "settleB";
+      orderKey: string;
+      onBound: boolean;
+      b: "current" | "previous" | "other";
+      other: Phone;
+    }
   | { op: "sweep" }
   | { op: "advance"; ms: number }
   | { op: "quarantine"; xi: number; forMs: number | undefined }
@@ -31,6 +42,7 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
   const user = fc.constantFrom(...USERS);
   const orderKey = fc.constantFrom(...ORDERS);
   const xi = fc.nat(xCount - 1);
+  const mostly = fc.constantFrom(true, true, true, false);
   return fc.oneof(
     {
       weight: 6,
@@ -51,13 +63,24 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
             exclude: fc.array(xi, { maxLength: 2 }).map((is) => is.map(phoneX)),
             strategy: fc.constantFrom("leastLoaded" as const, "pack" as const),
             preferX: fc.option(xi.map(phoneX), { nil: undefined }),
+            // Sometimes a named X (adoption), which tests the pair's rules on that X alone.
+            x: fc.oneof(
+              { weight: 3, arbitrary: fc.constant(undefined) },
+              { weight: 1, arbitrary: xi.map(phoneX) },
+            ),
           })
           .filter((r) => r.a !== r.b),
+        withOldB: mostly.map((m) => !m),
       }),
     },
     {
-      weight: 4,
-      arbitrary: fc.record({ op: fc.constant("confirm" as const), orderKey, wrongToken: fc.boolean() }),
+      weight: 5,
+      arbitrary: fc.record({
+        op: fc.constant("confirm" as const),
+        orderKey,
+        onReserved: mostly,
+        wrongToken: mostly.map((m) => !m),
+      }),
     },
     {
       weight: 3,
@@ -65,7 +88,20 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
     },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("extend" as const), orderKey }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("markReleasing" as const), orderKey }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant("changeB" as const), orderKey, b: user }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ op: fc.constant("changeB" as const), orderKey, onBound: mostly, b: user }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant("settleB" as const),
+        orderKey,
+        onBound: mostly,
+        b: fc.constantFrom("current" as const, "previous" as const, "other" as const),
+        other: user,
+      }),
+    },
     { weight: 1, arbitrary: fc.constant({ op: "sweep" as const }) },
     {
       weight: 2,
@@ -96,12 +132,30 @@ function phoneX(i: number): Phone {
   return `+861990000${String(i).padStart(4, "0")}`;
 }
 
+/**
+ * The orderKey of an entry in `status`, chosen by `orderKey`'s place in ORDERS; `orderKey` itself when no
+ * entry has that status. Random keys alone seldom reach a bound entry, and changeB needs one.
+ */
+function aimAt(model: PoolModel, status: Entry["status"], orderKey: string): string {
+  const keys = [...model.entries.values()].filter((e) => e.status === status).map((e) => e.orderKey);
+  if (keys.length === 0) return orderKey;
+  return keys.sort()[ORDERS.indexOf(orderKey) % keys.length]!;
+}
+
+/** The request with a pending previousB as its B (A moves to the old b if it was that number). */
+function withOldB(model: PoolModel, req: ModelReserve): ModelReserve {
+  const old = [...model.entries.values()].find((e) => e.previousB !== undefined)?.previousB;
+  if (old === undefined || req.b === undefined) return req;
+  return { ...req, a: req.a === old ? req.b : req.a, b: old };
+}
+
 function sameEntry(a: Entry, b: Entry): boolean {
   return (
     a.orderKey === b.orderKey &&
     a.x === b.x &&
     a.a === b.a &&
     a.b === b.b &&
+    a.previousB === b.previousB &&
     a.token === b.token &&
     a.status === b.status &&
     a.untilMs === b.untilMs &&
@@ -119,14 +173,18 @@ export function modelProperty(mode: Mode, create: () => Promise<Store>, done: (s
     capacities: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: xCount, maxLength: xCount }),
     cities: fc.array(fc.nat(CITIES.length - 1), { minLength: xCount, maxLength: xCount }),
   });
-  return fc.asyncProperty(setup, fc.array(commandArb(xCount), { maxLength: 40 }), async (pool, commands) => {
-    const store = await create();
-    try {
-      await run(store, mode, xCount, pool, commands);
-    } finally {
-      await done(store);
-    }
-  });
+  return fc.asyncProperty(
+    setup,
+    fc.array(commandArb(xCount), { maxLength: 40, size: "max" }),
+    async (pool, commands) => {
+      const store = await create();
+      try {
+        await run(store, mode, xCount, pool, commands);
+      } finally {
+        await done(store);
+      }
+    },
+  );
 }
 
 async function run(
@@ -160,12 +218,13 @@ async function run(
   for (const [step, cmd] of commands.entries()) {
     switch (cmd.op) {
       case "reserve": {
-        const expected = model.expect(cmd.req, now);
+        const req = cmd.withOldB ? withOldB(model, cmd.req) : cmd.req;
+        const expected = model.expect(req, now);
         const got = await store.reserve({
           pool,
-          ...cmd.req,
-          b: mode === "AXB" ? cmd.req.b : undefined,
-          strategy: { name: cmd.req.strategy },
+          ...req,
+          b: mode === "AXB" ? req.b : undefined,
+          strategy: { name: req.strategy },
           leaseMs: LEASE_MS,
           nowMs: now,
         });
@@ -180,7 +239,7 @@ async function run(
           if (!expected.candidates.has(entry.x)) {
             fail(step, `picked ${entry.x}, expected one of ${[...expected.candidates]}`);
           }
-          if (entry.status !== "reserved" || entry.untilMs !== now + LEASE_MS || entry.a !== cmd.req.a) {
+          if (entry.status !== "reserved" || entry.untilMs !== now + LEASE_MS || entry.a !== req.a) {
             fail(step, `bad reservation ${JSON.stringify(entry)}`);
           }
           for (const e of model.entries.values())
@@ -192,13 +251,14 @@ async function run(
         break;
       }
       case "confirm": {
-        const e = model.entries.get(cmd.orderKey);
+        const orderKey = cmd.onReserved ? aimAt(model, "reserved", cmd.orderKey) : cmd.orderKey;
+        const e = model.entries.get(orderKey);
         const token = (e?.token ?? 0) + (cmd.wrongToken ? 1_000_000 : 0);
         const subscriptionId = e?.subscriptionId ?? `sub-${++subs}`;
         const untilMs = e?.status === "bound" ? e.untilMs : now + TTL_MS;
         const got = await store.confirm({
           pool,
-          orderKey: cmd.orderKey,
+          orderKey,
           token,
           subscriptionId,
           untilMs,
@@ -209,7 +269,7 @@ async function run(
           if (e.status === "bound") want = "ok";
           else if (e.status === "reserved" && e.untilMs > now) {
             want = "ok";
-            model.entries.set(cmd.orderKey, { ...e, status: "bound", untilMs, subscriptionId });
+            model.entries.set(orderKey, { ...e, status: "bound", untilMs, subscriptionId });
           }
         }
         if (got !== want) fail(step, `confirm answered ${got}, expected ${want}`);
@@ -242,15 +302,20 @@ async function run(
         break;
       }
       case "changeB": {
-        const e = model.entries.get(cmd.orderKey);
-        const got = await store.changeB(pool, cmd.orderKey, e?.token ?? 0, cmd.b);
-        let want: "ok" | "lost" | "conflict" = "lost";
-        if (e !== undefined && e.status === "bound" && mode === "AXB") {
-          const taken = cmd.b !== e.b && (cmd.b === e.a || model.held(cmd.b).has(e.x));
-          want = taken ? "conflict" : "ok";
-          if (!taken) model.entries.set(cmd.orderKey, { ...e, b: cmd.b });
-        }
+        const orderKey = cmd.onBound ? aimAt(model, "bound", cmd.orderKey) : cmd.orderKey;
+        const e = model.entries.get(orderKey);
+        const got = await store.changeB(pool, orderKey, e?.token ?? 0, cmd.b);
+        const want = model.changeB(orderKey, e?.token ?? 0, cmd.b);
         if (got !== want) fail(step, `changeB answered ${got}, expected ${want}`);
+        break;
+      }
+      case "settleB": {
+        const orderKey = cmd.onBound ? aimAt(model, "bound", cmd.orderKey) : cmd.orderKey;
+        const e = model.entries.get(orderKey);
+        const named = { current: e?.b, previous: e?.previousB, other: cmd.other }[cmd.b] ?? cmd.other;
+        const got = await store.settleB(pool, orderKey, e?.token ?? 0, named);
+        const want = model.settleB(orderKey, e?.token ?? 0, named);
+        if (got !== want) fail(step, `settleB answered ${got}, expected ${want}`);
         break;
       }
       case "sweep": {

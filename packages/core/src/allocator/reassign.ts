@@ -31,10 +31,14 @@ export async function reassignOrder(
   b: Phone,
 ): Promise<Binding> {
   const store = ctx.store;
-  const entry = await boundEntry(ctx, p, orderKey);
+  let entry = await boundEntry(ctx, p, orderKey);
   // A rebind to this B that a crash interrupted left its other half under this key: finish it.
   const tempKey = internalKey("reassign", `${orderKey}\u0000${b}`);
   const leftover = await store.get(p.id, tempKey);
+  if (entry.previousB !== undefined && entry.b !== b) {
+    // An earlier modify's outcome was never seen: settle it by what the platform has before moving on.
+    entry = await settlePendingB(ctx, p, entry);
+  }
   if (entry.b === b) {
     // A previous call may have died between the store and the platform: make the platform agree.
     const onPlatform = await ctx.platform.querySubscription(p.mode, entry.subscriptionId!);
@@ -43,22 +47,26 @@ export async function reassignOrder(
       const modified = await modifyB(ctx, p, entry.subscriptionId!, b);
       if (modified !== "done") throw platformError(UNCONFIRMED_MODIFY, ctx.tuning);
     }
+    await store.settleB(p.id, orderKey, entry.token, b);
     if (leftover !== undefined) await unbindAndFree(ctx, p, leftover, "reassigned");
-    return toBinding(entry);
+    return toBinding({ ...entry, previousB: undefined });
   }
   if (entry.a === b) {
     throw new ValidationError("The new b must differ from a.", [{ path: "b", message: "equals a" }]);
   }
+  // The store holds both B on X until the platform answers, so no pair with the old B gets X while the
+  // platform still has it there.
   if (leftover === undefined && (await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
     const modified = await modifyB(ctx, p, entry.subscriptionId!, b);
     if (modified === "done") {
+      await store.settleB(p.id, orderKey, entry.token, b);
       const binding = toBinding((await store.get(p.id, orderKey))!);
       ctx.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
       return binding;
     }
-    // Unknown: keep the new B held; calling reassign again checks the platform and finishes.
+    // Unknown: keep both B held; calling reassign again checks the platform and finishes.
     if (modified === "unknown") throw platformError(UNCONFIRMED_MODIFY, ctx.tuning);
-    await store.changeB(p.id, orderKey, entry.token, entry.b!); // refused: the old binding stands
+    await store.settleB(p.id, orderKey, entry.token, entry.b!); // refused: the old binding stands
   }
   // The new B is on that X already (or the modify failed): bind a new X, move the order to it, then
   // unbind the old one, so the order always has a working number.
@@ -82,6 +90,21 @@ export async function reassignOrder(
   const binding = { ...fresh, orderKey };
   ctx.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "rebind" });
   return binding;
+}
+
+/**
+ * Ends a changeB whose modify was never confirmed: keeps the B the platform has (or, when it has
+ * neither, the one the store moved to) and frees the other. Returns the entry as it is now.
+ */
+async function settlePendingB(ctx: Context, p: ParsedPool, entry: Entry): Promise<Entry> {
+  const onPlatform = await ctx.platform.querySubscription(p.mode, entry.subscriptionId!);
+  if (onPlatform.kind !== "ok") throw platformError(onPlatform, ctx.tuning);
+  const platformB = onPlatform.value?.b;
+  const keep = platformB === entry.previousB ? entry.previousB! : entry.b!;
+  if ((await ctx.store.settleB(p.id, entry.orderKey, entry.token, keep)) !== "ok") {
+    throw new UnknownOrderError(entry.orderKey, p.id);
+  }
+  return { ...entry, b: keep, previousB: undefined };
 }
 
 /** Moves a binding to a new B with the platform's modify; when the answer is lost, asks the platform. */

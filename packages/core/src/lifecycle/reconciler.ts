@@ -264,7 +264,7 @@ async function followPlatformB(
     pool.mode !== "AXB" ||
     e === undefined ||
     binding.b === undefined ||
-    e.b === binding.b ||
+    (e.b === binding.b && e.previousB === undefined) ||
     e.a !== binding.a
   ) {
     return false;
@@ -276,7 +276,12 @@ async function followPlatformB(
     if (now?.token !== e.token || now.subscriptionId !== binding.subscriptionId) return false;
     const fresh = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
     const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
-    if (b === undefined || now.b === b) return false;
+    if (b === undefined) return false;
+    // A reassign whose modify was never confirmed holds both B: keep the one the platform has.
+    if (now.previousB !== undefined && (b === now.b || b === now.previousB)) {
+      return (await ctx.store.settleB(pool.id, e.orderKey, e.token, b)) === "ok";
+    }
+    if (now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";
   });
 }

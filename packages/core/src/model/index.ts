@@ -131,6 +131,11 @@ export interface Entry {
   readonly x: Phone;
   readonly a: Phone;
   readonly b?: Phone | undefined;
+  /**
+   * AXB: the B before a `changeB` whose platform modify is not settled yet. It stays held on X (no other
+   * pair gets it) until `settleB` keeps one of the two.
+   */
+  readonly previousB?: Phone | undefined;
   /** Fencing token of the reservation; confirm and release present it. */
   readonly token: number;
   /**

@@ -29,6 +29,19 @@ export function usersOf(mode: Mode, a: Phone, b: Phone | undefined): Phone[] {
   return mode === "AXB" && b !== undefined ? [a, b] : [a];
 }
 
+/**
+ * The user numbers an entry holds on its X: its pair's, and in AXB also the B a `changeB` is leaving
+ * (`previousB`), which stays held until the platform's modify is settled.
+ */
+export function entryUsersOf(
+  mode: Mode,
+  e: { readonly a: Phone; readonly b?: Phone | undefined; readonly previousB?: Phone | undefined },
+): Phone[] {
+  const users = usersOf(mode, e.a, e.b);
+  if (mode === "AXB" && e.previousB !== undefined) users.push(e.previousB);
+  return users;
+}
+
 /** Capacity of an X in a mode, from its configured value or the mode's default. */
 export function capacityOf(mode: Mode, configured: number | undefined): number {
   const rules = MODE_RULES[mode];

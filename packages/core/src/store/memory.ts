@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors/index.js";
 import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
-import { MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
+import { entryUsersOf, MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
 import { type Indexable, IndexKind, LoadIndex } from "./load-index.js";
 import { MinHeap } from "./min-heap.js";
 import type {
@@ -30,7 +30,7 @@ interface Pool {
   readonly mode: Mode;
   readonly numbers: Map<Phone, NumberRecord>;
   readonly entries: Map<string, Entry>;
-  /** user number -> the X numbers it holds in this pool (reserved or bound) */
+  /** user number -> the X numbers it holds in this pool (reserved or bound; a pending previousB too) */
   readonly held: Map<Phone, Set<Phone>>;
   readonly cityProvince: Map<string, string>;
   readonly all: LoadIndex<NumberRecord>;
@@ -171,14 +171,7 @@ export class MemoryStore implements Store {
       untilMs: req.nowMs + req.leaseMs,
     };
     p.entries.set(req.orderKey, entry);
-    for (const u of users) {
-      let set = p.held.get(u);
-      if (set === undefined) {
-        set = new Set();
-        p.held.set(u, set);
-      }
-      set.add(picked);
-    }
+    for (const u of users) hold(p, u, picked);
     const rec = p.numbers.get(picked)!;
     rec.load++;
     sync(p, rec);
@@ -204,11 +197,7 @@ export class MemoryStore implements Store {
     if (p === undefined || e === undefined) return "unknown";
     if (token !== undefined && e.token !== token) return "lost";
     p.entries.delete(orderKey);
-    for (const u of usersOf(p.mode, e.a, e.b)) {
-      const set = p.held.get(u);
-      set?.delete(e.x);
-      if (set?.size === 0) p.held.delete(u);
-    }
+    for (const u of entryUsersOf(p.mode, e)) unhold(p, u, e.x);
     const rec = p.numbers.get(e.x);
     if (rec !== undefined) {
       rec.load--;
@@ -252,20 +241,27 @@ export class MemoryStore implements Store {
       return "lost";
     }
     if (e.b === b) return "ok";
-    const heldByNew = p.held.get(b);
-    if (heldByNew?.has(e.x) || e.a === b) return "conflict";
-    if (e.b !== undefined) {
-      const old = p.held.get(e.b);
-      old?.delete(e.x);
-      if (old?.size === 0) p.held.delete(e.b);
+    // One modify at a time: going back to the previous B swaps the two, both still held.
+    if (e.previousB !== undefined) {
+      if (b !== e.previousB) return "conflict";
+    } else {
+      if (e.a === b || p.held.get(b)?.has(e.x)) return "conflict";
+      hold(p, b, e.x);
     }
-    let set = heldByNew;
-    if (set === undefined) {
-      set = new Set();
-      p.held.set(b, set);
+    p.entries.set(orderKey, { ...e, b, previousB: e.b });
+    return "ok";
+  }
+
+  async settleB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost"> {
+    const p = this.pools.get(pool);
+    const e = p?.entries.get(orderKey);
+    if (p === undefined || e === undefined || e.token !== token || e.status !== "bound" || p.mode !== "AXB") {
+      return "lost";
     }
-    set.add(e.x);
-    p.entries.set(orderKey, { ...e, b });
+    if (b !== e.b && (e.previousB === undefined || b !== e.previousB)) return "lost";
+    const freed = b === e.b ? e.previousB : e.b;
+    if (freed !== undefined) unhold(p, freed, e.x);
+    p.entries.set(orderKey, { ...e, b, previousB: undefined });
     return "ok";
   }
 
@@ -290,12 +286,16 @@ export class MemoryStore implements Store {
     if (p === undefined) return [];
     const found: Entry[] = [];
     const keep: { at: number; orderKey: string; token: number }[] = [];
+    const seen = new Set<string>();
     while (found.length < limit) {
       const top = p.deadlines.peek();
       if (top === undefined || top.at > nowMs) break;
       p.deadlines.pop();
       const e = p.entries.get(top.orderKey);
       if (e === undefined || e.token !== top.token || e.untilMs !== top.at) continue; // stale
+      // A second item for the same deadline (e.g. markReleasing to the lease's own end) is a duplicate.
+      if (seen.has(top.orderKey)) continue;
+      seen.add(top.orderKey);
       found.push(e);
       keep.push(top);
     }
@@ -345,6 +345,21 @@ export class MemoryStore implements Store {
   async entries(pool: string): Promise<Entry[]> {
     return [...(this.pools.get(pool)?.entries.values() ?? [])];
   }
+}
+
+function hold(p: Pool, user: Phone, x: Phone): void {
+  let set = p.held.get(user);
+  if (set === undefined) {
+    set = new Set();
+    p.held.set(user, set);
+  }
+  set.add(x);
+}
+
+function unhold(p: Pool, user: Phone, x: Phone): void {
+  const set = p.held.get(user);
+  set?.delete(x);
+  if (set?.size === 0) p.held.delete(user);
 }
 
 /** Brings X whose cooldown or timed quarantine ended back into the indexes. */

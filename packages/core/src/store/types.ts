@@ -127,7 +127,8 @@ export interface Store {
    */
   confirm(req: ConfirmRequest): Promise<"ok" | "lost">;
   /**
-   * Frees the orderKey's entry and its X slot. With a token, only if the token matches (else `lost`).
+   * Frees the orderKey's entry and its X slot (every user it holds there, a pending previousB too). With a
+   * token, only if the token matches (else `lost`).
    * `unknown` when the orderKey has no entry.
    */
   release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost">;
@@ -139,10 +140,18 @@ export interface Store {
    */
   markReleasing(pool: string, orderKey: string, token: number, retryAtMs: number): Promise<"ok" | "lost">;
   /**
-   * Replaces B of a bound AXB entry, on the same X (the platform's modify). `conflict` when the new B is
-   * already on that X; `lost` when the entry is not bound with that token.
+   * Gives a bound AXB entry a new B on the same X (before the platform's modify), keeping the old B held too
+   * (`previousB`) until `settleB`. `ok` also when b is already the entry's B. While a previousB is pending,
+   * b = previousB swaps the two (both stay held) and any other b answers `conflict`. `conflict` when b is A
+   * or another entry holds b on X; `lost` when the entry is not bound with that token.
    */
   changeB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost" | "conflict">;
+  /**
+   * Ends a changeB once the platform answered: keeps `b` (the entry's B or its previousB) as the entry's B
+   * and frees the other from X. `ok` also when nothing is pending and b is the entry's B; `lost` when the
+   * entry is not bound with that token or b is neither of its Bs.
+   */
+  settleB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost">;
   /**
    * Swaps the entries of two orderKeys (each keeps its X, users, token and status; only the keys trade
    * places). `unknown` when either has no entry. Used to move an order to a new binding in one step.

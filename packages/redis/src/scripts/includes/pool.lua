@@ -366,6 +366,8 @@ end
 --[[ Entries: e[orderKey] = xid|token|status|untilMs|a|b, status r(eserved) b(ound) l (releasing: the
      unbind is pending, X and the users stay held); the subscriptionId of a bound entry (kept while it is
      releasing) in s[orderKey]; its end time in x (see above). `sub` is nil when the entry has none.
+     While a changeB is not settled, the B field is `b,previousB` (`prev`, "" when none: no extra bytes);
+     the previous B holds X like the entry's own users.
      `raw` is the packed entry with `|subscriptionId` appended when it has one, as the TypeScript side reads it. ]]
 local function entryRaw(v, sub)
   if sub then return v .. "|" .. sub end
@@ -377,12 +379,15 @@ local function entryGet(orderKey)
   local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
   local xid, token, status, untilMs, a, pb = string.match(v, ENTRY_FIELDS)
+  local prev = ""
+  local comma = string.find(pb, ",", 1, true)
+  if comma then pb, prev = string.sub(pb, 1, comma - 1), string.sub(pb, comma + 1) end
   local sub = nil
   if status ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
   -- A bound entry always has a subscriptionId (older versions did not store an empty one).
   if status == "b" and not sub then sub = "" end
   return {
-    xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, sub = sub,
+    xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, sub = sub,
     raw = entryRaw(v, sub),
   }
 end
@@ -390,6 +395,7 @@ end
 -- returns the packed form replies carry.
 local function entryPut(orderKey, e, oldUntilMs)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
+  if e.prev and e.prev ~= "" then v = v .. "," .. e.prev end
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
@@ -438,10 +444,11 @@ local function usersOf(a, b)
   return { a }
 end
 
--- Frees an entry's slot: user holds, X load, counters, expiry.
+-- Frees an entry's slot: user holds (a pending previous B's too), X load, counters, expiry.
 local function entryFree(orderKey, e)
   entryDel(orderKey, e)
   for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
+  if e.prev ~= "" then holdRemove(e.prev, e.xid) end
   local r = numGet(e.xid)
   if r then
     r.load = r.load - 1

@@ -272,7 +272,7 @@ describe("Allocator", () => {
     expect([...platform.bindings.keys()]).toEqual([binding.subscriptionId]);
   });
 
-  it("undoes the platform binding when the lease was lost before confirm", async () => {
+  it("keeps its binding when the lease ended before the answer but nobody took the reservation", async () => {
     let now = 1_000_000;
     const { allocator, platform, store } = setup({ clock: () => now, leaseMs: 1_000 });
     const slow = platform.bind.bind(platform);
@@ -280,10 +280,12 @@ describe("Allocator", () => {
       now += 5_000; // the bind outlives the lease
       return slow(req);
     };
-    const error = allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
-    expect(await codeOf(error)).toBe("BINDPOOL_LEASE_LOST");
-    expect(platform.bindings.size).toBe(0);
-    expect((await store.entries("rides"))[0]?.status).toBe("reserved"); // left to the sweeper, lease ended
+    const binding = await allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 });
+    expect([...platform.bindings.keys()]).toEqual([binding.subscriptionId]);
+    expect(await store.get("rides", "o1")).toMatchObject({
+      status: "bound",
+      subscriptionId: binding.subscriptionId,
+    });
   });
 
   it("keeps the unbind of a binding that landed after its reservation was taken over, until it succeeds", async () => {

@@ -8,7 +8,8 @@ const C = "+8613800000003";
 const xs = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ x: `+8619900000${String(i).padStart(3, "0")}` }));
 
-function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
+/** An allocator whose pool is written (and rebuilt from the empty platform) before the test scripts it. */
+async function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
   let now = 1_000_000;
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const store = new MemoryStore();
@@ -21,6 +22,7 @@ function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
     clock: clock.now,
     ...over,
   });
+  await allocator.init();
   return { store, platform, allocator, clock };
 }
 
@@ -28,7 +30,7 @@ const order = (orderKey: string, a = A, b = B) => ({ pool: "rides", orderKey, a,
 
 describe("order lifecycle", () => {
   it("completes idempotently and answers unknown orders without throwing", async () => {
-    const { allocator, platform } = setup();
+    const { allocator, platform } = await setup();
     await allocator.allocate(order("o1"));
     expect(await allocator.complete("o1")).toEqual({ status: "released" });
     expect(await allocator.complete("o1")).toEqual({ status: "unknown" });
@@ -37,7 +39,10 @@ describe("order lifecycle", () => {
   });
 
   it("queues an unbind the platform refuses, keeps X from conflicting pairs, and the sweeper finishes it", async () => {
-    const { allocator, platform, store, clock } = setup({ transientRetries: 1, unbindRetryMs: 1_000 }, xs(1));
+    const { allocator, platform, store, clock } = await setup(
+      { transientRetries: 1, unbindRetryMs: 1_000 },
+      xs(1),
+    );
     const queued: string[] = [];
     allocator.on("unbindQueued", (e) => queued.push(e.orderKey));
     await allocator.allocate(order("o1"));
@@ -58,7 +63,7 @@ describe("order lifecycle", () => {
   });
 
   it("reassigns B on the same X with the platform's modify", async () => {
-    const { allocator, platform } = setup();
+    const { allocator, platform } = await setup();
     const before = await allocator.allocate(order("o1"));
     const after = await allocator.reassign("o1", { b: C });
     expect(after).toMatchObject({ x: before.x, subscriptionId: before.subscriptionId, b: C });
@@ -66,7 +71,7 @@ describe("order lifecycle", () => {
   });
 
   it("reassigns to a new X when the new B is already on the old one, binding before unbinding", async () => {
-    const { allocator, platform, store } = setup({}, xs(2));
+    const { allocator, platform, store } = await setup({}, xs(2));
     const first = await allocator.allocate(order("o1", A, B));
     await allocator.allocate(order("o2", "+8613800000009", C)); // C sits on some X
     const onSameX = (await store.get("rides", "o2"))!.x === first.x;
@@ -86,7 +91,7 @@ describe("order lifecycle", () => {
   });
 
   it("extends an order at the platform and in the store", async () => {
-    const { allocator, platform, store } = setup({ graceSeconds: 60 });
+    const { allocator, platform, store } = await setup({ graceSeconds: 60 });
     const b = await allocator.allocate(order("o1"));
     const extended = await allocator.extend("o1", 7_200);
     expect(platform.bindings.get(b.subscriptionId)?.durationSeconds).toBe(7_260);
@@ -96,7 +101,7 @@ describe("order lifecycle", () => {
   });
 
   it("stops the sweeper and the reconciler once their election is lost", async () => {
-    const { allocator, store, clock } = setup();
+    const { allocator, store, clock } = await setup();
     await allocator.allocate(order("o1"));
     clock.advance(3_600_000); // the order ended: a sweep would unbind it
     const lost = AbortSignal.abort();
@@ -107,7 +112,7 @@ describe("order lifecycle", () => {
   });
 
   it("sweeps ended leases (adopting binds that went through) and ended orders", async () => {
-    const { allocator, platform, store, clock } = setup({ leaseMs: 1_000, transientRetries: 0 });
+    const { allocator, platform, store, clock } = await setup({ leaseMs: 1_000, transientRetries: 0 });
     // A bind that went through but whose answer never came, and a lookup that failed: outcome unknown.
     platform.timeoutAfterBind = 1;
     platform.script.set("*", []);
@@ -133,8 +138,8 @@ describe("order lifecycle", () => {
     expect(await store.entries("rides")).toEqual([]);
   });
 
-  it("reconciles: unbinds orphans, drops entries the platform lost, and rebuilds a store from scratch", async () => {
-    const { allocator, platform, clock } = setup();
+  it("reconciles: unbinds orphans, drops entries the platform lost, and a lost store rebuilds itself", async () => {
+    const { allocator, platform, clock } = await setup();
     const kept = await allocator.allocate(order("o1"));
     const dropped = await allocator.allocate(order("o2", C, "+8613800000004"));
     platform.bindings.delete(dropped.subscriptionId); // the platform dropped it
@@ -159,7 +164,12 @@ describe("order lifecycle", () => {
       pools: [{ id: "rides", mode: "AXB", numbers: xs(3) }],
       clock: clock.now,
     });
-    expect(await rebuilt.reconcile({ adoptUnknown: true })).toMatchObject({ adopted: 1 });
+    // The store has no such pool: the allocator rebuilds it from the platform before anything else.
+    const rebuilds: number[] = [];
+    rebuilt.on("rebuilt", (e) => rebuilds.push(e.adopted));
+    await rebuilt.init();
+    expect(rebuilds).toEqual([1]);
+    expect(await rebuilt.reconcile()).toMatchObject({ adopted: 0, unboundOrphans: 0 });
     expect(await fresh.get("rides", "o1")).toMatchObject({
       status: "bound",
       subscriptionId: kept.subscriptionId,
@@ -169,7 +179,7 @@ describe("order lifecycle", () => {
   });
 
   it("never unbinds a binding made while it reconciles, with or without bindpool's userData", async () => {
-    const { allocator, platform, store } = setup({}, xs(2));
+    const { allocator, platform, store } = await setup({}, xs(2));
     // Orders placed after the reconciler read the store, whose bindings its platform query then sees.
     const placed: { orderKey: string; userData?: string }[] = [
       { orderKey: "during1" },
@@ -198,7 +208,7 @@ describe("order lifecycle", () => {
   });
 
   it("makes the store follow the platform's B when a reassign's modify was never confirmed", async () => {
-    const { allocator, platform, store } = setup();
+    const { allocator, platform, store } = await setup();
     const b = await allocator.allocate(order("o1"));
     platform.bindings.set(b.subscriptionId, { ...platform.bindings.get(b.subscriptionId)!, b: C });
     expect(await allocator.reconcile()).toMatchObject({
@@ -215,7 +225,7 @@ describe("order lifecycle", () => {
   });
 
   it("finishes a reassign whose process died between the store and the platform", async () => {
-    const { allocator, platform, store } = setup();
+    const { allocator, platform, store } = await setup();
     const b = await allocator.allocate(order("o1"));
     const entry = (await store.get("rides", "o1"))!;
     await store.changeB("rides", "o1", entry.token, C); // the store moved, then the process died
@@ -225,7 +235,7 @@ describe("order lifecycle", () => {
   });
 
   it("lets operators drain, quarantine and reactivate a number", async () => {
-    const { allocator, store } = setup({}, xs(1));
+    const { allocator, store } = await setup({}, xs(1));
     const x = xs(1)[0]!.x;
     await allocator.setNumberState(x, "draining");
     await expect(allocator.allocate(order("o1"))).rejects.toMatchObject({ code: "BINDPOOL_POOL_EXHAUSTED" });

@@ -91,7 +91,9 @@ describe("observability", () => {
     const calls = points
       .get("bindpool.platform.calls")
       ?.map((p) => `${p.attributes.op}:${p.attributes.code}=${p.value}`);
-    expect(calls?.sort()).toEqual(["bind:0=1", "bind:1012009=1"]);
+    // The new pool is rebuilt from the platform on first use: a query that checks the credentials, then
+    // one per X (two).
+    expect(calls?.sort()).toEqual(["bind:0=1", "bind:1012009=1", "query:0=3"]);
     const util = points
       .get("bindpool.pool.utilisation")
       ?.map((p) => `${p.attributes.city}=${p.value}`)

@@ -67,7 +67,7 @@ describe("repairs keep live orders", () => {
   });
 
   it("does not adopt a binding its allocation undid after losing the lease", async () => {
-    const { allocator, platform, clock } = setup({ leaseMs: 1_000 });
+    const { allocator, platform, store, clock } = setup({ leaseMs: 1_000 });
     let reconcile: Promise<unknown> | undefined;
     let queried: () => void = () => {};
     const reconcilerQueried = new Promise<void>((r) => {
@@ -79,10 +79,13 @@ describe("repairs keep live orders", () => {
     platform.onBind = async () => {
       platform.onBind = undefined;
       // The bind is slow: a reconcile reads the platform (seeing the new binding) while it is in flight,
-      // and the lease ends before the answer arrives, so the allocation undoes its binding.
+      // the lease ends and the reservation is taken over (freed, as a sweeper finding no binding yet
+      // would), so the allocation undoes its binding.
       reconcile = allocator.reconcile();
       await reconcilerQueried;
       clock.advance(2_000);
+      const reserved = await store.get("rides", "o1");
+      await store.release("rides", "o1", reserved!.token);
     };
     await expect(allocator.allocate(order("o1", phone("138", 1), phone("139", 1)))).rejects.toMatchObject({
       code: "BINDPOOL_LEASE_LOST",
@@ -90,6 +93,7 @@ describe("repairs keep live orders", () => {
     await reconcile;
     const binding = await allocator.allocate(order("o1", phone("138", 1), phone("139", 1)));
     expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
+    expect(platform.bindings.size).toBe(1);
   });
 
   it("does not apply a platform read from before a reassign after the reassign finished", async () => {

@@ -100,6 +100,7 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     const numbers = xs(3);
     const x0 = numbers[0]!.x;
     const { sim, allocator, store, retried } = await setup({ numbers });
+    await allocator.init(); // the pool is in the store (its rebuild found nothing) before the stray binding
     // Rider 1 is already on X0 at the platform, as the B of a binding bindpool did not make.
     const foreign = sim.bindBehindBack(app.appKey, { x: x0, a: user(900), b: user(1), durationSeconds: 600 });
     const fenced: string[] = [];
@@ -164,6 +165,7 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     const numbers = xs(2);
     const x0 = numbers[0]!.x;
     const { sim, allocator, store, retried } = await setup({ mode: "AX", numbers });
+    await allocator.init(); // the pool is in the store (its rebuild found nothing) before the stray binding
     const foreign = sim.bindBehindBack(app.appKey, { x: x0, a: user(900) });
     const order = (orderKey: string, a: number) =>
       allocator.allocate({ pool: "p", orderKey, a: user(a), ttlSeconds: 60, preferX: x0 });

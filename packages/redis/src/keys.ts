@@ -6,7 +6,7 @@
  *
  * | key | type | content |
  * | --- | --- | --- |
- * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty) |
+ * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty), `gen` (generation), `rec` (1: recovering) |
  * | `<p>xid` | hash | X -> short id (base 36) |
  * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|city\|province` |
  * | `<p>c2p` | hash | city -> province (area ladder) |
@@ -27,7 +27,11 @@ export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
   readonly base: string;
 
-  constructor(prefix: string, pool: string) {
+  constructor(
+    prefix: string,
+    /** The pool id. */
+    readonly pool: string,
+  ) {
     this.base = `${prefix}:{${pool}}:`;
   }
 

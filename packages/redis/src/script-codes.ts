@@ -11,6 +11,7 @@ export const ScriptCode = {
   lost: -6,
   unknownOrder: -7,
   conflict: -8,
+  recovering: -9,
 } as const;
 
 export type ScriptCodeName = keyof typeof ScriptCode;

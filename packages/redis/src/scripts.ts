@@ -1,13 +1,11 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { StoreError } from "@bindpool/core";
+import { StoreError, StoreLostError, type StoreLostReason } from "@bindpool/core";
 import type { Cluster, Redis } from "ioredis";
 import type { PoolKeys } from "./keys.js";
 
 /** A standalone, Sentinel-managed or Cluster ioredis client. */
 export type RedisClient = Redis | Cluster;
-
-/** Bumped when a script's contract changes, so two versions never share a command name on one client. */
-const SCRIPTS_VERSION = 5;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -31,10 +29,13 @@ type BatchedScript = (typeof BATCHED)[number];
 
 const POOL_SCRIPTS = [
   "upsertPool-7",
+  "poolGeneration-7",
+  "finishRecovery-7",
   ...BATCHED,
   "getEntries-7",
   "expiredEntries-7",
   "allEntries-7",
+  "getNumbers-7",
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
 
@@ -42,49 +43,71 @@ function readScript(file: string): string {
   return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
 }
 
-/** The Functions library holding the pool scripts; versioned so two contracts never share a name. */
-const LIBRARY = `bindpool_${SCRIPTS_VERSION}`;
 const verbNoun = (script: string) => script.slice(0, script.lastIndexOf("-"));
-const functionName = (script: PoolScript | "batch-7") => `${LIBRARY}_${verbNoun(script)}`;
 
-let librarySource: string | undefined;
-/**
- * The Redis Functions library (read from disk once per process): the shared prelude; per script file a
- * `local function op_<verbNoun>(ARGV)` holding its body and a `register_function` that runs it after
- * `begin(KEYS, ARGV)`; then `batch`, which runs several of the writes in one call. Loaded once per server
- * (FUNCTION LOAD REPLACE), so the prelude's helpers are built once, not on every call.
- */
-export function poolLibrary(): string {
-  if (librarySource === undefined) {
-    const parts = [`#!lua name=${LIBRARY}`, readScript("includes/pool.lua")];
-    const register = (script: PoolScript | "batch-7", body: string) =>
-      `redis.register_function("${functionName(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
-    for (const s of POOL_SCRIPTS) {
-      const op = `op_${verbNoun(s)}`;
-      parts.push(
-        `local function ${op}(ARGV)\n${readScript(`${s}.lua`)}\nend`,
-        register(s, `return ${op}(ARGV)`),
-      );
-    }
-    parts.push(
-      `local OPS = { ${BATCHED.map((s) => `${verbNoun(s)} = op_${verbNoun(s)}`).join(", ")} }`,
-      register("batch-7", readScript("batch-7.lua")),
-    );
-    librarySource = parts.join("\n");
-  }
-  return librarySource;
+/** Where the library's name goes in the assembled source before it is known (see `assembleLibrary`). */
+export const LIBRARY_NAME_PLACEHOLDER = "bindpool_LIBRARY";
+
+/** First 12 hex digits of the SHA-1 of `text`: the version of a script or library. */
+export function contentVersion(text: string): string {
+  return createHash("sha1").update(text).digest("hex").slice(0, 12);
 }
+
+/**
+ * The Redis Functions library source with {@link LIBRARY_NAME_PLACEHOLDER} for its name: the shared
+ * prelude; per script file a `local function op_<verbNoun>(ARGV)` holding its body and a
+ * `register_function` that runs it after `begin(KEYS, ARGV)`; then `batch`, which runs several of the
+ * writes in one call. `read` gives a file's text (tests pass changed ones).
+ */
+export function assembleLibrary(read: (file: string) => string = readScript): string {
+  const name = (script: PoolScript | "batch-7") => `${LIBRARY_NAME_PLACEHOLDER}_${verbNoun(script)}`;
+  const parts = [`#!lua name=${LIBRARY_NAME_PLACEHOLDER}`, read("includes/pool.lua")];
+  const register = (script: PoolScript | "batch-7", body: string) =>
+    `redis.register_function("${name(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
+  for (const s of POOL_SCRIPTS) {
+    const op = `op_${verbNoun(s)}`;
+    parts.push(`local function ${op}(ARGV)\n${read(`${s}.lua`)}\nend`, register(s, `return ${op}(ARGV)`));
+  }
+  parts.push(
+    `local OPS = { ${BATCHED.map((s) => `${verbNoun(s)} = op_${verbNoun(s)}`).join(", ")} }`,
+    register("batch-7", read("batch-7.lua")),
+  );
+  return parts.join("\n");
+}
+
+/** The library's name: `bindpool_` and the content version of its source (with the placeholder). */
+export function libraryName(assembled: string): string {
+  return `bindpool_${contentVersion(assembled)}`;
+}
+
+let library: { readonly name: string; readonly source: string } | undefined;
+/**
+ * The Redis Functions library holding the pool scripts (read from disk once per process), named after
+ * the hash of its own source: any change to any Lua file gives a new name, so an old instance beside a
+ * new one never calls a function of the other's contract. Loaded once per server (FUNCTION LOAD
+ * REPLACE), so the prelude's helpers are built once, not on every call.
+ */
+export function poolLibrary(): { readonly name: string; readonly source: string } {
+  if (library === undefined) {
+    const assembled = assembleLibrary();
+    const name = libraryName(assembled);
+    library = { name, source: assembled.replaceAll(LIBRARY_NAME_PLACEHOLDER, name) };
+  }
+  return library;
+}
+
+const functionName = (script: PoolScript | "batch-7") => `${poolLibrary().name}_${verbNoun(script)}`;
 
 /** A script registered on an ioredis client, called as `(...keys, ...argv)`. */
 export type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
- * Registers `lua` under `bindpool:<verbNoun>:<version>` with `defineCommand` (EVALSHA, and EVAL when the
- * server lost its script cache) and returns the bound command. `file` is `verbNoun-<numKeys>`.
+ * Registers `lua` under `bindpool:<verbNoun>:<content version>` with `defineCommand` (EVALSHA, and EVAL
+ * when the server lost its script cache) and returns the bound command. `file` is `verbNoun-<numKeys>`.
  */
 export function defineScript(redis: RedisClient, file: string, lua: string): Command {
   const dash = file.lastIndexOf("-");
-  const name = `bindpool:${file.slice(0, dash)}:${SCRIPTS_VERSION}`;
+  const name = `bindpool:${file.slice(0, dash)}:${contentVersion(lua)}`;
   const numberOfKeys = Number(file.slice(dash + 1));
   const target = redis as unknown as Record<string, Command>;
   if (typeof target[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
@@ -113,6 +136,17 @@ interface PendingWrite {
 
 /** Redis answers this to FCALL when the library is not loaded (new server, restart, FUNCTION FLUSH). */
 const FUNCTION_NOT_FOUND = /Function not found/i;
+/** A function's generation guard failed (`begin` in includes/pool.lua). */
+const STORE_LOST = /BINDPOOL_STORE_LOST (missing|generation|rollback)/;
+
+/** `[generation, recovering 1|0, fencing counter]`, and for upsertPool `created or rebuilt 1|0`. */
+export type GenerationReply = [string, number, number, number?];
+
+/**
+ * The generation guard a store object sends with each call for a pool (`<generation>|<minToken>`, see
+ * includes/pool.lua), "" for none.
+ */
+export type GuardOf = (k: PoolKeys) => string;
 
 /**
  * The pool scripts as Redis Functions (FCALL), loaded with FUNCTION LOAD REPLACE on first use and again
@@ -126,25 +160,56 @@ export class PoolScripts {
   /** Writes waiting for the end of this event-loop turn, per pool (key base). */
   private pending = new Map<string, { k: PoolKeys; writes: PendingWrite[] }>();
 
-  /** `maxBatch`: most writes of one pool sent in one script call (1: each write alone). */
+  /**
+   * `maxBatch`: most writes of one pool sent in one script call (1: each write alone). `guardOf`: the
+   * generation guard every call for a pool carries (checked inside the function, same atomic step).
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly maxBatch: number,
+    private readonly guardOf: GuardOf = () => "",
   ) {
     this.send = redis.call.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   }
 
-  /** Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. */
+  /**
+   * Modes' rules are passed in: `maxXPerUser` 0 = no limit; `pair`: B counts as a user of X. `generation`
+   * is used if the call creates or rebuilds the pool; `minToken` is the caller's highest token seen.
+   * `guarded`: false on the first call of an upsert (it accepts whatever state the pool is in).
+   */
   upsertPool(
     k: PoolKeys,
-    mode: string,
-    maxXPerUser: number,
-    pair: boolean,
-    numbers: readonly { x: string; city: string; province: string; capacity: number }[],
-  ): Promise<number> {
-    const argv: (string | number)[] = [k.base, mode, maxXPerUser, pair ? 1 : 0];
-    for (const n of numbers) argv.push(n.x, n.city, n.province, n.capacity);
-    return this.call("upsertPool-7", k, argv) as Promise<number>;
+    u: {
+      mode: string;
+      maxXPerUser: number;
+      pair: boolean;
+      generation: string;
+      rebuild: boolean;
+      minToken: number;
+      numbers: readonly { x: string; city: string; province: string; capacity: number }[];
+    },
+    guarded: boolean,
+  ): Promise<GenerationReply | number> {
+    const argv: (string | number)[] = [
+      k.base,
+      u.mode,
+      u.maxXPerUser,
+      u.pair ? 1 : 0,
+      u.generation,
+      u.rebuild ? 1 : 0,
+      u.minToken,
+    ];
+    for (const n of u.numbers) argv.push(n.x, n.city, n.province, n.capacity);
+    return this.call("upsertPool-7", k, argv, guarded) as Promise<GenerationReply | number>;
+  }
+
+  /** Unguarded: it is how a store object accepts a pool's generation. */
+  poolGeneration(k: PoolKeys, generation: string): Promise<GenerationReply | number> {
+    return this.call("poolGeneration-7", k, [k.base, generation], false) as Promise<GenerationReply | number>;
+  }
+
+  finishRecovery(k: PoolKeys, generation: string): Promise<number> {
+    return this.call("finishRecovery-7", k, [k.base, generation]) as Promise<number>;
   }
 
   /** `state`: a d q r; `quarantineUntilMs` 0 = until changed. */
@@ -239,8 +304,8 @@ export class PoolScripts {
     return this.write("swap-7", k, [k.base, orderKeyA, orderKeyB]) as Promise<number>;
   }
 
-  getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows> {
-    return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows>;
+  getEntries(k: PoolKeys, orderKeys: readonly string[]): Promise<EntryRows | number> {
+    return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows | number>;
   }
 
   expiredEntries(k: PoolKeys, nowMs: number, limit: number): Promise<EntryRows> {
@@ -249,6 +314,11 @@ export class PoolScripts {
 
   allEntries(k: PoolKeys): Promise<EntryRows> {
     return this.call("allEntries-7", k, [k.base]) as Promise<EntryRows>;
+  }
+
+  /** `[mode ("" no pool), reserved, bound, ...packed number records]`. */
+  getNumbers(k: PoolKeys): Promise<[string, number, number, ...string[]]> {
+    return this.call("getNumbers-7", k, [k.base]) as Promise<[string, number, number, ...string[]]>;
   }
 
   /**
@@ -305,12 +375,16 @@ export class PoolScripts {
     });
   }
 
+  /** `guarded`: ARGV[1] carries the store object's generation guard for the pool (see `GuardOf`). */
   private async call(
     script: PoolScript | "batch-7",
     k: PoolKeys,
     argv: (string | number)[],
+    guarded = true,
   ): Promise<unknown> {
     const name = functionName(script);
+    const guard = guarded ? this.guardOf(k) : "";
+    if (guard !== "") argv = [k.base + guard, ...argv.slice(1)];
     try {
       try {
         // ioredis flattens array arguments; passing arrays avoids spreading long ARGV lists onto the stack.
@@ -322,6 +396,8 @@ export class PoolScripts {
       }
     } catch (err) {
       const message = (err as Error).message;
+      const lost = STORE_LOST.exec(message);
+      if (lost !== null) throw new StoreLostError(k.pool, lost[1] as StoreLostReason);
       if (/unknown command .?fcall/i.test(message)) {
         throw new StoreError(
           `RedisStore needs Redis >= 7.0 (Redis Functions); the server answered: ${message}`,
@@ -337,7 +413,7 @@ export class PoolScripts {
   /** Loads the library on the server (every master of a Cluster); concurrent callers share one load. */
   private load(): Promise<void> {
     if (this.loading === undefined) {
-      const lib = poolLibrary();
+      const lib = poolLibrary().source;
       const redis = this.redis;
       const targets: Redis[] = "nodes" in redis && redis.isCluster ? redis.nodes("master") : [redis as Redis];
       this.loading = Promise.all(targets.map((n) => n.call("FUNCTION", "LOAD", "REPLACE", lib))).then(

@@ -1,25 +1,30 @@
 import {
   type ConfirmRequest,
   type Entry,
+  GenerationGuard,
   MODE_RULES,
   type Mode,
   ModeSchema,
   type NumberLoad,
   type NumberState,
+  newGeneration,
   type Phone,
+  type PoolGeneration,
   type PoolStats,
   type ReserveRequest,
   type ReserveResult,
   type Store,
   type StoredNumber,
   StoreError,
+  StoreRecoveringError,
   takesBinds,
+  type UpsertPoolOptions,
   ValidationError,
 } from "@bindpool/core";
 import { decodeEntry, decodeEntryRows, decodeNumberRecord, stateLetter } from "./entry-codec.js";
 import { PoolKeys } from "./keys.js";
 import { scriptCodeName } from "./script-codes.js";
-import { PoolScripts, type RedisClient } from "./scripts.js";
+import { type GenerationReply, PoolScripts, type RedisClient } from "./scripts.js";
 
 /** Numbers per `upsertPool` script call. */
 const UPSERT_BATCH = 2_000;
@@ -53,6 +58,8 @@ export class RedisStore implements Store {
   private readonly wakeLimit: number;
   private readonly scripts: PoolScripts;
   private readonly keyCache = new Map<string, PoolKeys>();
+  /** What this store object accepted per pool; every script call for the pool carries it (see `Store`). */
+  private readonly guard = new GenerationGuard();
 
   constructor(options: RedisStoreOptions) {
     if (options.redis === undefined || options.redis === null) {
@@ -77,7 +84,10 @@ export class RedisStore implements Store {
     this.redis = options.redis;
     this.prefix = prefix;
     this.wakeLimit = wakeLimit;
-    this.scripts = new PoolScripts(this.redis, maxBatch);
+    this.scripts = new PoolScripts(this.redis, maxBatch, (k) => {
+      const expected = this.guard.expectation(k.pool);
+      return expected === undefined ? "" : `${expected.generation}|${expected.minToken}`;
+    });
   }
 
   /** Key names of a pool (cached: pools are few). */
@@ -93,25 +103,63 @@ export class RedisStore implements Store {
     return k;
   }
 
-  async upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void> {
+  async upsertPool(
+    pool: string,
+    mode: Mode,
+    numbers: readonly StoredNumber[],
+    options: UpsertPoolOptions = {},
+  ): Promise<PoolGeneration> {
     const rules = MODE_RULES[ModeSchema.parse(mode)];
     const limit = Number.isFinite(rules.maxXPerUser) ? rules.maxXPerUser : 0;
     const k = this.keys(pool);
-    // Big pools go in batches, each one atomic script call, so Redis is never blocked for long.
+    let accepted: PoolGeneration | undefined;
+    // Big pools go in batches, each one atomic script call, so Redis is never blocked for long. The first
+    // creates (or rebuilds) the pool and accepts its generation; the others are checked against it.
     for (let i = 0; i === 0 || i < numbers.length; i += UPSERT_BATCH) {
+      const first = accepted === undefined;
       const batch = numbers.slice(i, i + UPSERT_BATCH);
       const reply = await this.scripts.upsertPool(
         k,
-        mode,
-        limit,
-        rules.needsB,
-        batch.map((n) => ({ x: n.x, city: n.city ?? "", province: n.province ?? "", capacity: n.capacity })),
+        {
+          mode,
+          maxXPerUser: limit,
+          pair: rules.needsB,
+          generation: newGeneration(),
+          rebuild: first && options.rebuild === true,
+          minToken: this.guard.maxToken(pool),
+          numbers: batch.map((n) => ({
+            x: n.x,
+            city: n.city ?? "",
+            province: n.province ?? "",
+            capacity: n.capacity,
+          })),
+        },
+        !first,
       );
-      if (scriptCodeName(reply) === "modeMismatch") {
+      if (typeof reply === "number") {
+        if (scriptCodeName(reply) !== "modeMismatch") {
+          throw new StoreError(`Redis script upsertPool answered ${reply}`);
+        }
         const existing = await this.read(() => this.redis.hget(k.meta, "mode"));
         throw new ValidationError(`Pool "${pool}" is a ${existing} pool; it cannot be upserted as ${mode}.`);
       }
+      if (first) accepted = this.accept(pool, reply);
     }
+    return accepted!;
+  }
+
+  async poolGeneration(pool: string): Promise<PoolGeneration | undefined> {
+    const reply = await this.scripts.poolGeneration(this.keys(pool), newGeneration());
+    return typeof reply === "number" ? undefined : this.accept(pool, reply);
+  }
+
+  async finishRecovery(pool: string, generation: string): Promise<boolean> {
+    return (await this.scripts.finishRecovery(this.keys(pool), generation)) === 1;
+  }
+
+  private accept(pool: string, [generation, recovering, counter, fresh]: GenerationReply): PoolGeneration {
+    this.guard.accept(pool, generation, Number(counter), fresh === 1);
+    return { generation, recovering: recovering === 1 };
   }
 
   async setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void> {
@@ -143,10 +191,13 @@ export class RedisStore implements Store {
       const code = scriptCodeName(reply);
       if (code === "userLimit") return { ok: false, reason: "userLimit" };
       if (code === "exhausted") return { ok: false, reason: "exhausted" };
+      if (code === "recovering") return { ok: false, reason: "recovering" };
       throw new StoreError(`Redis script reserve answered ${reply}`);
     }
     const [kind, packed, x] = reply;
-    return { ok: true, entry: decodeEntry(req.pool, req.orderKey, packed, x), existing: kind === 2 };
+    const entry = decodeEntry(req.pool, req.orderKey, packed, x);
+    this.guard.saw(req.pool, entry.token);
+    return { ok: true, entry, existing: kind === 2 };
   }
 
   async confirm(req: ConfirmRequest): Promise<"ok" | "lost"> {
@@ -205,19 +256,21 @@ export class RedisStore implements Store {
   }
 
   async get(pool: string, orderKey: string): Promise<Entry | undefined> {
-    return decodeEntryRows(pool, await this.scripts.getEntries(this.keys(pool), [orderKey]))[0];
+    const reply = await this.scripts.getEntries(this.keys(pool), [orderKey]);
+    if (scriptCodeName(reply) === "recovering") throw new StoreRecoveringError(pool);
+    return this.seen(pool, decodeEntryRows(pool, reply as string[]))[0];
   }
 
   async expired(pool: string, nowMs: number, limit: number): Promise<Entry[]> {
     if (limit <= 0) return [];
-    return decodeEntryRows(pool, await this.scripts.expiredEntries(this.keys(pool), nowMs, limit));
+    return this.seen(
+      pool,
+      decodeEntryRows(pool, await this.scripts.expiredEntries(this.keys(pool), nowMs, limit)),
+    );
   }
 
   async stats(pool: string, nowMs: number): Promise<PoolStats> {
-    const k = this.keys(pool);
-    const [meta, records] = await this.read(() =>
-      Promise.all([this.redis.hmget(k.meta, "mode", "reserved", "bound"), this.redis.hvals(k.numbers)]),
-    );
+    const [mode, reserved, bound, ...records] = await this.scripts.getNumbers(this.keys(pool));
     const byState: Record<NumberState, number> = { active: 0, draining: 0, quarantined: 0, retired: 0 };
     let available = 0;
     let capacity = 0;
@@ -227,7 +280,6 @@ export class RedisStore implements Store {
       if (r.state !== "retired") capacity += r.capacity;
       if (takesBinds(r, nowMs)) available++;
     }
-    const [mode, reserved, bound] = meta;
     return {
       pool,
       mode: mode === "AX" ? "AX" : "AXB",
@@ -241,7 +293,7 @@ export class RedisStore implements Store {
   }
 
   async numbers(pool: string): Promise<NumberLoad[]> {
-    const records = await this.read(() => this.redis.hvals(this.keys(pool).numbers));
+    const [, , , ...records] = await this.scripts.getNumbers(this.keys(pool));
     return records.map((packed) => {
       const r = decodeNumberRecord(packed);
       return {
@@ -255,7 +307,13 @@ export class RedisStore implements Store {
   }
 
   async entries(pool: string): Promise<Entry[]> {
-    return decodeEntryRows(pool, await this.scripts.allEntries(this.keys(pool)));
+    return this.seen(pool, decodeEntryRows(pool, await this.scripts.allEntries(this.keys(pool))));
+  }
+
+  /** Notes the fencing tokens of entries read, for the rollback check. */
+  private seen(pool: string, entries: Entry[]): Entry[] {
+    for (const e of entries) this.guard.saw(pool, e.token);
+    return entries;
   }
 
   private async read<T>(op: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { type RedisServer, startRedis } from "./harness.js";
+import { type RedisServer, readyPool, startRedis } from "./harness.js";
 
 // Writes started in one event-loop turn share one script call (`maxBatch`). These tests check that a
 // batch answers and leaves exactly what the same writes one after another would.
@@ -128,8 +128,8 @@ describe("RedisStore batches", () => {
         const numbers = Array.from({ length: NUMBERS }, (_, i) => ({ x: X(i), capacity: 2 }));
         const batched = new RedisStore({ redis, prefix: `b${++seq}`, maxBatch: 32 });
         const alone = new RedisStore({ redis, prefix: `s${seq}`, maxBatch: 1 });
-        await batched.upsertPool("p", "AXB", numbers);
-        await alone.upsertPool("p", "AXB", numbers);
+        await readyPool(batched, "p", "AXB", numbers);
+        await readyPool(alone, "p", "AXB", numbers);
 
         const before = await fcalls();
         const together = await Promise.all(writes.map((w) => start(batched, w)));
@@ -148,7 +148,7 @@ describe("RedisStore batches", () => {
 
   it("splits a turn's writes into calls of at most maxBatch", async () => {
     const store = new RedisStore({ redis, prefix: `b${++seq}`, maxBatch: 4 });
-    await store.upsertPool("p", "AXB", [{ x: X(0), capacity: 100 }]);
+    await readyPool(store, "p", "AXB", [{ x: X(0), capacity: 100 }]);
     const before = await fcalls();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => start(store, { op: "reserve", order: i, a: 2 * i, b: 2 * i + 1 })),
@@ -159,7 +159,7 @@ describe("RedisStore batches", () => {
 
   it("fails only the write that failed; the others in its call keep their answers and counters", async () => {
     const store = new RedisStore({ redis, prefix: `b${++seq}`, maxBatch: 32 });
-    await store.upsertPool("p", "AXB", [
+    await readyPool(store, "p", "AXB", [
       { x: X(0), capacity: 5 },
       { x: X(1), capacity: 5 },
     ]);
@@ -191,7 +191,7 @@ describe("RedisStore batches", () => {
 
   it("sends a lone write as its own call", async () => {
     const store = new RedisStore({ redis, prefix: `b${++seq}` });
-    await store.upsertPool("p", "AXB", [{ x: X(0), capacity: 5 }]);
+    await readyPool(store, "p", "AXB", [{ x: X(0), capacity: 5 }]);
     const before = await fcalls();
     const r = await start(store, { op: "reserve", order: 1, a: 1, b: 2 });
     expect((r as { ok: boolean }).ok).toBe(true);

@@ -2,7 +2,7 @@ import { runStoreConformance } from "@bindpool/store-tests";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { type RedisClusterServer, startRedisCluster } from "./harness.js";
+import { conformanceStores, type RedisClusterServer, readyPool, startRedisCluster } from "./harness.js";
 
 let cluster: RedisClusterServer;
 let redis: Cluster;
@@ -14,10 +14,15 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-let seq = 0;
 runStoreConformance({
   name: "RedisStore on a 3-master Redis Cluster",
-  create: async () => new RedisStore({ redis, prefix: `k${++seq}` }),
+  ...conformanceStores("k", {
+    redis: () => redis,
+    another: () => cluster.client(),
+    flush: async () => {
+      await Promise.all(redis.nodes("master").map((n) => n.flushall()));
+    },
+  }),
   propertyRuns: 20,
 });
 
@@ -26,7 +31,7 @@ describe("RedisStore on Redis Cluster", () => {
     const store = new RedisStore({ redis, prefix: "spread" });
     const pools = Array.from({ length: 12 }, (_, i) => `pool-${i}`);
     for (const pool of pools) {
-      await store.upsertPool(pool, "AXB", [{ x: "+8619900000001", capacity: 10 }]);
+      await readyPool(store, pool, "AXB", [{ x: "+8619900000001", capacity: 10 }]);
       const r = await store.reserve({
         pool,
         orderKey: "o1",
@@ -62,7 +67,7 @@ describe("RedisStore on Redis Cluster", () => {
 
   it("keeps working after every master's functions and script cache are flushed", async () => {
     const store = new RedisStore({ redis, prefix: "flush" });
-    await store.upsertPool("p", "AXB", [{ x: "+8619900000001", capacity: 10 }]);
+    await readyPool(store, "p", "AXB", [{ x: "+8619900000001", capacity: 10 }]);
     await Promise.all(redis.nodes("master").map((n) => n.call("FUNCTION", "FLUSH")));
     await Promise.all(redis.nodes("master").map((n) => n.script("FLUSH")));
     const r = await store.reserve({

@@ -1,8 +1,7 @@
 import { runStoreConformance } from "@bindpool/store-tests";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { RedisStore } from "../src/index.js";
-import { type RedisServer, startRedis } from "./harness.js";
+import { conformanceStores, type RedisServer, startRedis } from "./harness.js";
 
 let server: RedisServer;
 let redis: Redis;
@@ -14,9 +13,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-// Every store gets a fresh key prefix on one server: stores never see each other's keys.
-let seq = 0;
 runStoreConformance({
   name: "RedisStore",
-  create: async () => new RedisStore({ redis, prefix: `c${++seq}` }),
+  ...conformanceStores("c", {
+    redis: () => redis,
+    another: () => server.client(),
+    flush: async () => {
+      await redis.flushall();
+    },
+  }),
 });

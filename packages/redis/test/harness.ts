@@ -2,9 +2,52 @@
  * Test helpers of this package: the reusable Redis launcher (`src/testing.ts`, published as
  * `@bindpool/redis/testing`) plus test-only measurements.
  */
+import type { Mode, Store, StoredNumber } from "@bindpool/core";
 import type { Redis } from "ioredis";
+import { RedisStore } from "../src/index.js";
+import type { RedisClient } from "../src/scripts.js";
 
 export * from "../src/testing.js";
+
+/**
+ * Creates or updates a pool and ends its recovery at once: a new pool is recovering until the allocator
+ * rebuilds it from the platform, and a test's pool has no platform bindings to rebuild.
+ */
+export async function readyPool(
+  store: Store,
+  pool: string,
+  mode: Mode,
+  numbers: readonly StoredNumber[],
+): Promise<void> {
+  const { generation } = await store.upsertPool(pool, mode, numbers);
+  await store.finishRecovery(pool, generation);
+}
+
+/**
+ * The store hooks of `runStoreConformance` on one Redis (standalone, Cluster or Sentinel): each store
+ * gets a fresh key prefix on the shared client `redis()`, so stores never see each other's keys;
+ * `connect` is a second process (a new client from `another()`, same prefix); `loseData` is `flush`
+ * (FLUSHALL: keys and functions gone, as after a restart without persistence; tests in a file run one by
+ * one).
+ */
+export function conformanceStores(
+  letter: string,
+  clients: { redis: () => RedisClient; another: () => RedisClient; flush: () => Promise<void> },
+) {
+  let seq = 0;
+  const prefixes = new WeakMap<Store, string>();
+  return {
+    create: async (): Promise<Store> => {
+      const prefix = `${letter}${++seq}`;
+      const store = new RedisStore({ redis: clients.redis(), prefix });
+      prefixes.set(store, prefix);
+      return store;
+    },
+    connect: async (store: Store): Promise<Store> =>
+      new RedisStore({ redis: clients.another(), prefix: prefixes.get(store)! }),
+    loseData: () => clients.flush(),
+  };
+}
 
 /**
  * Redis memory per active binding: `used_memory` (INFO memory) before and after `bindings` reserved and
@@ -14,11 +57,11 @@ export async function measureBytesPerBinding(
   redis: Redis,
   options: { prefix: string; bindings: number; numbers?: number },
 ): Promise<number> {
-  const { RedisStore } = await import("../src/index.js");
   const store = new RedisStore({ redis, prefix: options.prefix });
   const pad = (p: string, i: number) => `${p}${String(i).padStart(9, "0")}`;
   const numbers = options.numbers ?? 200;
-  await store.upsertPool(
+  await readyPool(
+    store,
     "mem",
     "AXB",
     Array.from({ length: numbers }, (_, i) => ({ x: pad("+86199", i), capacity: 5000 })),

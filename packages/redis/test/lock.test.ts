@@ -1,5 +1,6 @@
+import { StoreError } from "@bindpool/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LockBusyError, RedisLock } from "../src/index.js";
+import { LockBusyError, lockKey, RedisLock } from "../src/index.js";
 import { type RedisServer, startRedis } from "./harness.js";
 
 let server: RedisServer;
@@ -109,6 +110,57 @@ describe("RedisLock", () => {
     h.release();
     expect(await h.done).toEqual({ leader: true, result: "swept" });
     expect(await instances[1]!.elect("sweeper", 1_000, async () => 1)).toEqual({ leader: true, result: 1 });
+  });
+
+  it("returns the work's result when the release fails because the lock ended meanwhile", async () => {
+    const admin = server.client();
+    const errors: StoreError[] = [];
+    const lock = new RedisLock({ redis: server.client(), prefix: "t7", onError: (e) => errors.push(e) });
+    const result = await lock.using("k", 1_000, async () => {
+      await admin.del(lockKey("t7", "k")); // as if it expired while Redis was paused
+      return "bound";
+    });
+    expect(result).toBe("bound");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(StoreError);
+    expect(lock.failedAfterWork).toBe(1);
+  });
+
+  it("returns the work's result, or rethrows its own error, when the connection is gone at release", async () => {
+    for (const outcome of ["result", "error"] as const) {
+      const client = server.client();
+      client.on("error", () => {});
+      const lock = new RedisLock({ redis: client, prefix: "t8" });
+      const call = lock.using(`k-${outcome}`, 1_000, async () => {
+        client.disconnect(); // the holder's connection dies while it works
+        if (outcome === "error") throw new Error("the work's own failure");
+        return "bound";
+      });
+      if (outcome === "result") expect(await call).toBe("bound");
+      else await expect(call).rejects.toThrow("the work's own failure");
+      expect(lock.failedAfterWork).toBe(1);
+    }
+  });
+
+  it("frees a vanished holder's lock at its TTL and tells waiters when to retry", async () => {
+    const ttlMs = 3_000;
+    const client = server.client();
+    client.on("error", () => {});
+    const holder = new RedisLock({ redis: client, prefix: "t9" });
+    // The holder takes the lock, then its process is gone: no release ever reaches Redis.
+    await holder.using("order", ttlMs, async () => {
+      client.disconnect();
+    });
+    const waiter = new RedisLock({ redis: server.client(), prefix: "t9", retryCount: 0 });
+    let busy: LockBusyError | undefined;
+    for (;;) {
+      const got = await waiter.using("order", ttlMs, async () => "mine").catch((e: unknown) => e);
+      if (got === "mine") break;
+      expect(got).toBeInstanceOf(LockBusyError);
+      busy = got as LockBusyError;
+      await sleep(50); // poll the lock's state
+    }
+    expect(busy).toMatchObject({ code: "BINDPOOL_ORDER_PENDING", retryAfterMs: ttlMs });
   });
 
   it("passes errors of the work through", async () => {

@@ -1,8 +1,8 @@
 import { runStoreConformance } from "@bindpool/store-tests";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisLock, RedisStore } from "../src/index.js";
-import { type RedisSentinelServer, startRedisSentinel } from "./harness.js";
+import { RedisLock } from "../src/index.js";
+import { conformanceStores, type RedisSentinelServer, startRedisSentinel } from "./harness.js";
 
 // Sentinel through ioredis options: the store, locks and scripts work on a client that finds the master
 // by asking a real Sentinel.
@@ -17,10 +17,15 @@ afterAll(async () => {
   await server?.stop();
 });
 
-let seq = 0;
 runStoreConformance({
   name: "RedisStore through Redis Sentinel",
-  create: async () => new RedisStore({ redis, prefix: `s${++seq}` }),
+  ...conformanceStores("s", {
+    redis: () => redis,
+    another: () => server.client(),
+    flush: async () => {
+      await redis.flushall();
+    },
+  }),
   propertyRuns: 10,
 });
 

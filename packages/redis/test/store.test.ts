@@ -3,7 +3,7 @@ import { type ReserveRequest, StoreError, ValidationError } from "@bindpool/core
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { measureBytesPerBinding, type RedisServer, startRedis } from "./harness.js";
+import { measureBytesPerBinding, type RedisServer, readyPool, startRedis } from "./harness.js";
 
 let server: RedisServer;
 let redis: Redis;
@@ -37,7 +37,7 @@ const req = (over: Partial<ReserveRequest>): ReserveRequest => ({
 describe("RedisStore", () => {
   it("keeps working after the server's functions and script cache are flushed (reloads the library)", async () => {
     const store = fresh();
-    await store.upsertPool("p", "AXB", xs(2));
+    await readyPool(store, "p", "AXB", xs(2));
     const first = await store.reserve(req({ orderKey: "o1" }));
     await redis.call("FUNCTION", "FLUSH");
     await redis.script("FLUSH");
@@ -49,7 +49,7 @@ describe("RedisStore", () => {
 
   it("keeps every key of a pool under the prefix and the pool's hash tag", async () => {
     const store = new RedisStore({ redis, prefix: "tagged" });
-    await store.upsertPool("p-1", "AXB", [
+    await readyPool(store, "p-1", "AXB", [
       { x: "+8619900000001", city: "0755", province: "GD", capacity: 5 },
     ]);
     await store.reserve(req({ pool: "p-1" }));
@@ -60,7 +60,7 @@ describe("RedisStore", () => {
 
   it("splits entry and user buckets as the pool grows, keeping every bucket compact", async () => {
     const store = fresh();
-    await store.upsertPool("p", "AXB", xs(50));
+    await readyPool(store, "p", "AXB", xs(50));
     const n = 3_000;
     const subs = new Map<string, string>();
     for (let i = 0; i < n; i += 100) {
@@ -110,7 +110,7 @@ describe("RedisStore", () => {
 
   it("carries subscriptionIds and end times through markReleasing and swap across buckets", async () => {
     const store = fresh();
-    await store.upsertPool("p", "AXB", xs(20));
+    await readyPool(store, "p", "AXB", xs(20));
     const n = 400;
     const tokens = new Map<string, number>();
     for (let i = 0; i < n; i++) {
@@ -158,7 +158,7 @@ describe("RedisStore", () => {
 
   it("packs a pending previousB into the entry's B field only while a changeB is not settled", async () => {
     const store = fresh();
-    await store.upsertPool("p", "AXB", xs(1));
+    await readyPool(store, "p", "AXB", xs(1));
     const r = await store.reserve(req({}));
     if (!r.ok) throw new Error(r.reason);
     const sub = { pool: "p", orderKey: "o1", token: r.entry.token, subscriptionId: "s1", nowMs: T0 };
@@ -175,7 +175,7 @@ describe("RedisStore", () => {
 
   it("brings cooled-down numbers back a bounded few per reserve", async () => {
     const store = fresh({ wakeLimit: 2 });
-    await store.upsertPool("p", "AXB", xs(5, 1));
+    await readyPool(store, "p", "AXB", xs(5, 1));
     for (const n of xs(5)) await store.cooldown("p", n.x, T0 + 10);
     const picked = new Set<string>();
     for (let i = 0; i < 5; i++) {
@@ -190,7 +190,7 @@ describe("RedisStore", () => {
 
   it("reads the cool set only once a cooldown is due", async () => {
     const store = fresh();
-    await store.upsertPool("p", "AXB", xs(3));
+    await readyPool(store, "p", "AXB", xs(3));
     await store.cooldown("p", xs(1)[0]!.x, T0 + 50);
     const coolReads = async () =>
       Number(/cmdstat_zrangebyscore:calls=(\d+)/.exec(await redis.info("commandstats"))?.[1] ?? 0);

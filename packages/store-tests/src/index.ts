@@ -2,6 +2,7 @@ import type { Mode, ReserveRequest, Store, StoredNumber } from "@bindpool/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { changeBTests } from "./change-b.js";
+import { generationTests } from "./generation.js";
 import { invariantViolations } from "./invariants.js";
 import { modelProperty } from "./property.js";
 
@@ -15,6 +16,13 @@ export interface StoreConformanceOptions {
   readonly create: () => Promise<Store>;
   /** Frees what `create` made. */
   readonly teardown?: (store: Store) => Promise<void>;
+  /** Another store object on the same data as `store`, as a second process would have (freed with it). */
+  readonly connect: (store: Store) => Promise<Store>;
+  /**
+   * Loses all data of `store` as a restart without persistence would (Redis: FLUSHALL, or a restart
+   * without AOF); the store objects stay and must notice.
+   */
+  readonly loseData: (store: Store) => Promise<void>;
   /** Property runs per mode. @default 60 */
   readonly propertyRuns?: number;
 }
@@ -52,9 +60,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       for (const s of made.splice(0)) await done(s);
     });
 
+    // A new pool is recovering until finishRecovery (see the generation tests); these test the rest.
     const setup = async (mode: Mode, numbers: StoredNumber[]) => {
       const store = await fresh();
-      await store.upsertPool("p", mode, numbers);
+      const { generation } = await store.upsertPool("p", mode, numbers);
+      await store.finishRecovery("p", generation);
       return store;
     };
     const req = (over: Partial<ReserveRequest>): ReserveRequest => ({
@@ -391,6 +401,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       const stats = await store.stats("p", T0);
       expect(stats.reserved).toBe(results.filter((r) => r.ok).length);
       expect(stats.reserved).toBeGreaterThan(0);
+    });
+
+    describe("knows when it is not the store it was (generation)", () => {
+      generationTests({ fresh, connect: options.connect, loseData: options.loseData });
     });
 
     for (const mode of ["AXB", "AX"] as const) {

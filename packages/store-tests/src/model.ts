@@ -35,12 +35,16 @@ export type Expectation =
   | { kind: "existing"; entry: Entry }
   | { kind: "userLimit" }
   | { kind: "exhausted" }
+  /** The pool is rebuilding: no new reservation without a named X. */
+  | { kind: "recovering" }
   /** Any of `candidates` is a correct pick. */
   | { kind: "pick"; candidates: Set<Phone> };
 
 export class PoolModel {
   readonly numbers = new Map<Phone, ModelNumber>();
   readonly entries = new Map<string, Entry>();
+  /** From a rebuild until finishRecovery. */
+  recovering = false;
 
   constructor(readonly mode: Mode) {}
 
@@ -91,6 +95,8 @@ export class PoolModel {
   expect(req: ModelReserve, nowMs: number): Expectation {
     const existing = this.entries.get(req.orderKey);
     if (existing !== undefined) return { kind: "existing", entry: existing };
+    // Recovering refuses new reservations, but not the recording of a binding found at the platform (`x`).
+    if (this.recovering && req.x === undefined) return { kind: "recovering" };
     const users = usersOf(this.mode, req.a, req.b);
     const held = users.map((u) => this.held(u));
     if (held.some((s) => s.size >= MODE_RULES[this.mode].maxXPerUser)) return { kind: "userLimit" };

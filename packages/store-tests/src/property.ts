@@ -36,7 +36,9 @@ type Command =
   | { op: "quarantine"; xi: number; forMs: number | undefined }
   | { op: "drain"; xi: number }
   | { op: "activate"; xi: number }
-  | { op: "cooldown"; xi: number; forMs: number };
+  | { op: "cooldown"; xi: number; forMs: number }
+  | { op: "rebuild" }
+  | { op: "finishRecovery"; stale: boolean };
 
 function commandArb(xCount: number): fc.Arbitrary<Command> {
   const user = fc.constantFrom(...USERS);
@@ -125,6 +127,11 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
         forMs: fc.integer({ min: 1, max: 4_000 }),
       }),
     },
+    { weight: 1, arbitrary: fc.constant({ op: "rebuild" as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant("finishRecovery" as const), stale: fc.boolean() }),
+    },
   );
 }
 
@@ -205,7 +212,10 @@ async function run(
       capacity: mode === "AX" ? 1 : setup.capacities[i]!,
     };
   });
-  await store.upsertPool(pool, mode, numbers);
+  let { generation } = await store.upsertPool(pool, mode, numbers);
+  await store.finishRecovery(pool, generation);
+  /** Fencing tokens only ever grow, across rebuilds too. */
+  let lastToken = 0;
   for (const n of numbers) {
     model.numbers.set(n.x, { ...n, state: "active", quarantineUntilMs: 0, cooldownUntilMs: 0 });
   }
@@ -244,6 +254,8 @@ async function run(
           }
           for (const e of model.entries.values())
             if (e.token === entry.token) fail(step, "fencing token reused");
+          if (entry.token <= lastToken) fail(step, `token ${entry.token} is not above ${lastToken}`);
+          lastToken = entry.token;
           model.entries.set(entry.orderKey, entry);
         } else if (got.ok || got.reason !== expected.kind) {
           fail(step, `expected ${expected.kind}, got ${JSON.stringify(got)}`);
@@ -361,6 +373,20 @@ async function run(
         const n = model.numbers.get(phoneX(cmd.xi))!;
         await store.cooldown(pool, n.x, now + cmd.forMs);
         n.cooldownUntilMs = Math.max(n.cooldownUntilMs, now + cmd.forMs);
+        break;
+      }
+      case "rebuild": {
+        const got = await store.upsertPool(pool, mode, numbers, { rebuild: true });
+        if (!got.recovering || got.generation === generation)
+          fail(step, `rebuild answered ${JSON.stringify(got)}`);
+        generation = got.generation;
+        model.recovering = true;
+        break;
+      }
+      case "finishRecovery": {
+        const got = await store.finishRecovery(pool, cmd.stale ? `${generation}-stale` : generation);
+        if (got !== !cmd.stale) fail(step, `finishRecovery answered ${got}`);
+        if (!cmd.stale) model.recovering = false;
         break;
       }
     }

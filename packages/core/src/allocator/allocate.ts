@@ -7,6 +7,7 @@ import {
   PlatformRejectedError,
   PlatformUnavailableError,
   PoolExhaustedError,
+  StoreRecoveringError,
   UserLimitError,
 } from "../errors/index.js";
 import {
@@ -18,10 +19,11 @@ import {
   toBinding,
   userDataFor,
 } from "../model/index.js";
+import { assertLockHeld } from "../orders/serialiser.js";
 import { settleLapsedReservation } from "../repair/adoption.js";
 import type { Context } from "../repair/context.js";
 import { fenceBlockers } from "../repair/fencing.js";
-import { unbindOrphan } from "../repair/outbox.js";
+import { unbindUnowned } from "../repair/outbox.js";
 import type { ParsedPool, Tuning } from "../runtime/tuning.js";
 
 /** A parsed allocate request. */
@@ -70,6 +72,7 @@ export async function allocateOnce(
           `${mask(req.a)} already holds the most X numbers its mode allows in pool "${pool.id}". Complete one of its orders first.`,
         );
       }
+      if (reserved.reason === "recovering") throw new StoreRecoveringError(pool.id);
       throw new PoolExhaustedError(pool.id, lastFailure, attempt - 1);
     }
     const entry = reserved.entry;
@@ -149,30 +152,33 @@ async function bindReserved(
   if (outcome.kind === "ok") {
     const subscriptionId = outcome.value.subscriptionId;
     const untilMs = now() + durationSeconds * 1000;
-    const confirmed = await store.confirm({
+    const binding: Binding = {
       pool: pool.id,
       orderKey: req.orderKey,
-      token: entry.token,
+      x: entry.x,
+      a: req.a,
+      b: req.b,
       subscriptionId,
-      untilMs,
-      nowMs: now(),
-    });
-    if (confirmed === "ok") {
-      return {
-        kind: "bound",
-        binding: {
-          pool: pool.id,
-          orderKey: req.orderKey,
-          x: entry.x,
-          a: req.a,
-          b: req.b,
-          subscriptionId,
-          expiresAtMs: untilMs,
-        },
-      };
-    }
-    // Never keep a binding the store does not own.
-    await unbindOrphan(ctx, pool, { ...entry, subscriptionId });
+      expiresAtMs: untilMs,
+    };
+    const confirm = (adopt: boolean) =>
+      store.confirm({
+        pool: pool.id,
+        orderKey: req.orderKey,
+        token: entry.token,
+        subscriptionId,
+        untilMs,
+        nowMs: now(),
+        adopt,
+      });
+    // A call that lost the order's lock writes nothing more: the new holder settles the reservation.
+    assertLockHeld(tuning.lockTtlMs);
+    if ((await confirm(false)) === "ok") return { kind: "bound", binding };
+    // The lease ended before the answer came. Nobody took the reservation over (same token, still
+    // reserved): the binding is the order's; adopt it.
+    if ((await confirm(true)) === "ok") return { kind: "bound", binding };
+    // Taken over: never keep a binding the store does not own.
+    await unbindUnowned(ctx, pool, { x: entry.x, a: entry.a, b: entry.b, subscriptionId }, "orphan");
     ctx.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
     return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
   }

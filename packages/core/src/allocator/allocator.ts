@@ -7,6 +7,7 @@ import {
   AllocateRequestSchema,
   type Binding,
   type Entry,
+  internalKey,
   type NumberState,
   NumberStateSchema,
   OrderKeySchema,
@@ -19,11 +20,11 @@ import { OrderSerialiser } from "../orders/serialiser.js";
 import { PlatformCalls } from "../platform/calls.js";
 import type { Context } from "../repair/context.js";
 import { unbindAndFree } from "../repair/outbox.js";
-import { capacityOf } from "../rules/index.js";
 import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
 import { allocateOnce, platformError } from "./allocate.js";
 import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
+import { PoolKeeper } from "./pool-keeper.js";
 import { boundEntry, reassignOrder } from "./reassign.js";
 
 /** How `complete`/`cancel` ended: unbound and freed, unbind queued for retry, or no such order. */
@@ -40,8 +41,7 @@ export class Allocator {
   /** The X numbers of each pool, for membership checks (status pushes, operator calls). */
   private readonly numbersOf: Map<string, Set<Phone>>;
   private readonly events: Events;
-  private ready: Promise<void> | undefined;
-  private readonly writesPools: boolean;
+  private readonly keeper: PoolKeeper;
 
   constructor(options: AllocatorOptions) {
     const { tuning, pools } = parseOptions(options);
@@ -60,7 +60,7 @@ export class Allocator {
     };
     this.pools = new Map(pools.map((p) => [p.id, p]));
     this.numbersOf = new Map(pools.map((p) => [p.id, new Set(p.numbers.map((n) => n.x))]));
-    this.writesPools = options.writePools ?? true;
+    this.keeper = new PoolKeeper(this.ctx, options.writePools ?? true);
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -79,16 +79,12 @@ export class Allocator {
   }
 
   /**
-   * Writes the configured pools into the store (unless `writePools: false`). Called on first use; call it
-   * early to fail fast.
+   * Writes the configured pools into the store (unless `writePools: false`) and, for a pool the store
+   * did not have (new, or lost), rebuilds it from the platform first. Called on first use; call it early
+   * to fail fast.
    */
-  init(): Promise<void> {
-    if (!this.writesPools) return Promise.resolve();
-    this.ready ??= this.writePools().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+  async init(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => this.keeper.whenReady(p)));
   }
 
   /**
@@ -110,8 +106,9 @@ export class Allocator {
         { path: "b", message: "not used in AX mode" },
       ]);
     }
-    await this.init();
-    return this.ctx.orders.run(pool.id, req.orderKey, () => allocateOnce(this.ctx, pool, req, []));
+    return this.keeper.use(pool, () =>
+      this.ctx.orders.run(pool.id, req.orderKey, () => allocateOnce(this.ctx, pool, req, [])),
+    );
   }
 
   /**
@@ -143,9 +140,10 @@ export class Allocator {
     const b = this.parse(PhoneSchema, change?.b, "b");
     if (p.mode !== "AXB")
       throw new ValidationError(`Pool "${p.id}" is an AX pool: there is no B to reassign.`);
-    await this.init();
     this.parse(OrderKeySchema, orderKey, "orderKey");
-    return this.ctx.orders.run(p.id, orderKey, () => reassignOrder(this.ctx, p, orderKey, b));
+    return this.keeper.use(p, () =>
+      this.ctx.orders.run(p.id, orderKey, () => reassignOrder(this.ctx, p, orderKey, b)),
+    );
   }
 
   /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
@@ -157,31 +155,32 @@ export class Allocator {
         [{ path: "ttlSeconds", message: "out of range" }],
       );
     }
-    await this.init();
-    return this.ctx.orders.run(p.id, orderKey, async () => {
-      this.parse(OrderKeySchema, orderKey, "orderKey");
-      const entry = await boundEntry(this.ctx, p, orderKey);
-      const grace = this.ctx.tuning.graceSeconds;
-      if (p.mode === "AXB") {
-        // AX bindings never expire at the platform; only AXB has a lifetime to move.
-        const outcome = await this.ctx.platform.modify(p.mode, entry.subscriptionId!, {
-          durationSeconds: ttlSeconds + grace,
-        });
-        if (outcome.kind !== "ok") throw platformError(outcome, this.ctx.tuning);
-      }
-      const untilMs = this.ctx.now() + (ttlSeconds + grace) * 1000;
-      if ((await this.ctx.store.extend(p.id, orderKey, entry.token, untilMs)) !== "ok") {
-        throw new UnknownOrderError(orderKey, p.id);
-      }
-      this.events.emit("extended", { pool: p.id, orderKey, expiresAtMs: untilMs });
-      return { ...toBinding(entry), expiresAtMs: untilMs };
-    });
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    return this.keeper.use(p, () =>
+      this.ctx.orders.run(p.id, orderKey, async () => {
+        const entry = await boundEntry(this.ctx, p, orderKey);
+        const grace = this.ctx.tuning.graceSeconds;
+        if (p.mode === "AXB") {
+          // AX bindings never expire at the platform; only AXB has a lifetime to move.
+          const outcome = await this.ctx.platform.modify(p.mode, entry.subscriptionId!, {
+            durationSeconds: ttlSeconds + grace,
+          });
+          if (outcome.kind !== "ok") throw platformError(outcome, this.ctx.tuning);
+        }
+        const untilMs = this.ctx.now() + (ttlSeconds + grace) * 1000;
+        if ((await this.ctx.store.extend(p.id, orderKey, entry.token, untilMs)) !== "ok") {
+          throw new UnknownOrderError(orderKey, p.id);
+        }
+        this.events.emit("extended", { pool: p.id, orderKey, expiresAtMs: untilMs });
+        return { ...toBinding(entry), expiresAtMs: untilMs };
+      }),
+    );
   }
 
   /** The current entry (reserved, bound or releasing) of an order, if any. */
   async get(orderKey: string, pool?: string): Promise<Entry | undefined> {
     const p = this.pool(pool ?? this.onlyPool());
-    return this.ctx.store.get(p.id, orderKey);
+    return this.keeper.use(p, () => this.ctx.store.get(p.id, orderKey));
   }
 
   /** Whether X is a configured number of the pool. */
@@ -206,8 +205,7 @@ export class Allocator {
         { path: "x", message: "not in pool" },
       ]);
     }
-    await this.init();
-    await this.ctx.store.setNumberState(p.id, number, state, options.untilMs);
+    await this.keeper.use(p, () => this.ctx.store.setNumberState(p.id, number, state, options.untilMs));
     if (state === "quarantined")
       this.events.emit("quarantined", { pool: p.id, x: number, code: "OPERATOR", untilMs: options.untilMs });
   }
@@ -221,12 +219,11 @@ export class Allocator {
     pool?: string,
   ): Promise<{ pool: string; city: string; load: number; capacity: number }[]> {
     const targets = pool === undefined ? [...this.pools.values()] : [this.pool(pool)];
-    await this.init();
     const out: { pool: string; city: string; load: number; capacity: number }[] = [];
     for (const p of targets) {
       const cityOf = new Map(p.numbers.map((n) => [n.x, n.city ?? "*"]));
       const byCity = new Map<string, { load: number; capacity: number }>();
-      for (const n of await this.ctx.store.numbers(p.id)) {
+      for (const n of await this.keeper.use(p, () => this.ctx.store.numbers(p.id))) {
         if (n.state !== "active") continue;
         const city = cityOf.get(n.x) ?? "*";
         const acc = byCity.get(city) ?? { load: 0, capacity: 0 };
@@ -242,8 +239,7 @@ export class Allocator {
   /** Load and health of a pool. */
   async stats(pool?: string): Promise<PoolStats> {
     const p = this.pool(pool ?? this.onlyPool());
-    await this.init();
-    return this.ctx.store.stats(p.id, this.ctx.now());
+    return this.keeper.use(p, () => this.ctx.store.stats(p.id, this.ctx.now()));
   }
 
   /**
@@ -272,10 +268,9 @@ export class Allocator {
     job: (p: ParsedPool) => Promise<R>,
   ): Promise<R> {
     const targets = pool ? [this.pool(pool)] : [...this.pools.values()];
-    await this.init();
     let total: R | undefined;
     for (const p of targets) {
-      const r = await job(p); // one pool after another: the jobs share the platform's rate limit
+      const r = await this.keeper.use(p, () => job(p)); // one pool after another: the jobs share the platform's rate limit
       if (total === undefined) total = { ...r };
       else for (const k of Object.keys(r) as (keyof R)[]) total[k] = (total[k] + r[k]) as R[keyof R];
     }
@@ -285,12 +280,16 @@ export class Allocator {
   private async end(orderKey: string, pool: string | undefined, reason: "complete" | "cancel") {
     this.parse(OrderKeySchema, orderKey, "orderKey");
     const p = this.pool(pool ?? this.onlyPool());
-    await this.init();
-    return this.ctx.orders.run(p.id, orderKey, async () => {
-      const entry = await this.ctx.store.get(p.id, orderKey);
-      if (entry === undefined) return { status: "unknown" as const };
-      return { status: await unbindAndFree(this.ctx, p, entry, reason) };
-    });
+    return this.keeper.use(p, () =>
+      this.ctx.orders.run(p.id, orderKey, async () => {
+        // A reassign that died halfway may have left a second binding of the order: it ends too.
+        const leftover = await this.ctx.store.get(p.id, internalKey("reassign", orderKey));
+        if (leftover !== undefined) await unbindAndFree(this.ctx, p, leftover, reason);
+        const entry = await this.ctx.store.get(p.id, orderKey);
+        if (entry === undefined) return { status: "unknown" as const };
+        return { status: await unbindAndFree(this.ctx, p, entry, reason) };
+      }),
+    );
   }
 
   private parse<T>(
@@ -316,22 +315,5 @@ export class Allocator {
   private onlyPool(): string {
     if (this.pools.size === 1) return this.pools.keys().next().value as string;
     throw new ValidationError("This allocator serves several pools: name the pool of the order.");
-  }
-
-  private async writePools(): Promise<void> {
-    for (const pool of this.pools.values()) {
-      await this.ctx.store.upsertPool(
-        pool.id,
-        pool.mode,
-        pool.numbers.map((n) => ({
-          x: n.x,
-          city: n.city,
-          province: n.province,
-          capacity: capacityOf(pool.mode, n.capacity),
-        })),
-      );
-      for (const n of pool.numbers)
-        if (n.state !== undefined) await this.ctx.store.setNumberState(pool.id, n.x, n.state);
-    }
   }
 }

@@ -32,9 +32,14 @@ export async function reassignOrder(
 ): Promise<Binding> {
   const store = ctx.store;
   let entry = await boundEntry(ctx, p, orderKey);
-  // A rebind to this B that a crash interrupted left its other half under this key: finish it.
-  const tempKey = internalKey("reassign", `${orderKey}\u0000${b}`);
-  const leftover = await store.get(p.id, tempKey);
+  // A rebind that a crash interrupted left its other half under this key: finish it when it was for
+  // this B, else undo it (it was never the order's binding, or it is the old one already replaced).
+  const tempKey = internalKey("reassign", orderKey);
+  let leftover = await store.get(p.id, tempKey);
+  if (leftover !== undefined && leftover.b !== b) {
+    await unbindAndFree(ctx, p, leftover, "reassigned");
+    leftover = undefined;
+  }
   if (entry.previousB !== undefined && entry.b !== b) {
     // An earlier modify's outcome was never seen: settle it by what the platform has before moving on.
     entry = await settlePendingB(ctx, p, entry);

@@ -14,7 +14,9 @@ export type ErrorCode =
   | "BINDPOOL_PLATFORM_AUTH"
   | "BINDPOOL_PLATFORM_REJECTED"
   | "BINDPOOL_PLATFORM_UNAVAILABLE"
-  | "BINDPOOL_STORE";
+  | "BINDPOOL_STORE"
+  | "BINDPOOL_STORE_LOST"
+  | "BINDPOOL_STORE_RECOVERING";
 
 export class BindpoolError extends Error {
   readonly code: ErrorCode;
@@ -181,5 +183,53 @@ export class PlatformUnavailableError extends BindpoolError {
 export class StoreError extends BindpoolError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("BINDPOOL_STORE", message, options);
+  }
+}
+
+/**
+ * Why a store is not the store it was: `missing` the pool is gone (a restart without persistence, a
+ * flush); `generation` the pool was created anew or rebuilt since this store object accepted it;
+ * `rollback` its fencing counter is below a token this object saw (an older snapshot was loaded).
+ */
+export type StoreLostReason = "missing" | "generation" | "rollback";
+
+/**
+ * The pool's state in the store is not the state this store object worked with, so nothing it believed
+ * about the pool holds any more. Nothing was changed. Thrown on every call for the pool until
+ * `upsertPool` or `poolGeneration` accepts the pool's new state (a rollback only `upsertPool` with
+ * `rebuild: true`); the allocator then rebuilds the pool from the platform.
+ */
+export class StoreLostError extends BindpoolError {
+  readonly pool: string;
+  readonly reason: StoreLostReason;
+  constructor(pool: string, reason: StoreLostReason) {
+    const why = {
+      missing: "is gone from the store (restarted without persistence, or flushed)",
+      generation: "was created anew or rebuilt in the store since this instance last read it",
+      rollback: "went back to an older state in the store (a fencing token this instance saw is gone)",
+    }[reason];
+    super(
+      "BINDPOOL_STORE_LOST",
+      `Pool "${pool}" ${why}; the call changed nothing. Retry after the pool has been rebuilt from the platform.`,
+    );
+    this.pool = pool;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The pool is being rebuilt from the platform after its state was lost, so the store cannot yet say that
+ * an order it does not know is unknown. Retry after `retryAfterMs`.
+ */
+export class StoreRecoveringError extends BindpoolError {
+  readonly pool: string;
+  readonly retryAfterMs: number;
+  constructor(pool: string, retryAfterMs = 1_000) {
+    super(
+      "BINDPOOL_STORE_RECOVERING",
+      `Pool "${pool}" is being rebuilt from the platform after its store lost data, so an order it does not hold may still exist. Retry in ${retryAfterMs} ms.`,
+    );
+    this.pool = pool;
+    this.retryAfterMs = retryAfterMs;
   }
 }

@@ -15,7 +15,7 @@ export interface AllocatorEvents {
   extended: { pool: string; orderKey: string; expiresAtMs: number };
   /**
    * After a conflict answer: a binding no order owns holds a user of the pair on X. It is kept in the store
-   * as `orderKey` (`foreign:<subscriptionId>`) until it ends or the reconciler unbinds it, so its users stay
+   * as an internal `foreign` entry (`orderKey` `<foreign:subscriptionId>` in views) until it ends or the reconciler unbinds it, so its users stay
    * off X and X stays open to every other pair.
    */
   fenced: { pool: string; orderKey: string; x: Phone; subscriptionId: string };
@@ -38,9 +38,24 @@ export interface AllocatorEvents {
   quarantined: { pool: string; x: Phone; code: string; untilMs: number | undefined };
   /** The platform binding went through but the store lost the reservation; the binding was undone. */
   leaseLost: { pool: string; orderKey: string; x: Phone };
+  /**
+   * The store lost the pool's state (`StoreLostError`: restarted without persistence, flushed, rolled
+   * back) and this instance begins rebuilding it, or finds a rebuild running; calls on the pool wait.
+   */
+  storeLost: { pool: string; reason: "missing" | "generation" | "rollback" };
+  /** The pool was rebuilt from the platform (each binding adopted, with the orderKey its userData names). */
+  rebuilt: { pool: string; adopted: number; droppedMissing: number; durationMs: number };
 }
 
-export type ReleaseReason = "complete" | "cancel" | "expired" | "reassigned" | "sweeper" | "reconciler";
+/** Why an entry was released; `orphan`: a platform binding no order owned (a bind that landed after its lease). */
+export type ReleaseReason =
+  | "complete"
+  | "cancel"
+  | "expired"
+  | "reassigned"
+  | "sweeper"
+  | "reconciler"
+  | "orphan";
 
 export type EventName = keyof AllocatorEvents;
 export type Listener<K extends EventName> = (event: AllocatorEvents[K]) => void;

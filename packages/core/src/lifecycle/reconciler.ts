@@ -2,7 +2,7 @@ import type { PlatformBinding } from "../driver/index.js";
 import { type Entry, internalKey, internalKind, orderKeyFromUserData, type Phone } from "../model/index.js";
 import { adoptedUntilMs, recordBinding } from "../repair/adoption.js";
 import type { Context } from "../repair/context.js";
-import { unbindAndFree } from "../repair/outbox.js";
+import { unbindAndFree, unbindUnowned } from "../repair/outbox.js";
 import type { ParsedPool } from "../runtime/tuning.js";
 
 export interface ReconcileOptions {
@@ -138,20 +138,22 @@ async function settleUnknown(
       report.adopted++;
       continue;
     }
-    const orphan: Entry = {
-      pool: pool.id,
-      orderKey: "(orphan)",
-      x: binding.x,
-      a: binding.a,
-      b: binding.b,
-      token: 0,
-      status: "bound",
-      untilMs: 0,
-      subscriptionId: binding.subscriptionId,
-    };
-    // Counted only when the platform still had it: the order may have ended since the fresh read.
-    const unbound = await ctx.platform.unbind(pool.mode, orphan);
-    if (unbound.done && unbound.removed) {
+    // A rebuild (adoptUnknown) unbinds nothing: what it cannot adopt now, a later pass judges.
+    if (options.adoptUnknown) continue;
+    // The order its userData names may be adopting it right now (its allocate found it behind a lost
+    // lease): judge it under that order's lock, against the order's entry as it is then.
+    const owner = orderKeyFromUserData(binding.userData);
+    const unbind = () => unbindUnowned(ctx, pool, binding, "reconciler");
+    const result =
+      owner === undefined
+        ? await unbind()
+        : await ctx.orders.run(pool.id, owner, async () => {
+            const e = await ctx.store.get(pool.id, owner);
+            const mayOwn =
+              e?.subscriptionId === binding.subscriptionId || (e?.x === binding.x && e.a === binding.a);
+            return mayOwn ? "skipped" : unbind();
+          });
+    if (result === "released") {
       report.unboundOrphans++;
       ctx.events.emit("reconciled", {
         pool: pool.id,

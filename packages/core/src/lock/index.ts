@@ -6,10 +6,22 @@
 export interface OrderLock {
   /**
    * Runs `fn` while holding `key`, for at most `ttlMs` unless the lock extends itself. A lock that can
-   * lose its hold while `fn` runs (a failed extension) passes a signal that aborts then: the allocator
-   * sends no further platform request for that order.
+   * lose its hold while `fn` runs (a failed extension) passes a signal that aborts then, and may pass a
+   * `lease` that tells, by the lock's own clock, whether the hold can still be trusted (a paused process
+   * learns it lost the lock before any extension timer runs): the allocator then sends no further
+   * platform request for that order and writes nothing more for it.
    */
-  using<T>(key: string, ttlMs: number, fn: (signal?: AbortSignal) => Promise<T>): Promise<T>;
+  using<T>(
+    key: string,
+    ttlMs: number,
+    fn: (signal?: AbortSignal, lease?: LockLease) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** A hold on a lock as its holder sees it. */
+export interface LockLease {
+  /** False once the hold may have run out (its expiry passed, by the lock's clock, less a margin). */
+  held(): boolean;
 }
 
 /** Elects one runner among instances for cluster-wide jobs (sweeper, reconciler). `RedisLock` is one. */

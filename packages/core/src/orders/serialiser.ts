@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { BindpoolError, OrderLockLostError, StoreError } from "../errors/index.js";
-import type { OrderLock } from "../lock/index.js";
+import type { LockLease, OrderLock } from "../lock/index.js";
 
 /** The order lock held by the code running now (through its awaits), so platform calls can check it. */
-const heldLock = new AsyncLocalStorage<{ orderKey: string; signal: AbortSignal }>();
+const heldLock = new AsyncLocalStorage<{ orderKey: string; signal: AbortSignal; lease?: LockLease }>();
 
 /**
  * Throws `OrderLockLostError` when the code running now holds an order's cross-process lock that was
@@ -11,7 +11,9 @@ const heldLock = new AsyncLocalStorage<{ orderKey: string; signal: AbortSignal }
  */
 export function assertLockHeld(retryAfterMs: number): void {
   const held = heldLock.getStore();
-  if (held?.signal.aborted) throw new OrderLockLostError(held.orderKey, retryAfterMs);
+  if (held === undefined) return;
+  if (held.signal.aborted || held.lease?.held() === false)
+    throw new OrderLockLostError(held.orderKey, retryAfterMs);
 }
 
 /**
@@ -48,9 +50,9 @@ export class OrderSerialiser {
     if (lock === undefined) return fn();
     let settled: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
     try {
-      return await lock.using(lockKey, this.lockTtlMs, async (signal) => {
+      return await lock.using(lockKey, this.lockTtlMs, async (signal, lease) => {
         try {
-          const value = await (signal ? heldLock.run({ orderKey, signal }, fn) : fn());
+          const value = await (signal ? heldLock.run({ orderKey, signal, lease }, fn) : fn());
           settled = { ok: true, value };
           return value;
         } catch (error) {

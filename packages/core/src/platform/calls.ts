@@ -1,6 +1,6 @@
 import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } from "../driver/index.js";
 import type { Events } from "../events/index.js";
-import type { Entry, Mode, Phone } from "../model/index.js";
+import { type Entry, type Mode, orderKeyFromUserData, owningOrder, type Phone } from "../model/index.js";
 import { assertLockHeld } from "../orders/serialiser.js";
 import type { ParsedPool, Scheduler, Tuning } from "../runtime/tuning.js";
 
@@ -99,6 +99,10 @@ export class PlatformCalls {
     if (subscriptionId === undefined) {
       const found = await this.findBinding(mode, entry);
       if (found.kind !== "ok") return { done: false, failure: found };
+      // The pair's binding on X may be another order's by now (this reservation was freed and the pair
+      // came back on X): leave a binding whose userData names another order alone.
+      const named = orderKeyFromUserData(found.value?.userData);
+      if (named !== undefined && named !== owningOrder(entry.orderKey)) return { done: true, removed: false };
       subscriptionId = found.value?.subscriptionId;
       if (subscriptionId === undefined) return { done: true, removed: false };
     }

@@ -1,16 +1,19 @@
-import { ValidationError } from "../errors/index.js";
+import { StoreRecoveringError, ValidationError } from "../errors/index.js";
 import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
 import { entryUsersOf, MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
+import { GenerationGuard, newGeneration } from "./generation.js";
 import { type Indexable, IndexKind, LoadIndex } from "./load-index.js";
 import { MinHeap } from "./min-heap.js";
 import type {
   ConfirmRequest,
   NumberLoad,
+  PoolGeneration,
   PoolStats,
   ReserveRequest,
   ReserveResult,
   Store,
   StoredNumber,
+  UpsertPoolOptions,
 } from "./types.js";
 
 interface NumberRecord extends Indexable {
@@ -28,6 +31,10 @@ interface NumberRecord extends Indexable {
 
 interface Pool {
   readonly mode: Mode;
+  generation: string;
+  recovering: boolean;
+  /** The last fencing token handed out (the pool's fencing counter). */
+  tok: number;
   readonly numbers: Map<Phone, NumberRecord>;
   readonly entries: Map<string, Entry>;
   /** user number -> the X numbers it holds in this pool (reserved or bound; a pending previousB too) */
@@ -43,8 +50,17 @@ interface Pool {
 }
 
 export interface MemoryStoreOptions {
-  /** First fencing token handed out. @default 1 */
+  /** First fencing token handed out in a pool. @default 1 */
   readonly firstToken?: number;
+  /** Makes a pool's generation id (the deterministic simulation passes a seeded one). @default random */
+  readonly generationId?: () => string;
+}
+
+/** The data every store object made by `connect` shares: what a Redis server holds. */
+interface Shared {
+  readonly pools: Map<string, Pool>;
+  readonly firstToken: number;
+  readonly generationId: () => string;
 }
 
 /**
@@ -52,18 +68,77 @@ export interface MemoryStoreOptions {
  * load-bucketed index, so its cost does not grow with the pool.
  */
 export class MemoryStore implements Store {
-  private readonly pools = new Map<string, Pool>();
-  private nextToken: number;
+  /** Not readonly: `connect` points another object at this one's data. */
+  private shared: Shared;
+  /** What this store object accepted per pool (see `Store`): a second process keeps its own. */
+  private readonly guard = new GenerationGuard();
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.nextToken = options.firstToken ?? 1;
+    this.shared = {
+      pools: new Map(),
+      firstToken: options.firstToken ?? 1,
+      generationId: options.generationId ?? newGeneration,
+    };
   }
 
-  async upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void> {
+  private get pools(): Map<string, Pool> {
+    return this.shared.pools;
+  }
+
+  /**
+   * Another store object on the same data, as a second process on the same Redis: it shares the pools and
+   * keeps its own accepted generations and highest tokens seen.
+   */
+  connect(): MemoryStore {
+    const other = new MemoryStore();
+    other.shared = this.shared;
+    return other;
+  }
+
+  /**
+   * Test hook: drops every pool's state, as a Redis restart without persistence would. Every store object
+   * keeps what it accepted, so its next call for a pool throws `StoreLostError` (`missing`).
+   */
+  loseData(): void {
+    this.shared.pools.clear();
+  }
+
+  /**
+   * The pool for a call, after the generation check (see `Store`): undefined when the store has no such
+   * pool and this object accepted none.
+   */
+  private live(pool: string): Pool | undefined {
+    const p = this.pools.get(pool);
+    this.guard.check(pool, p && { generation: p.generation, counter: p.tok });
+    return p;
+  }
+
+  async upsertPool(
+    pool: string,
+    mode: Mode,
+    numbers: readonly StoredNumber[],
+    options: UpsertPoolOptions = {},
+  ): Promise<PoolGeneration> {
     let p = this.pools.get(pool);
-    if (p === undefined) {
+    let fresh = false;
+    if (p !== undefined && p.mode !== mode) {
+      throw new ValidationError(`Pool "${pool}" is a ${p.mode} pool; it cannot be upserted as ${mode}.`);
+    }
+    if (p !== undefined && options.rebuild === true) {
+      p.generation = this.shared.generationId();
+      p.recovering = true;
+      p.tok = Math.max(p.tok, this.guard.maxToken(pool));
+      fresh = true;
+    }
+    if (p !== undefined) {
+      this.guard.accept(pool, p.generation, p.tok, fresh);
+    } else {
+      fresh = true;
       p = {
         mode,
+        generation: this.shared.generationId(),
+        recovering: true,
+        tok: Math.max(this.shared.firstToken - 1, this.guard.maxToken(pool)),
         numbers: new Map(),
         entries: new Map(),
         held: new Map(),
@@ -75,8 +150,7 @@ export class MemoryStore implements Store {
         deadlines: new MinHeap(),
       };
       this.pools.set(pool, p);
-    } else if (p.mode !== mode) {
-      throw new ValidationError(`Pool "${pool}" is a ${p.mode} pool; it cannot be upserted as ${mode}.`);
+      this.guard.accept(pool, p.generation, p.tok, fresh);
     }
     for (const n of numbers) {
       let rec = p.numbers.get(n.x);
@@ -103,10 +177,25 @@ export class MemoryStore implements Store {
       if (n.city !== undefined && n.province !== undefined) p.cityProvince.set(n.city, n.province);
       sync(p, rec);
     }
+    return { generation: p.generation, recovering: p.recovering };
+  }
+
+  async poolGeneration(pool: string): Promise<PoolGeneration | undefined> {
+    const p = this.pools.get(pool);
+    if (p === undefined) return undefined;
+    this.guard.accept(pool, p.generation, p.tok, false);
+    return { generation: p.generation, recovering: p.recovering };
+  }
+
+  async finishRecovery(pool: string, generation: string): Promise<boolean> {
+    const p = this.live(pool);
+    if (p === undefined || p.generation !== generation) return false;
+    p.recovering = false;
+    return true;
   }
 
   async setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const rec = p?.numbers.get(x);
     if (p === undefined || rec === undefined) return;
     rec.state = state;
@@ -116,7 +205,7 @@ export class MemoryStore implements Store {
   }
 
   async cooldown(pool: string, x: Phone, untilMs: number): Promise<void> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const rec = p?.numbers.get(x);
     if (p === undefined || rec === undefined || untilMs <= rec.cooldownUntilMs) return;
     rec.cooldownUntilMs = untilMs;
@@ -125,10 +214,15 @@ export class MemoryStore implements Store {
   }
 
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
-    const p = this.pools.get(req.pool);
+    const p = this.live(req.pool);
     if (p === undefined) return { ok: false, reason: "exhausted" };
     const existing = p.entries.get(req.orderKey);
-    if (existing !== undefined) return { ok: true, entry: existing, existing: true };
+    if (existing !== undefined) {
+      this.guard.saw(req.pool, existing.token);
+      return { ok: true, entry: existing, existing: true };
+    }
+    // Recovering: the platform may hold a binding the store lost, so only adopting one (x) may reserve.
+    if (p.recovering && req.x === undefined) return { ok: false, reason: "recovering" };
 
     wake(p, req.nowMs);
     const users = usersOf(p.mode, req.a, req.b);
@@ -166,7 +260,7 @@ export class MemoryStore implements Store {
       x: picked,
       a: req.a,
       b: p.mode === "AXB" ? req.b : undefined,
-      token: this.nextToken++,
+      token: ++p.tok,
       status: "reserved",
       untilMs: req.nowMs + req.leaseMs,
     };
@@ -176,11 +270,12 @@ export class MemoryStore implements Store {
     rec.load++;
     sync(p, rec);
     p.deadlines.push({ at: entry.untilMs, orderKey: entry.orderKey, token: entry.token });
+    this.guard.saw(req.pool, entry.token);
     return { ok: true, entry, existing: false };
   }
 
   async confirm(req: ConfirmRequest): Promise<"ok" | "lost"> {
-    const p = this.pools.get(req.pool);
+    const p = this.live(req.pool);
     const e = p?.entries.get(req.orderKey);
     if (p === undefined || e === undefined || e.token !== req.token) return "lost";
     if (e.status === "bound") return e.subscriptionId === req.subscriptionId ? "ok" : "lost";
@@ -192,7 +287,7 @@ export class MemoryStore implements Store {
   }
 
   async release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined) return "unknown";
     if (token !== undefined && e.token !== token) return "lost";
@@ -207,7 +302,7 @@ export class MemoryStore implements Store {
   }
 
   async extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token || e.status !== "bound") return "lost";
     p.entries.set(orderKey, { ...e, untilMs });
@@ -221,7 +316,7 @@ export class MemoryStore implements Store {
     token: number,
     retryAtMs: number,
   ): Promise<"ok" | "lost"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token) return "lost";
     p.entries.set(orderKey, { ...e, status: "releasing", untilMs: retryAtMs });
@@ -235,7 +330,7 @@ export class MemoryStore implements Store {
     token: number,
     b: Phone,
   ): Promise<"ok" | "lost" | "conflict"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token || e.status !== "bound" || p.mode !== "AXB") {
       return "lost";
@@ -253,7 +348,7 @@ export class MemoryStore implements Store {
   }
 
   async settleB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const e = p?.entries.get(orderKey);
     if (p === undefined || e === undefined || e.token !== token || e.status !== "bound" || p.mode !== "AXB") {
       return "lost";
@@ -266,7 +361,7 @@ export class MemoryStore implements Store {
   }
 
   async swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown"> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const a = p?.entries.get(orderKeyA);
     const b = p?.entries.get(orderKeyB);
     if (p === undefined || a === undefined || b === undefined) return "unknown";
@@ -278,11 +373,15 @@ export class MemoryStore implements Store {
   }
 
   async get(pool: string, orderKey: string): Promise<Entry | undefined> {
-    return this.pools.get(pool)?.entries.get(orderKey);
+    const p = this.live(pool);
+    const e = p?.entries.get(orderKey);
+    if (e !== undefined) this.guard.saw(pool, e.token);
+    else if (p?.recovering) throw new StoreRecoveringError(pool);
+    return e;
   }
 
   async expired(pool: string, nowMs: number, limit: number): Promise<Entry[]> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     if (p === undefined) return [];
     const found: Entry[] = [];
     const keep: { at: number; orderKey: string; token: number }[] = [];
@@ -300,11 +399,12 @@ export class MemoryStore implements Store {
       keep.push(top);
     }
     for (const item of keep) p.deadlines.push(item);
+    for (const e of found) this.guard.saw(pool, e.token);
     return found;
   }
 
   async stats(pool: string, nowMs: number): Promise<PoolStats> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     const byState: Record<NumberState, number> = { active: 0, draining: 0, quarantined: 0, retired: 0 };
     if (p === undefined) {
       return { pool, mode: "AXB", numbers: 0, available: 0, reserved: 0, bound: 0, capacity: 0, byState };
@@ -331,7 +431,7 @@ export class MemoryStore implements Store {
   }
 
   async numbers(pool: string): Promise<NumberLoad[]> {
-    const p = this.pools.get(pool);
+    const p = this.live(pool);
     if (p === undefined) return [];
     return [...p.numbers.values()].map((r) => ({
       x: r.x,
@@ -343,7 +443,9 @@ export class MemoryStore implements Store {
   }
 
   async entries(pool: string): Promise<Entry[]> {
-    return [...(this.pools.get(pool)?.entries.values() ?? [])];
+    const all = [...(this.live(pool)?.entries.values() ?? [])];
+    for (const e of all) this.guard.saw(pool, e.token);
+    return all;
   }
 }
 

@@ -41,8 +41,11 @@ export type ReserveResult =
     }
   | {
       readonly ok: false;
-      /** `exhausted`: no X fits. `userLimit`: a user already holds the most X the mode allows. */
-      readonly reason: "exhausted" | "userLimit";
+      /**
+       * `exhausted`: no X fits. `userLimit`: a user already holds the most X the mode allows.
+       * `recovering`: the pool is being rebuilt (see {@link PoolGeneration}) and hands out no new X.
+       */
+      readonly reason: "exhausted" | "userLimit" | "recovering";
     };
 
 export interface ConfirmRequest {
@@ -82,19 +85,62 @@ export interface NumberLoad {
   readonly cooldownUntilMs: number;
 }
 
+/** Identity of a pool's state in the store. */
+export interface PoolGeneration {
+  /** Random; new whenever the pool's state is created: a new pool, or a rebuild (data loss, rollback). */
+  readonly generation: string;
+  /** From creation (or `rebuild`) until `finishRecovery`: the store may be missing platform bindings. */
+  readonly recovering: boolean;
+}
+
+export interface UpsertPoolOptions {
+  /**
+   * Give the existing pool a new generation with `recovering` (after a rollback): entries and numbers stay,
+   * the fencing counter never goes below a token this store object saw.
+   */
+  readonly rebuild?: boolean | undefined;
+}
+
 /**
  * Pool state shared by allocators. Everything is scoped by pool (orderKeys too), so a store can keep
  * each pool in one place (one Redis Cluster slot). Every method is one atomic step; implementations must agree with
  * `MemoryStore` and pass `@bindpool/store-tests`. Times are passed in (`nowMs`) so leases follow the
  * caller's clock.
+ *
+ * A store object knows when the store is not the store it was. Per pool it remembers the generation it
+ * last accepted (`upsertPool`, `poolGeneration`) and the highest fencing token it saw (reserve answers,
+ * entries read). Once it has accepted one, every other call for the pool checks in the same atomic step
+ * that the pool still exists at that generation with a fencing counter not below that token, and else
+ * throws `StoreLostError` (`missing`, `generation`, `rollback`) having changed nothing, until
+ * `upsertPool` / `poolGeneration` accepts the new state. Before any generation is accepted there is no
+ * check. While the pool is `recovering`, `reserve` without `x` of an orderKey with no entry answers
+ * `recovering`, and `get` of an orderKey with no entry throws `StoreRecoveringError`.
  */
 export interface Store {
   /**
    * Creates the pool or adds numbers to it. New numbers start `active` with load 0; existing numbers keep
    * their load and state and take the new city/province/capacity. A pool keeps the mode it was created
    * with: another mode throws. Records city -> province for the area ladder.
+   *
+   * Returns the pool's generation and accepts it. Creating the pool (absent before, e.g. after data loss)
+   * creates a new generation with `recovering`; `rebuild` gives an existing pool one (after a rollback).
+   * Creation and rebuild keep the fencing counter at or above every token this object saw. Without
+   * `rebuild`, a pool at a generation this object left behind, or whose counter is below a token it saw,
+   * is a rollback: throws `StoreLostError` (`rollback`) and accepts nothing.
    */
-  upsertPool(pool: string, mode: Mode, numbers: readonly StoredNumber[]): Promise<void>;
+  upsertPool(
+    pool: string,
+    mode: Mode,
+    numbers: readonly StoredNumber[],
+    options?: UpsertPoolOptions,
+  ): Promise<PoolGeneration>;
+  /**
+   * The pool's generation, undefined when the store has no such pool; accepts it. A rolled-back pool
+   * (see `upsertPool`) throws `StoreLostError` (`rollback`): only `upsertPool` with `rebuild` accepts it.
+   */
+  poolGeneration(pool: string): Promise<PoolGeneration | undefined>;
+  /** Ends recovery: recovering = false, if the pool is still at `generation` (true), else false. */
+  finishRecovery(pool: string, generation: string): Promise<boolean>;
   /** Moves X to a state; `untilMs` on `quarantined` lifts the quarantine at that time. */
   setNumberState(pool: string, x: Phone, state: NumberState, untilMs?: number): Promise<void>;
   /** Keeps X out of picks until `untilMs` (after exhaustion answers). */
@@ -158,7 +204,10 @@ export interface Store {
    */
   swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown">;
 
-  /** The entry of an orderKey, reserved or bound. */
+  /**
+   * The entry of an orderKey, reserved or bound. While the pool is recovering, an orderKey with no entry
+   * throws `StoreRecoveringError`: the store cannot say the order is unknown.
+   */
   get(pool: string, orderKey: string): Promise<Entry | undefined>;
   /**
    * Up to `limit` entries whose `untilMs` is at or before `nowMs`, oldest first: ended leases, ended

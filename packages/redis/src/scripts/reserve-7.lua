@@ -25,6 +25,7 @@
   Output:
     { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
     CODE.exhausted (also: unknown pool), CODE.userLimit
+    CODE.recovering the pool is recovering and the orderKey has no entry (without ARGV[12])
 ]]
 local orderKey, a, b = ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(ARGV[6])
@@ -33,6 +34,8 @@ local existing = entryGet(orderKey)
 if existing then return { 2, existing.raw, xOf(existing.xid) } end
 
 if not meta().mode then return CODE.exhausted end
+-- Recovering: the platform may hold a binding the store lost, so only adopting one (ARGV[12]) reserves.
+if meta().rec == "1" and ARGV[12] == "" then return CODE.recovering end
 local umax = metaNum("umax")
 
 -- Cooled X whose time has come go back into the indexes (meta wake: nothing to do before then).

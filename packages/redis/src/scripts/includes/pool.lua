@@ -1,5 +1,5 @@
 --[[
-  Shared by every pool function: the loader puts it at the top of the `bindpool_<version>` Functions
+  Shared by every pool function: the loader puts it at the top of the `bindpool_<content hash>` Functions
   library (src/scripts.ts), then one `redis.register_function` per script file, whose body runs after
   `begin(KEYS, ARGV)`. Defined once per FUNCTION LOAD, not on every call. Needs Redis >= 7.0.
 
@@ -8,6 +8,13 @@
     KEYS[6] cool   KEYS[7] exp
   and ARGV[1] = the pool's key base `<prefix>:{<pool>}:`, from which the dynamic keys of the same pool
   (hash tag) are built: `e:<b>`, `s:<b>`, `x:<b>`, `u:<b>`, `ic:<city>`, `ip:<province>`.
+
+  ARGV[1] may carry the caller's generation guard after the key base: `<generation>|<minToken>`, the
+  generation the store object accepted and the highest fencing token it saw. `begin` then checks, before
+  the function does anything, that the pool exists at that generation with `tok` >= minToken, and else
+  fails the call with the error `BINDPOOL_STORE_LOST missing|rollback|generation` (mapped in
+  src/scripts.ts). So every function and `batch` get the check in their own atomic step, for one HMGET
+  of meta that they would mostly do anyway.
 
   Per-call state (P, K, M, dirty, batching) lives in upvalues that `begin` resets: Redis runs one call at
   a time.
@@ -22,16 +29,18 @@ local P
 local K = {}
 local CODE = {
   unknownPool = -1, modeMismatch = -2, unknownNumber = -3, exhausted = -4, userLimit = -5, lost = -6,
-  unknownOrder = -7, conflict = -8,
+  unknownOrder = -7, conflict = -8, recovering = -9,
 }
 local BUCKET_LOAD = 48
 
 --[[ meta, read once per call (one HMGET) and written once at the end (`metaFlush`, one HSET):
      mode, umax (X per user, 0 none), pair (1: B counts), tok (fencing counter), reserved/bound counts,
-     linear-hash state eL eS eN / uL uS uN, wake (no member of `cool` is due before it; 0: cool is empty).
+     linear-hash state eL eS eN / uL uS uN, wake (no member of `cool` is due before it; 0: cool is empty),
+     gen (generation: new when the pool is created or rebuilt), rec (1 while recovering: bindings may be
+     missing until finishRecovery).
      Scripts that change it call metaFlush before returning. ]]
 local META_FIELDS = {
-  "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN", "wake",
+  "mode", "umax", "pair", "tok", "reserved", "bound", "eL", "eS", "eN", "uL", "uS", "uN", "wake", "gen", "rec",
 }
 local M, dirty = nil, {}
 -- True while `batch` runs several operations in one call: metaFlush waits for the end of the batch.
@@ -41,18 +50,6 @@ local hashMemo, hashMemoN = {}, 0
 -- Per call: field -> bucket (string) of each linear-hash table, dropped when a table splits.
 local bucketMemo = { e = {}, u = {} }
 local bucketMemoUsed = false
-local function begin(keys, argv)
-  P = argv[1]
-  if bucketMemoUsed then
-    bucketMemo.e, bucketMemo.u = {}, {}
-    bucketMemoUsed = false
-  end
-  K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
-  M = nil
-  batching = false
-  if next(dirty) then dirty = {} end
-  if hashMemoN > 4096 then hashMemo, hashMemoN = {}, 0 end
-end
 -- Decimal form of a number, as "%.17g" writes it; integers (the usual case) take the much cheaper "%d".
 local function fmt(n)
   if n == math.floor(n) and n > -9007199254740992 and n < 9007199254740992 then return string.format("%d", n) end
@@ -62,13 +59,16 @@ end
 -- mode and pair stay strings.
 local META_AT = {
   mode = 1, umax = 2, pair = 3, tok = 4, reserved = 5, bound = 6, eL = 7, eS = 8, eN = 9, uL = 10, uS = 11, uN = 12,
-  wake = 13,
+  wake = 13, gen = 14, rec = 15,
 }
 local metaRaw
 local function meta()
   if not M then
     metaRaw = redis.call("HMGET", K.meta, unpack(META_FIELDS))
-    M = { mode = metaRaw[1] or nil, pair = metaRaw[3] or nil, wake = metaRaw[13] or nil }
+    M = {
+      mode = metaRaw[1] or nil, pair = metaRaw[3] or nil, wake = metaRaw[13] or nil, gen = metaRaw[14] or nil,
+      rec = metaRaw[15] or nil,
+    }
   end
   return M
 end
@@ -101,6 +101,29 @@ local function metaFlush()
   end
   if #args > 0 then redis.call("HSET", K.meta, unpack(args)) end
   dirty = {}
+end
+-- The caller's generation guard, checked once per call (see the header).
+local function guardCheck(guard)
+  local gen, minTok = string.match(guard, "^([^|]*)|(.*)$")
+  local m = meta()
+  if not m.mode then error({ err = "BINDPOOL_STORE_LOST missing" }) end
+  if metaNum("tok") < (tonumber(minTok) or 0) then error({ err = "BINDPOOL_STORE_LOST rollback" }) end
+  if m.gen ~= gen then error({ err = "BINDPOOL_STORE_LOST generation" }) end
+end
+local function begin(keys, argv)
+  -- The key base ends at the first "}:" (prefix and pool hold no braces); a guard may follow it.
+  local base, guard = string.match(argv[1], "^([^{}]*{[^{}]*}:)(.*)$")
+  P = base or argv[1]
+  if bucketMemoUsed then
+    bucketMemo.e, bucketMemo.u = {}, {}
+    bucketMemoUsed = false
+  end
+  K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+  M = nil
+  batching = false
+  if next(dirty) then dirty = {} end
+  if hashMemoN > 4096 then hashMemo, hashMemoN = {}, 0 end
+  if guard and guard ~= "" then guardCheck(guard) end
 end
 
 -- Splits s on the plain separator; the last of `max` fields takes the rest of the string.

@@ -1,0 +1,125 @@
+import {
+  PlatformAuthError,
+  StoreLostError,
+  type StoreLostReason,
+  StoreRecoveringError,
+} from "../errors/index.js";
+import { reconcilePool } from "../lifecycle/reconciler.js";
+import type { Context } from "../repair/context.js";
+import { capacityOf } from "../rules/index.js";
+import type { ParsedPool } from "../runtime/tuning.js";
+import type { PoolGeneration } from "../store/index.js";
+
+/** The lock a pool's rebuild runs under (no orderKey can be this: it starts with a control character). */
+const REBUILD_LOCK = "\u0000rebuild";
+
+/**
+ * Keeps each pool usable: writes it into the store on first use (unless `writePools: false`), and when the
+ * store says it lost the pool's state (`StoreLostError`), takes the pool's new state and, while the pool
+ * is recovering, rebuilds it from the platform before any call may use it. A rebuild adopts every platform
+ * binding the store lacks (the orderKey from its userData) and unbinds nothing; one instance runs it
+ * (under the pool's rebuild lock), the others wait for it or take it over.
+ */
+export class PoolKeeper {
+  private readonly ready = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly writes: boolean,
+  ) {}
+
+  /** Resolves once the pool is in the store and not recovering. */
+  whenReady(pool: ParsedPool): Promise<void> {
+    let ready = this.ready.get(pool.id);
+    if (ready === undefined) {
+      ready = this.prepare(pool, undefined);
+      this.track(pool, ready);
+    }
+    return ready;
+  }
+
+  /** Runs `fn` once the pool is ready; a `StoreLostError` from it starts the pool's rebuild and goes up. */
+  async use<T>(pool: ParsedPool, fn: () => Promise<T>): Promise<T> {
+    await this.whenReady(pool);
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof StoreLostError && error.pool === pool.id) this.lost(pool, error.reason);
+      throw error;
+    }
+  }
+
+  private lost(pool: ParsedPool, reason: StoreLostReason): void {
+    this.ctx.events.emit("storeLost", { pool: pool.id, reason });
+    const ready = this.prepare(pool, reason);
+    this.track(pool, ready);
+    ready.catch(() => {}); // the next call sees it; nobody may be waiting now
+  }
+
+  /** Keeps `ready` as the pool's readiness until it fails (then the next call tries again). */
+  private track(pool: ParsedPool, ready: Promise<void>): void {
+    this.ready.set(pool.id, ready);
+    ready.catch(() => {
+      if (this.ready.get(pool.id) === ready) this.ready.delete(pool.id);
+    });
+  }
+
+  private async prepare(pool: ParsedPool, lost: StoreLostReason | undefined): Promise<void> {
+    let g = await this.accept(pool, lost);
+    if (g === undefined) return;
+    // One instance rebuilds; the others wait here for the lock and then find the pool recovered.
+    while (g.recovering) {
+      const generation = g.generation;
+      g = await this.ctx.orders.run(pool.id, REBUILD_LOCK, async () => {
+        const now = await this.ctx.store.poolGeneration(pool.id);
+        if (now === undefined) throw new StoreLostError(pool.id, "missing");
+        if (!now.recovering || now.generation !== generation) return now;
+        await this.rebuild(pool, now);
+        return (await this.ctx.store.poolGeneration(pool.id)) ?? now;
+      });
+    }
+  }
+
+  /** Writes (or reads) the pool and takes its state as the one to check every call against. */
+  private async accept(
+    pool: ParsedPool,
+    lost: StoreLostReason | undefined,
+  ): Promise<PoolGeneration | undefined> {
+    const { store } = this.ctx;
+    if (!this.writes) {
+      // Tools that only read pools (the CLI): a missing pool is the tool's to report.
+      return lost === "rollback" ? undefined : store.poolGeneration(pool.id);
+    }
+    const numbers = pool.numbers.map((n) => ({
+      x: n.x,
+      city: n.city,
+      province: n.province,
+      capacity: capacityOf(pool.mode, n.capacity),
+    }));
+    const g = await store.upsertPool(pool.id, pool.mode, numbers, { rebuild: lost === "rollback" });
+    for (const n of pool.numbers)
+      if (n.state !== undefined) await store.setNumberState(pool.id, n.x, n.state);
+    return g;
+  }
+
+  /** Adopts what the platform holds for the pool's numbers, then ends the recovery. */
+  private async rebuild(pool: ParsedPool, g: PoolGeneration): Promise<void> {
+    const started = this.ctx.now();
+    // Credentials are checked first, so a wrong secret says so instead of "recovering" forever.
+    const probe = await this.ctx.platform.queryX(pool.mode, pool.numbers[0]!.x, 1);
+    if (probe.kind === "auth") throw new PlatformAuthError(probe);
+    const report = await reconcilePool(this.ctx, pool, { adoptUnknown: true });
+    if (report.failedQueries > 0) {
+      // Some X could not be read: the pool stays recovering (fails closed); the next call tries again.
+      throw new StoreRecoveringError(pool.id);
+    }
+    await this.ctx.store.finishRecovery(pool.id, g.generation);
+    const { adopted, droppedMissing } = report;
+    this.ctx.events.emit("rebuilt", {
+      pool: pool.id,
+      adopted,
+      droppedMissing,
+      durationMs: this.ctx.now() - started,
+    });
+  }
+}

@@ -52,7 +52,7 @@ export async function reassignOrder(
       const modified = await modifyB(ctx, p, entry.subscriptionId!, b);
       if (modified !== "done") throw platformError(UNCONFIRMED_MODIFY, ctx.tuning);
     }
-    await store.settleB(p.id, orderKey, entry.token, b);
+    await followB(ctx, p, entry, b);
     if (leftover !== undefined) await unbindAndFree(ctx, p, leftover, "reassigned");
     return toBinding({ ...entry, previousB: undefined });
   }
@@ -64,7 +64,7 @@ export async function reassignOrder(
   if (leftover === undefined && (await store.changeB(p.id, orderKey, entry.token, b)) === "ok") {
     const modified = await modifyB(ctx, p, entry.subscriptionId!, b);
     if (modified === "done") {
-      await store.settleB(p.id, orderKey, entry.token, b);
+      await followB(ctx, p, entry, b);
       const binding = toBinding((await store.get(p.id, orderKey))!);
       ctx.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
       return binding;
@@ -110,6 +110,20 @@ async function settlePendingB(ctx: Context, p: ParsedPool, entry: Entry): Promis
     throw new UnknownOrderError(entry.orderKey, p.id);
   }
   return { ...entry, b: keep, previousB: undefined };
+}
+
+/**
+ * The platform has `b` now: the store keeps it and frees the other B. Someone may have settled the
+ * entry the other way meanwhile (this call lost its lock on the way): then move it to `b` again.
+ */
+async function followB(ctx: Context, p: ParsedPool, entry: Entry, b: Phone): Promise<void> {
+  const { store } = ctx;
+  if ((await store.settleB(p.id, entry.orderKey, entry.token, b)) === "ok") return;
+  if ((await store.changeB(p.id, entry.orderKey, entry.token, b)) === "ok") {
+    await store.settleB(p.id, entry.orderKey, entry.token, b);
+    return;
+  }
+  throw new UnknownOrderError(entry.orderKey, p.id);
 }
 
 /** Moves a binding to a new B with the platform's modify; when the answer is lost, asks the platform. */

@@ -279,9 +279,11 @@ async function followPlatformB(
     const fresh = await ctx.platform.querySubscription(pool.mode, binding.subscriptionId);
     const b = fresh.kind === "ok" ? fresh.value?.b : undefined;
     if (b === undefined) return false;
-    // A reassign whose modify was never confirmed holds both B: keep the one the platform has.
-    if (now.previousB !== undefined && (b === now.b || b === now.previousB)) {
-      return (await ctx.store.settleB(pool.id, e.orderKey, e.token, b)) === "ok";
+    // A reassign whose modify was never confirmed holds both B. The platform has the new one: the
+    // modify landed, keep it. It has the old one: the modify may still be on its way (sent by an
+    // instance that lost the lock since), so both stay held until the next reassign settles it.
+    if (now.previousB !== undefined) {
+      return b === now.b && (await ctx.store.settleB(pool.id, e.orderKey, e.token, b)) === "ok";
     }
     if (now.b === b) return false;
     return (await ctx.store.changeB(pool.id, e.orderKey, e.token, b)) === "ok";

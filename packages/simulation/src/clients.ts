@@ -46,6 +46,8 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
     liveUntilMs: 0,
     reassignTo: undefined,
     storeUnsure: false,
+    endPending: false,
+    mayReturn: false,
   };
   w.orders.set(`${o.pool}\u0000${o.orderKey}`, o);
   const graceMs = w.scenario.graceSeconds * 1000;
@@ -63,7 +65,10 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
   );
   if (allocated.kind !== "ok") {
     o.state = "failed";
-    await w.retrying(`cancel ${o.orderKey}`, 50, retriable, (alloc) => alloc.cancel(o.orderKey, o.pool));
+    const cancelled = await w.retrying(`cancel ${o.orderKey}`, 50, retriable, (alloc) =>
+      alloc.cancel(o.orderKey, o.pool),
+    );
+    o.endPending = cancelled.kind === "ok" && cancelled.value.status === "pending";
     return;
   }
   o.state = "live";
@@ -119,5 +124,8 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
   // Orders still running when the workload stops stay live through the final quiesce.
   if (w.stopping) return;
   o.state = "ended";
-  await w.retrying(`complete ${o.orderKey}`, 50, retriable, (alloc) => alloc.complete(o.orderKey, o.pool));
+  const completed = await w.retrying(`complete ${o.orderKey}`, 50, retriable, (alloc) =>
+    alloc.complete(o.orderKey, o.pool),
+  );
+  o.endPending = completed.kind === "ok" && completed.value.status === "pending";
 }

@@ -1,4 +1,4 @@
-import { type JobLeader, type OrderLock, OrderPendingError } from "@bindpool/core";
+import { type JobLeader, type LockLease, type OrderLock, OrderPendingError } from "@bindpool/core";
 import type { Owner, SimScheduler } from "./scheduler.js";
 
 interface Hold {
@@ -52,7 +52,7 @@ export class SimLock {
     owner: Owner,
     key: string,
     ttlMs: number,
-    fn: (signal?: AbortSignal) => Promise<T>,
+    fn: (signal?: AbortSignal, lease?: LockLease) => Promise<T>,
   ): Promise<T> {
     const retryCount = this.options.retryCount ?? 20;
     const delay = this.options.retryDelayMs ?? 50;
@@ -80,7 +80,7 @@ export class SimLock {
     key: string,
     token: number,
     ttlMs: number,
-    fn: (signal?: AbortSignal) => Promise<T>,
+    fn: (signal?: AbortSignal, lease?: LockLease) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
     let running = true;
@@ -97,8 +97,16 @@ export class SimLock {
       this.sched.at(ttlMs / 3, extend, owner);
     };
     this.sched.at(ttlMs / 3, extend, owner);
+    // The hold as the holder may trust it, by the lock's clock: false once it ran out, even before an
+    // extension notices (a paused instance resumes with an expired hold).
+    const lease = {
+      held: () => {
+        const h = this.holds.get(key);
+        return h?.token === token && h.expiresAtMs > this.sched.nowMs;
+      },
+    };
     try {
-      return await fn(controller.signal);
+      return await fn(controller.signal, lease);
     } finally {
       running = false;
       if (this.holds.get(key)?.token === token) this.holds.delete(key);

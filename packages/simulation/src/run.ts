@@ -1,13 +1,12 @@
-import { MemoryStore } from "@bindpool/core";
 import { scenarioFor } from "./scenario.js";
 import { type RunResult, World } from "./world.js";
 
-/** Whether this core's MemoryStore can lose its data on purpose (a test hook that lands separately). */
-export const canLoseData = typeof (MemoryStore.prototype as { loseData?: unknown }).loseData === "function";
+/** SIM_NO_LOSS=1 keeps the store's data in every seed (to tell data-loss failures from the others). */
+const withDataLoss = process.env.SIM_NO_LOSS === undefined;
 
 /** Runs one seed; `print` gets every trace line (a replay). */
 export function runSeed(seed: number, options: { print?: (line: string) => void } = {}): Promise<RunResult> {
-  return new World(scenarioFor(seed, canLoseData), options).run();
+  return new World(scenarioFor(seed, withDataLoss), options).run();
 }
 
 /** The report of a failed run: its seed, the step, the violation and the last events. */

@@ -58,7 +58,7 @@ export const xNumber = (i: number) => `+861700${String(i).padStart(5, "0")}`;
 export const rider = (i: number) => `+86130${String(i).padStart(8, "0")}`;
 export const driver = (i: number) => `+86150${String(i).padStart(8, "0")}`;
 
-/** The scenario of a seed; `canLoseData` says whether the store offers `loseData`. */
+/** The scenario of a seed; `canLoseData` false keeps the store's data in every seed. */
 export function scenarioFor(seed: number, canLoseData: boolean): Scenario {
   const r = new Random(seed ^ 0x5eed);
   const shape = r.chance(0.2) ? "paging" : "small";

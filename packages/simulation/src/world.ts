@@ -57,9 +57,6 @@ export interface RunResult {
   readonly virtualMs: number;
 }
 
-/** A store the simulation can make forget everything (`MemoryStore.loseData`, once it exists). */
-type LosableStore = MemoryStore & { loseData?: () => void };
-
 /**
  * One run: N allocator instances sharing a MemoryStore, the lock and the platform model, driven by a
  * seeded workload, killed, paused and cut off at random, with the sweeper and reconciler fired at random
@@ -68,7 +65,12 @@ type LosableStore = MemoryStore & { loseData?: () => void };
 export class World {
   readonly sched: SimScheduler;
   readonly platform: PlatformModel;
-  readonly store: LosableStore;
+  /** The shared data every instance's connection reaches; `loseData` makes it forget everything. */
+  private readonly base: MemoryStore;
+  /** A new connection to the shared store, for one instance. */
+  private readonly storeView: () => MemoryStore;
+  /** The checker's connection. */
+  readonly store: MemoryStore;
   private readonly storeVersion: () => number;
   readonly lock: SimLock;
   readonly orders = new Map<string, OrderRecord>();
@@ -103,7 +105,11 @@ export class World {
       scenario.pools.flatMap((p) => p.numbers.map((n) => ({ x: n.x, mode: p.mode, capacity: n.capacity }))),
     );
     this.platform.faults = scenario.faults;
-    ({ store: this.store, version: this.storeVersion } = watched(new MemoryStore()));
+    let generations = 0;
+    this.base = new MemoryStore({ generationId: () => `g${++generations}` });
+    ({ view: this.storeView, version: this.storeVersion } = watched(this.base));
+    // The checker's own connection: it accepts no generation, so it reads whatever the store holds.
+    this.store = this.base.connect();
     this.lock = new SimLock(this.sched);
     this.lock.extendFailure = scenario.lockExtendFailure;
     this.pools = scenario.pools.map((p) => ({
@@ -198,7 +204,7 @@ export class World {
     const s = this.scenario;
     const lock = this.lock.forOwner(id);
     const alloc = new Allocator({
-      store: this.store,
+      store: this.storeView(),
       driver: this.platform.driverFor(id),
       pools: this.pools,
       lock,
@@ -342,11 +348,13 @@ export class World {
     };
     jobs("sweeper", s.sweepEveryMs);
     jobs("reconciler", s.reconcileEveryMs);
-    const loseData = this.store.loseData;
-    if (s.dataLoss && typeof loseData === "function") {
+    if (s.dataLoss) {
       this.sched.at(this.random.between(s.runMs / 5, (s.runMs * 4) / 5), () => {
-        loseData.call(this.store);
-        for (const o of this.orders.values()) if (o.state === "live") o.storeUnsure = true;
+        this.base.loseData();
+        for (const o of this.orders.values()) {
+          if (o.state === "live") o.storeUnsure = true;
+          if (o.endPending) o.mayReturn = true;
+        }
         this.sched.log("STORE LOST ITS DATA");
       });
     }
@@ -414,7 +422,7 @@ export class World {
   private view(): CheckedWorld {
     return {
       nowMs: this.sched.nowMs,
-      orders: this.orders.values(),
+      orders: { [Symbol.iterator]: () => this.orders.values() },
       platform: this.platform,
       platformBindings: () => this.platform.all(),
 

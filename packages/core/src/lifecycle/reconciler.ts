@@ -133,7 +133,11 @@ async function settleUnknown(
     if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
     const reserved = reservedFor.get(pairOn(binding));
     const adopted = await adopt(ctx, pool, binding, reserved, options);
-    if (adopted === "owned" || adopted === "unsure") continue;
+    if (adopted === "owned") continue;
+    if (adopted === "unsure") {
+      report.failedQueries++; // a rebuild is not done while one binding is undecided
+      continue;
+    }
     if (adopted === "adopted") {
       report.adopted++;
       continue;

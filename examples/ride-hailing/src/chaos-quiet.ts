@@ -19,6 +19,8 @@ export interface QuietState {
   readonly live: ReadonlyMap<string, { a: string; b: string }>;
   /** X -> the state (`active` / `quarantined`) its last status push asked for. */
   readonly lastStatus: ReadonlyMap<string, string>;
+  /** Whether a data loss may have brought this binding back (kept until its end). */
+  readonly broughtBack: (subscriptionId?: string) => boolean;
 }
 
 export async function quietStateViolations(q: QuietState): Promise<string[]> {
@@ -29,7 +31,7 @@ export async function quietStateViolations(q: QuietState): Promise<string[]> {
   violations.push(...platformViolations(bindings, q.capacity), ...agreementViolations(entries, bindings));
   const byOrder = new Map(entries.map((e) => [e.orderKey, e]));
   for (const e of entries) {
-    if (!q.live.has(e.orderKey))
+    if (!q.live.has(e.orderKey) && !q.broughtBack(e.subscriptionId))
       violations.push(`store holds ${e.orderKey} (${e.status}) but the order is not live`);
   }
   for (const [orderKey, pair] of q.live) {

@@ -9,7 +9,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Allocator, type PoolConfig } from "@bindpool/core";
+import { Allocator, orderKeyFromUserData, type PoolConfig } from "@bindpool/core";
 import { type CheckerCounts, HistoryChecker } from "@bindpool/history";
 import { createNotificationHandler, HuaweiDriver, notificationsToAllocator } from "@bindpool/huawei";
 import { RedisStore } from "@bindpool/redis";
@@ -50,6 +50,11 @@ export interface ChaosReport {
   readonly statusPushes: { sent: number; applied: number };
   /** Bindings made behind bindpool's back during the run (the reconciler must unbind them). */
   readonly orphansInjected: number;
+  /**
+   * Bindings a data loss brought back by design, still bound at the end: ones made behind bindpool's
+   * back that the rebuild adopted, and orders whose pending unbind was in the lost outbox.
+   */
+  readonly broughtBackByDataLoss: number;
   readonly sweep: Record<string, number>;
   readonly reconcile: Record<string, number>;
   /** What the instances' jobs repaired while orders came and went, by action (best effort: an instance killed right after a repair may not have told). */
@@ -152,10 +157,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   /** The tick of the first status push sent after Redis lost its data (earlier ones were lost with it). */
   let firstPushAfterLoss = Number.POSITIVE_INFINITY;
   let orphans = 0;
+  /** subscriptionIds of the bindings made behind bindpool's back. */
+  const injected = new Set<string>();
+  /**
+   * What a data loss may bring back, by design (docs/operations.md, "What a loss cannot bring back"): the
+   * rebuild adopts every binding the platform holds then (an ended order's binding whose unbind was
+   * pending, in flight or not yet due, one made behind bindpool's back), each kept until its TTL. By
+   * subscriptionId: the bindings at the platform at the loss that no live order holds, and the ones
+   * made behind bindpool's back while the pool may still be rebuilding.
+   */
+  const backAfterLoss = new Set<string>();
   let dataLostAt: number | undefined;
   let servingAgainAfterDataLossMs: number | undefined;
   /** The X of each rider's last order: the workload asks for it again (`preferX`), as a sticky app would. */
   const lastX = new Map<string, string>();
+  /** The orders the client holds live, with their pair. */
+  const live = new Map<string, { a: string; b: string }>();
   let stopChaos = false;
   const chaos = (async () => {
     let tick = 0;
@@ -184,6 +201,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const before = checker.violations.length;
         await redis.restart!(500, { loseData: true });
         dataLostAt = performance.now();
+        for (const b of sim.bindings(app.appKey)) {
+          const orderKey = orderKeyFromUserData(b.userData);
+          if (orderKey === undefined || !live.has(orderKey)) backAfterLoss.add(b.subscriptionId);
+        }
         redisRestarts.lost++;
         firstPushAfterLoss = statusSent + 1;
         say(`  Redis restarted empty (data lost), ${before} history violations before it`);
@@ -201,11 +222,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const riders = [...lastX.keys()];
         const rider = riders[Math.floor(Math.random() * riders.length)];
         const other = pool.numbers[(tick * 7 + 1) % pool.numbers.length]!.x;
-        sim.bindBehindBack(app.appKey, {
+        const stray = sim.bindBehindBack(app.appKey, {
           x: rider === undefined ? other : lastX.get(rider)!,
           a: phone("136", tick),
           b: rider ?? phone("136", 100_000 + tick),
         });
+        injected.add(stray.subscriptionId);
+        // Made while the pool may still be rebuilding: the rebuild may adopt it.
+        if (dataLostAt !== undefined) backAfterLoss.add(stray.subscriptionId);
         orphans++;
       } catch {
         // the rider is on that X now, or X is full or abnormal at the platform: no orphan this time
@@ -214,7 +238,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   })();
 
   // The workload: allocate, sometimes reassign; past the target, complete a random live order.
-  const live = new Map<string, { a: string; b: string }>();
   /** Live orders no worker is working on: the ones a completion may pick. */
   const idle: string[] = [];
   let completed = 0;
@@ -223,6 +246,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const failures: Record<string, number> = {};
   /** Orders whose complete failed: ended for the client, but maybe still held; completed again at the end. */
   const unfinished = new Set<string>();
+  const complete = (client: number, orderKey: string) => fleet.request(client, { op: "complete", orderKey });
   const worker = async (client: number) => {
     while (next < o.orders) {
       const n = next++;
@@ -234,7 +258,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (!r.ok) {
         failures[r.code] = (failures[r.code] ?? 0) + 1;
         // An allocation that failed may still hold a reservation; complete it so nothing stays behind.
-        if (!(await fleet.request(client, { op: "complete", orderKey })).ok) unfinished.add(orderKey);
+        if (!(await complete(client, orderKey)).ok) unfinished.add(orderKey);
       } else {
         if (r.binding !== undefined) lastX.set(a, r.binding.x);
         if (dataLostAt !== undefined && askedAt > dataLostAt && servingAgainAfterDataLossMs === undefined)
@@ -256,7 +280,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const done = idle[i]!;
         idle[i] = idle[idle.length - 1]!;
         idle.pop();
-        const c = await fleet.request(client, { op: "complete", orderKey: done });
+        const c = await complete(client, done);
         if (c.ok) {
           live.delete(done);
           completed++;
@@ -303,7 +327,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const reconcile = await run("reconcile", () => admin.reconcile());
   const sweep2 = await run("sweep", () => admin.sweep({ limit: 100_000 }));
   unwatch();
-  for (const v of checker.finish()) found.add(`history ${v.rule}`, v.message);
+  const broughtBack = (subscriptionId?: string) =>
+    subscriptionId !== undefined && backAfterLoss.has(subscriptionId);
+  let expectedBack = 0;
+  for (const v of checker.finish()) {
+    if (v.rule === "final-orphan" && broughtBack(v.subscriptionId)) expectedBack++;
+    else found.add(`history ${v.rule}`, v.message);
+  }
 
   // The store and the platform in the quiet state; the last status push of each X took effect.
   const lastStatus = new Map<string, string>();
@@ -318,6 +348,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       capacity: CAPACITY,
       live,
       lastStatus,
+      broughtBack,
     }),
   );
   for (const v of quiet ?? []) found.add("quiet state", v);
@@ -341,6 +372,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     },
     statusPushes: { sent: statusSent, applied },
     orphansInjected: orphans,
+    broughtBackByDataLoss: expectedBack,
     sweep: sweep === undefined || sweep2 === undefined ? {} : sumReports(sweep, sweep2),
     reconcile: { ...reconcile },
     reconciledDuringRun: fleet.repairs,

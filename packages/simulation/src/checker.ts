@@ -26,12 +26,13 @@ export interface OrderRecord {
   reassignTo: string | undefined;
   /** The store lost its data while the order was live: its entry may be rebuilt under another key. */
   storeUnsure: boolean;
-  /** complete (or cancel) answered `pending`: its unbind waits in the store's outbox. */
-  endPending: boolean;
+  /** complete (or cancel) answered that the binding is gone (`released` or `unknown`). */
+  endDone: boolean;
   /**
-   * The store lost its data while this order's unbind was still pending: the outbox entry is gone, and
-   * the rebuild adopts the binding again (under its orderKey) until its TTL. A documented limit of data
-   * loss: a leak until the TTL, never a live order's loss.
+   * The store lost its data while this order's end was not done (its complete in flight, or answered
+   * `pending` with the unbind in the outbox): the rebuild may adopt the binding again (under its
+   * orderKey) until its TTL. A documented limit of data loss: a leak until the TTL, never a live order's
+   * loss.
    */
   mayReturn: boolean;
 }

@@ -46,7 +46,7 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
     liveUntilMs: 0,
     reassignTo: undefined,
     storeUnsure: false,
-    endPending: false,
+    endDone: false,
     mayReturn: false,
   };
   w.orders.set(`${o.pool}\u0000${o.orderKey}`, o);
@@ -68,7 +68,7 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
     const cancelled = await w.retrying(`cancel ${o.orderKey}`, 50, retriable, (alloc) =>
       alloc.cancel(o.orderKey, o.pool),
     );
-    o.endPending = cancelled.kind === "ok" && cancelled.value.status === "pending";
+    o.endDone = cancelled.kind === "ok" && cancelled.value.status !== "pending";
     return;
   }
   o.state = "live";
@@ -127,5 +127,5 @@ export async function runOrder(w: World, plan: OrderPlan): Promise<void> {
   const completed = await w.retrying(`complete ${o.orderKey}`, 50, retriable, (alloc) =>
     alloc.complete(o.orderKey, o.pool),
   );
-  o.endPending = completed.kind === "ok" && completed.value.status === "pending";
+  o.endDone = completed.kind === "ok" && completed.value.status !== "pending";
 }

@@ -353,7 +353,7 @@ export class World {
         this.base.loseData();
         for (const o of this.orders.values()) {
           if (o.state === "live") o.storeUnsure = true;
-          if (o.endPending) o.mayReturn = true;
+          if ((o.state === "ended" || o.state === "failed") && !o.endDone) o.mayReturn = true;
         }
         this.sched.log("STORE LOST ITS DATA");
       });

@@ -10,6 +10,9 @@ import { capacityOf } from "../rules/index.js";
 import type { ParsedPool } from "../runtime/tuning.js";
 import type { PoolGeneration } from "../store/index.js";
 
+/** Passes of one rebuild before its callers hear `BINDPOOL_STORE_RECOVERING` (each pass adopts more). */
+const REBUILD_ATTEMPTS = 5;
+
 /** The lock a pool's rebuild runs under (no orderKey can be this: it starts with a control character). */
 const REBUILD_LOCK = "\u0000rebuild";
 
@@ -74,7 +77,7 @@ export class PoolKeeper {
         const now = await this.ctx.store.poolGeneration(pool.id);
         if (now === undefined) throw new StoreLostError(pool.id, "missing");
         if (!now.recovering || now.generation !== generation) return now;
-        await this.rebuild(pool, now);
+        await this.rebuildRetrying(pool, now);
         return (await this.ctx.store.poolGeneration(pool.id)) ?? now;
       });
     }
@@ -100,6 +103,22 @@ export class PoolKeeper {
     for (const n of pool.numbers)
       if (n.state !== undefined) await store.setNumberState(pool.id, n.x, n.state);
     return g;
+  }
+
+  /**
+   * A rebuild that could not read every X (platform faults) runs again after a pause, a few times, so
+   * the pool is served again as soon as the platform lets it, not at the next call.
+   */
+  private async rebuildRetrying(pool: ParsedPool, g: PoolGeneration): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.rebuild(pool, g);
+      } catch (error) {
+        if (!(error instanceof StoreRecoveringError) || attempt >= REBUILD_ATTEMPTS) throw error;
+        const { backoffMs, maxBackoffMs } = this.ctx.tuning;
+        await this.ctx.scheduler.sleep(Math.min(maxBackoffMs, backoffMs * 2 ** attempt));
+      }
+    }
   }
 
   /** Adopts what the platform holds for the pool's numbers, then ends the recovery. */

@@ -65,7 +65,9 @@ export async function reassignOrder(
     const modified = await modifyB(ctx, p, entry.subscriptionId!, b);
     if (modified === "done") {
       await followB(ctx, p, entry, b);
-      const binding = toBinding((await store.get(p.id, orderKey))!);
+      const now = await store.get(p.id, orderKey);
+      if (now?.status !== "bound") throw new UnknownOrderError(orderKey, p.id);
+      const binding = toBinding(now);
       ctx.events.emit("reassigned", { pool: p.id, orderKey, binding, via: "modify" });
       return binding;
     }

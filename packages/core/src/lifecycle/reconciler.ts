@@ -129,21 +129,21 @@ async function settleUnknown(
     if (e.subscriptionId !== undefined) owned.add(e.subscriptionId);
     if (e.status === "reserved") reservedFor.set(pairOn(e), e);
   }
-  for (const binding of bindings) {
-    if (owned.has(binding.subscriptionId)) continue; // bound (or being released) since the first read
+  const settle = async (binding: PlatformBinding): Promise<void> => {
+    if (options.signal?.aborted) return;
     const reserved = reservedFor.get(pairOn(binding));
     const adopted = await adopt(ctx, pool, binding, reserved, options);
-    if (adopted === "owned") continue;
+    if (adopted === "owned") return;
     if (adopted === "unsure") {
       report.failedQueries++; // a rebuild is not done while one binding is undecided
-      continue;
+      return;
     }
     if (adopted === "adopted") {
       report.adopted++;
-      continue;
+      return;
     }
     // A rebuild (adoptUnknown) unbinds nothing: what it cannot adopt now, a later pass judges.
-    if (options.adoptUnknown) continue;
+    if (options.adoptUnknown) return;
     // The order its userData names may be adopting it right now (its allocate found it behind a lost
     // lease): judge it under that order's lock, against the order's entry as it is then.
     const owner = orderKeyFromUserData(binding.userData);
@@ -166,7 +166,28 @@ async function settleUnknown(
         subscriptionId: binding.subscriptionId,
       });
     }
-  }
+  };
+  // Bound (or being released) since the first read: not unknown any more.
+  const unknown = bindings.filter((b) => !owned.has(b.subscriptionId));
+  // Each binding is settled under its own order's lock with a query of its own: several at once (a
+  // rebuild after data loss settles every binding of the pool).
+  await eachLimited(unknown, SETTLE_CONCURRENCY, settle);
+}
+
+/** Bindings settled at once by one reconcile (each its own order's lock and platform query). */
+const SETTLE_CONCURRENCY = 16;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

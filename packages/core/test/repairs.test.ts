@@ -40,6 +40,24 @@ const order = (orderKey: string, a: string, b: string) => ({
 });
 const isPage = (req: QueryRequest, page: number) => "page" in req && req.page === page;
 
+/**
+ * A reconcile run beside another call: `start` begins it and resolves once it has read a page of the
+ * platform (its listing is taken, what it does next happens after); `done` waits for the whole pass.
+ */
+function reconcileBeside(allocator: Allocator, platform: ScriptedPlatform) {
+  let pass: Promise<unknown> | undefined;
+  return {
+    start: () =>
+      new Promise<void>((listed) => {
+        platform.onQuery = async (req, phase) => {
+          if (phase === "after" && "page" in req) listed();
+        };
+        pass = allocator.reconcile();
+      }),
+    done: () => pass,
+  };
+}
+
 describe("repairs keep live orders", () => {
   it("keeps a live order whose binding a completion moved off the page the reconciler read", async () => {
     const { allocator, platform, store } = setup();
@@ -68,21 +86,13 @@ describe("repairs keep live orders", () => {
 
   it("does not adopt a binding its allocation undid after losing the lease", async () => {
     const { allocator, platform, store, clock } = setup({ leaseMs: 1_000 });
-    let reconcile: Promise<unknown> | undefined;
-    let queried: () => void = () => {};
-    const reconcilerQueried = new Promise<void>((r) => {
-      queried = r;
-    });
-    platform.onQuery = async (req, phase) => {
-      if (phase === "after" && "page" in req) queried();
-    };
+    const reconciler = reconcileBeside(allocator, platform);
     platform.onBind = async () => {
       platform.onBind = undefined;
       // The bind is slow: a reconcile reads the platform (seeing the new binding) while it is in flight,
       // the lease ends and the reservation is taken over (freed, as a sweeper finding no binding yet
       // would), so the allocation undoes its binding.
-      reconcile = allocator.reconcile();
-      await reconcilerQueried;
+      await reconciler.start();
       clock.advance(2_000);
       const reserved = await store.get("rides", "o1");
       await store.release("rides", "o1", reserved!.token);
@@ -90,7 +100,7 @@ describe("repairs keep live orders", () => {
     await expect(allocator.allocate(order("o1", phone("138", 1), phone("139", 1)))).rejects.toMatchObject({
       code: "BINDPOOL_LEASE_LOST",
     });
-    await reconcile;
+    await reconciler.done();
     const binding = await allocator.allocate(order("o1", phone("138", 1), phone("139", 1)));
     expect(platform.bindings.has(binding.subscriptionId)).toBe(true);
     expect(platform.bindings.size).toBe(1);
@@ -100,22 +110,14 @@ describe("repairs keep live orders", () => {
     const { allocator, platform, store } = setup();
     const bound = await allocator.allocate(order("o1", phone("138", 1), phone("139", 1)));
     const newB = phone("137", 1);
-    let reconcile: Promise<unknown> | undefined;
-    let queried: () => void = () => {};
-    const reconcilerQueried = new Promise<void>((r) => {
-      queried = r;
-    });
-    platform.onQuery = async (req, phase) => {
-      if (phase === "after" && "page" in req) queried();
-    };
+    const reconciler = reconcileBeside(allocator, platform);
     platform.onModify = async () => {
       platform.onModify = undefined;
       // The modify is on its way: a reconcile reads the store (new B) and the platform (old B still).
-      reconcile = allocator.reconcile();
-      await reconcilerQueried;
+      await reconciler.start();
     };
     await allocator.reassign("o1", { b: newB });
-    await reconcile;
+    await reconciler.done();
     expect(platform.bindings.get(bound.subscriptionId)?.b).toBe(newB);
     expect((await store.get("rides", "o1"))?.b).toBe(newB);
   });

@@ -25,6 +25,8 @@ const REBUILD_LOCK = "\u0000rebuild";
  */
 export class PoolKeeper {
   private readonly ready = new Map<string, Promise<void>>();
+  /** Pools whose preparation (write, rebuild) runs now. */
+  private readonly preparing = new Set<string>();
 
   constructor(
     private readonly ctx: Context,
@@ -53,6 +55,8 @@ export class PoolKeeper {
   }
 
   private lost(pool: ParsedPool, reason: StoreLostReason): void {
+    // Every call in flight may fail at once: the first starts the rebuild, the others wait for it.
+    if (this.preparing.has(pool.id)) return;
     this.ctx.events.emit("storeLost", { pool: pool.id, reason });
     const ready = this.prepare(pool, reason);
     this.track(pool, ready);
@@ -62,7 +66,13 @@ export class PoolKeeper {
   /** Keeps `ready` as the pool's readiness until it fails (then the next call tries again). */
   private track(pool: ParsedPool, ready: Promise<void>): void {
     this.ready.set(pool.id, ready);
-    ready.catch(() => {
+    this.preparing.add(pool.id);
+    const settled = () => {
+      if (this.ready.get(pool.id) !== ready) return;
+      this.preparing.delete(pool.id);
+    };
+    ready.then(settled, () => {
+      settled();
       if (this.ready.get(pool.id) === ready) this.ready.delete(pool.id);
     });
   }

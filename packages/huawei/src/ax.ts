@@ -44,6 +44,30 @@ export async function bindAx(
   };
 }
 
+/** Where an AX binding's temporary callee is set (PUT). */
+export const AX_CALLEE_PATH = "/rest/caas/privatenumber/calleenumber/v1.0";
+
+/**
+ * Sets the number A's next call through X reaches, for `durationSeconds`; it replaces the last one.
+ * The binding is named by `subscriptionId` (which wins) and X.
+ */
+export async function setCalleeAx(
+  client: PlatformClient,
+  req: { subscriptionId: string; x: Phone; callee: Phone; durationSeconds: number },
+): Promise<Outcome<void>> {
+  const answer = await client.send({
+    method: "PUT",
+    path: AX_CALLEE_PATH,
+    body: {
+      subscriptionId: req.subscriptionId,
+      privateNum: req.x,
+      calleeNum: req.callee,
+      duration: req.durationSeconds,
+    },
+  });
+  return answer.kind === "ok" ? { kind: "ok", value: undefined } : answer;
+}
+
 /** Removes one AX binding by `subscriptionId`. */
 export async function unbindAx(client: PlatformClient, subscriptionId: string): Promise<Outcome<void>> {
   const answer = await client.send({ method: "DELETE", path: AX_PATH, query: { subscriptionId } });

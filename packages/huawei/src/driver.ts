@@ -1,6 +1,8 @@
 import {
   type BindRequest,
+  type CalleeRequest,
   type FailureKind,
+  MAX_CALLEE_SECONDS,
   type ModifyRequest,
   type Outcome,
   type PlatformDriver,
@@ -11,7 +13,7 @@ import {
   ValidationError,
 } from "@bindpool/core";
 import { z } from "zod";
-import { bindAx, modifyAx, queryAx, unbindAx } from "./ax.js";
+import { bindAx, modifyAx, queryAx, setCalleeAx, unbindAx } from "./ax.js";
 import { bindAxb, modifyAxb, queryAxb, unbindAxb } from "./axb.js";
 import { PlatformClient } from "./http.js";
 
@@ -191,6 +193,19 @@ export class HuaweiDriver implements PlatformDriver {
       throw new ValidationError("An AX query takes no B number.");
     }
     return this.#count(await queryAx(this.#client, req));
+  }
+
+  /** AX: sets the number A's next call through X reaches (the temporary callee), for `durationSeconds`. */
+  async setCallee(req: CalleeRequest): Promise<Outcome<void>> {
+    requireSubscriptionId(req.subscriptionId);
+    if (req.mode !== "AX") throw new ValidationError("A temporary callee is set on AX bindings only.");
+    const seconds = req.durationSeconds;
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_CALLEE_SECONDS) {
+      throw new ValidationError(
+        `A callee's durationSeconds must be an integer from 1 to ${MAX_CALLEE_SECONDS} (got ${JSON.stringify(seconds)}).`,
+      );
+    }
+    return this.#count(await setCalleeAx(this.#client, req));
   }
 
   /** Requests sent, outcomes by kind and answers by code since the driver was created. */

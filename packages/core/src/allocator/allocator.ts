@@ -1,3 +1,4 @@
+import { MAX_CALLEE_SECONDS } from "../driver/index.js";
 import { UnknownOrderError, UnknownPoolError, ValidationError } from "../errors/index.js";
 import { type EventName, Events, type Listener } from "../events/index.js";
 import { type ReconcileOptions, type ReconcileReport, reconcilePool } from "../lifecycle/reconciler.js";
@@ -173,6 +174,57 @@ export class Allocator {
         }
         this.events.emit("extended", { pool: p.id, orderKey, expiresAtMs: untilMs });
         return { ...toBinding(entry), expiresAtMs: untilMs };
+      }),
+    );
+  }
+
+  /**
+   * AX: the holder A is about to call someone through the order's X (a courier calling the customer):
+   * sets the number A's next call through X reaches, for `ttlSeconds` (1 to 259 200, default 60; the
+   * platform advises setting it within a minute before each call). A new one replaces the last.
+   */
+  async setCallee(
+    orderKey: string,
+    change: { callee: Phone; ttlSeconds?: number },
+    pool?: string,
+  ): Promise<{ x: Phone; expiresAtMs: number }> {
+    const p = this.pool(pool ?? this.onlyPool());
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    const callee = this.parse(PhoneSchema, change?.callee, "callee");
+    const ttlSeconds = change.ttlSeconds ?? 60;
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_CALLEE_SECONDS) {
+      throw new ValidationError(
+        `ttlSeconds must be an integer from 1 to ${MAX_CALLEE_SECONDS}, got ${JSON.stringify(change.ttlSeconds)}.`,
+        [{ path: "ttlSeconds", message: "out of range" }],
+      );
+    }
+    if (p.mode !== "AX") {
+      throw new ValidationError(
+        `Pool "${p.id}" is an AXB pool: its pairs reach each other; a callee is for AX.`,
+      );
+    }
+    if (!this.ctx.platform.setsCallee) {
+      throw new ValidationError("The platform driver cannot set a temporary callee (AX `setCallee`).");
+    }
+    return this.keeper.use(p, () =>
+      this.ctx.orders.run(p.id, orderKey, async () => {
+        const entry = await boundEntry(this.ctx, p, orderKey);
+        if (entry.a === callee) {
+          throw new ValidationError("The callee must differ from the order's A.", [
+            { path: "callee", message: "equals a" },
+          ]);
+        }
+        const outcome = await this.ctx.platform.setCallee({
+          mode: p.mode,
+          subscriptionId: entry.subscriptionId!,
+          x: entry.x,
+          callee,
+          durationSeconds: ttlSeconds,
+        });
+        if (outcome.kind !== "ok") throw platformError(outcome, this.ctx.tuning);
+        const expiresAtMs = this.ctx.now() + ttlSeconds * 1000;
+        this.events.emit("calleeSet", { pool: p.id, orderKey, x: entry.x, expiresAtMs });
+        return { x: entry.x, expiresAtMs };
       }),
     );
   }

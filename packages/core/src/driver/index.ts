@@ -57,6 +57,20 @@ export interface ModifyRequest {
   readonly durationSeconds?: number | undefined;
 }
 
+/** AX: the number A's next call through X reaches (the platform's temporary callee). */
+export interface CalleeRequest {
+  readonly mode: Mode;
+  readonly subscriptionId: string;
+  readonly x: Phone;
+  /** The real number A's next call through X connects to; not A itself. */
+  readonly callee: Phone;
+  /** How long the callee stays set, seconds (the platform allows 1 to 259 200). */
+  readonly durationSeconds: number;
+}
+
+/** The longest a temporary callee may stay set, seconds (3 days). */
+export const MAX_CALLEE_SECONDS = 259_200;
+
 export type QueryRequest =
   | { readonly mode: Mode; readonly x: Phone; readonly a?: Phone; readonly b?: Phone; readonly page?: number }
   | { readonly mode: Mode; readonly subscriptionId: string };
@@ -73,6 +87,8 @@ export interface PlatformDriver {
   unbind(req: UnbindRequest): Promise<Outcome<void>>;
   modify(req: ModifyRequest): Promise<Outcome<void>>;
   query(req: QueryRequest): Promise<Outcome<QueryResult>>;
+  /** AX: sets the temporary callee of a binding; a new one replaces the last. Optional: AX drivers have it. */
+  setCallee?(req: CalleeRequest): Promise<Outcome<void>>;
 }
 
 /**

@@ -31,7 +31,14 @@ export interface AllocatorEvents {
   /** A lease ended without a bind going through; the sweeper freed X. */
   leaseExpired: { pool: string; orderKey: string; x: Phone };
   /** One platform call and its answer (kind and result code), for metrics. */
-  platformCall: { op: "bind" | "unbind" | "modify" | "query"; kind: string; code: string; latencyMs: number };
+  platformCall: {
+    op: "bind" | "unbind" | "modify" | "query" | "setCallee";
+    kind: string;
+    code: string;
+    latencyMs: number;
+  };
+  /** AX: the holder's next call through X goes to a callee set until `expiresAtMs` (the number is not in the event). */
+  calleeSet: { pool: string; orderKey: string; x: Phone; expiresAtMs: number };
   /** An attempt failed and the allocator went on: another X (exhausted, conflict, ...) or the same X later. */
   retried: { pool: string; orderKey: string; x: Phone; reason: FailureKind; code: string };
   /** X was taken out of service because the platform reported it abnormal. */

@@ -1,4 +1,11 @@
-import type { Failure, Outcome, PlatformBinding, PlatformDriver, QueryRequest } from "../driver/index.js";
+import type {
+  CalleeRequest,
+  Failure,
+  Outcome,
+  PlatformBinding,
+  PlatformDriver,
+  QueryRequest,
+} from "../driver/index.js";
 import type { Events } from "../events/index.js";
 import { type Entry, type Mode, orderKeyFromUserData, owningOrder, type Phone } from "../model/index.js";
 import { assertLockHeld } from "../orders/serialiser.js";
@@ -31,6 +38,25 @@ export class PlatformCalls {
       () => this.call("modify", () => this.driver.modify({ mode, subscriptionId, ...change })),
       true,
     );
+  }
+
+  /** Sets an AX binding's temporary callee; setting it twice is harmless, so timeouts are retried too. */
+  setCallee(req: CalleeRequest) {
+    const set = this.driver.setCallee?.bind(this.driver);
+    if (set === undefined) {
+      const failure = {
+        kind: "invalidParam",
+        code: "NO_SET_CALLEE",
+        message: "the driver cannot set a callee",
+      };
+      return Promise.resolve(failure as Outcome<void>);
+    }
+    return this.withRetries(undefined, () => this.call("setCallee", () => set(req)), true);
+  }
+
+  /** Whether the driver can set a temporary callee (AX). */
+  get setsCallee(): boolean {
+    return this.driver.setCallee !== undefined;
   }
 
   /** The platform's binding of a subscriptionId (`undefined` when it has none): a read that cannot miss. */
@@ -159,7 +185,7 @@ export class PlatformCalls {
 
   /** Times a driver call and reports it; a driver that throws counts as a transient failure. */
   private async call<T>(
-    op: "bind" | "unbind" | "modify" | "query",
+    op: "bind" | "unbind" | "modify" | "query" | "setCallee",
     fn: () => Promise<Outcome<T>>,
   ): Promise<Outcome<T>> {
     assertLockHeld(this.tuning.lockTtlMs);

@@ -161,6 +161,24 @@ describe("Allocator with the Huawei driver against the simulator", () => {
     }
   });
 
+  it("sets the callee of a courier's next call through its AX number, and a new one replaces it", async () => {
+    const { sim, allocator } = await setup({ mode: "AX", numbers: xs(2) });
+    const courier = await allocator.allocate({
+      pool: "p",
+      orderKey: "shift-1",
+      a: user(1),
+      ttlSeconds: 3_600,
+    });
+    const set = await allocator.setCallee("shift-1", { callee: user(700), ttlSeconds: 300 });
+    expect(set.x).toBe(courier.x);
+    const held = () => sim.bindings(app.appKey).find((b) => b.subscriptionId === courier.subscriptionId);
+    expect(held()).toMatchObject({ callee: user(700) });
+    await allocator.setCallee("shift-1", { callee: user(701) });
+    expect(held()).toMatchObject({ callee: user(701) });
+    expect(await codeOf(allocator.setCallee("shift-1", { callee: user(1) }))).toBe("BINDPOOL_VALIDATION");
+    expect(held()).toMatchObject({ callee: user(701) });
+  });
+
   it("fences an AX number that another A holds behind bindpool's back until the reconciler frees it", async () => {
     const numbers = xs(2);
     const x0 = numbers[0]!.x;

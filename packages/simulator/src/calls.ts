@@ -17,8 +17,8 @@ export interface SimulatedCallInput {
    */
   readonly durationSeconds?: number;
   /**
-   * AX only: the number of the other party (AX bindings hold only A). When A dials X, the temporary
-   * callee (§5.3) wins if one is set.
+   * AX only: the number that dials X to reach A (AX bindings hold only A). Not used when A dials X: that
+   * call goes to A's temporary callee (§5.3), and is not connected when none is set.
    * @default "+8613000000000"
    */
   readonly peer?: string;
@@ -41,6 +41,11 @@ export interface CallPush {
 }
 
 const DEFAULT_PEER = "+8613000000000";
+/**
+ * Teardown point of A's call through its AX X when no temporary callee is set (or it expired). The platform
+ * documents no code for this case (unconfirmed); 8100 "callee number does not exist" is the nearest.
+ */
+export const NO_TEMP_CALLEE_STATE_CODE = 8100;
 const RING_MS = 2_000;
 const ANSWER_AFTER_MS = 5_000;
 const NO_ANSWER_AFTER_MS = 30_000;
@@ -53,7 +58,8 @@ export function platformTime(ms: number): string {
 /**
  * The pushes of one call (§11.1, §11.2, §16), stamped from `startMs` on: callin, alerting, answer (if
  * answered), disconnect, then one CDR. On a paused or abnormal X the call is refused after callin
- * (teardown 8055, "X has no call permission"). Pure but for the random session and CDR IDs.
+ * (teardown 8055, "X has no call permission"); so is A's AX call with no live temporary callee
+ * ({@link NO_TEMP_CALLEE_STATE_CODE}). Pure but for the random session and CDR IDs.
  */
 export function callPushes(
   binding: BindingRecord,
@@ -62,18 +68,26 @@ export function callPushes(
   startMs: number,
 ): { call: SimulatedCall; pushes: CallPush[] } {
   const peer = input.peer ?? DEFAULT_PEER;
+  // AX, A dials X: the platform connects A to the temporary callee set shortly before (§5, §5.3); with none
+  // set there is nobody to forward to, so the call is refused after callin (called: X) rather than sent to
+  // some made-up party.
+  const temp = binding.mode === "AX" && input.from === "a" ? liveTempCallee(binding, startMs) : undefined;
+  const noCallee = binding.mode === "AX" && input.from === "a" && temp === undefined;
   const [caller, called] =
     binding.mode === "AXB"
       ? input.from === "a"
         ? [binding.a, binding.b ?? peer]
         : [binding.b ?? peer, binding.a]
       : input.from === "a"
-        ? [binding.a, liveTempCallee(binding, startMs) ?? peer]
+        ? [binding.a, temp?.calleeNum ?? binding.x]
         : [peer, binding.a];
+  // A call to the temporary callee carries the userData set with it (§5.3), else the binding's (unconfirmed).
+  const userData = temp?.userData ?? binding.userData;
   const hex = randomBytes(8).toString("hex");
   const sessionId = `${hex.slice(0, 4)}_${hex.slice(4, 8)}_${parseInt(hex.slice(8), 16)}_${platformTime(startMs).replace(/\D/g, "")}@callenabler.sim.local`;
   const icid = `sim-${randomBytes(12).toString("hex")}`;
-  const blocked = xStatus === "paused" || xStatus === "abnormal";
+  const xBlocked = xStatus === "paused" || xStatus === "abnormal";
+  const blocked = xBlocked || noCallee;
   const answered = !blocked && (input.answered ?? true);
   const alertingMs = startMs + RING_MS;
   const answerMs = startMs + ANSWER_AFTER_MS;
@@ -82,11 +96,13 @@ export function callPushes(
     : answered
       ? answerMs + Math.max(0, input.durationSeconds ?? 60) * 1000
       : alertingMs + NO_ANSWER_AFTER_MS;
-  const [stateCode, stateDesc] = blocked
+  const [stateCode, stateDesc] = xBlocked
     ? [8055, "The X number has no call permission."]
-    : answered
-      ? [0, "The user releases the call."]
-      : [8101, "The callee does not answer."];
+    : noCallee
+      ? [NO_TEMP_CALLEE_STATE_CODE, "No temporary callee is set."]
+      : answered
+        ? [0, "The user releases the call."]
+        : [8101, "The callee does not answer."];
 
   const info = (atMs: number, calledNum: string): Record<string, unknown> => ({
     timestamp: platformTime(atMs),
@@ -100,7 +116,7 @@ export function callPushes(
       "callin",
       {
         ...info(startMs, binding.x),
-        ...(binding.userData === undefined ? {} : { userData: binding.userData }),
+        ...(userData === undefined ? {} : { userData }),
       },
     ],
   ];
@@ -110,7 +126,8 @@ export function callPushes(
 
   const recorded = answered && binding.attrs.recordFlag === true;
   const fee: Record<string, unknown> = {
-    direction: 0,
+    // 0: a call between A and another user; 2: abnormal (§11.2), used here for A's call with no callee.
+    direction: noCallee ? 2 : 0,
     spId: "sim-sp",
     appKey: binding.appKey,
     icid,
@@ -119,7 +136,7 @@ export function callPushes(
     callerNum: caller,
     calleeNum: called,
     fwdDisplayNum: binding.x,
-    fwdDstNum: called,
+    ...(noCallee ? {} : { fwdDstNum: called }),
     callInTime: platformTime(startMs),
     ...(blocked
       ? { failTime: platformTime(endMs) }
@@ -131,7 +148,7 @@ export function callPushes(
     callEndTime: platformTime(endMs),
     fwdUnaswRsn: blocked ? 0 : answered ? 31 : 19,
     ulFailReason: stateCode,
-    sipStatusCode: answered ? 200 : blocked ? 403 : 480,
+    sipStatusCode: answered ? 200 : noCallee ? 404 : blocked ? 403 : 480,
     callOutUnaswRsn: 0,
     recordFlag: recorded ? 1 : 0,
     ...(recorded
@@ -149,7 +166,7 @@ export function callPushes(
     hostName: "callenabler.sim.local",
     voiceCheckType: "0",
     subscriptionId: binding.subscriptionId,
-    ...(binding.userData === undefined ? {} : { userData: binding.userData }),
+    ...(userData === undefined ? {} : { userData }),
   };
 
   const pushes: CallPush[] = [
@@ -162,7 +179,8 @@ export function callPushes(
   };
 }
 
-function liveTempCallee(binding: BindingRecord, nowMs: number): string | undefined {
+/** The AX binding's temporary callee (§5.3) if one is set and not expired at `nowMs`. */
+export function liveTempCallee(binding: BindingRecord, nowMs: number): BindingRecord["tempCallee"] {
   const temp = binding.tempCallee;
-  return temp !== undefined && temp.expiresAtMs > nowMs ? temp.calleeNum : undefined;
+  return temp !== undefined && temp.expiresAtMs > nowMs ? temp : undefined;
 }

@@ -1,5 +1,5 @@
 export type { AuthOptions } from "./auth.js";
-export type { SimulatedCall, SimulatedCallInput } from "./calls.js";
+export { NO_TEMP_CALLEE_STATE_CODE, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 export { Code } from "./codes.js";
 export type { FaultOptions } from "./faults.js";
 export { DEFAULT_RETRY_SCHEDULE_MS, type PushOptions, type PushStats } from "./push.js";

@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
-import { callPushes, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
+import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
 import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
@@ -55,6 +55,10 @@ export interface SimulatorBinding {
   readonly createdAtMs: number;
   readonly expiresAtMs?: number;
   readonly userData?: string;
+  /** AX: the temporary callee of A's next call through X (§5.3), while one is set and not expired. */
+  readonly callee?: string;
+  /** AX: when {@link callee} expires, by the `now` clock. */
+  readonly calleeExpiresAtMs?: number;
 }
 
 /** A running simulator. */
@@ -83,7 +87,7 @@ export interface Simulator {
     appKey: string,
     binding: { x: string; a: string; b?: string; durationSeconds?: number },
   ): { subscriptionId: string };
-  /** Live bindings, optionally of one app key. */
+  /** Live bindings, optionally of one app key; AX ones with their temporary callee while it lasts. */
   bindings(appKey?: string): SimulatorBinding[];
   stats(): SimulatorStats;
   resetStats(): void;
@@ -365,18 +369,23 @@ class SimulatorServer implements Simulator {
   }
 
   bindings(appKey?: string): SimulatorBinding[] {
-    return this.state.list(appKey).map((b) => ({
-      appKey: b.appKey,
-      mode: b.mode,
-      subscriptionId: b.subscriptionId,
-      x: b.x,
-      a: b.a,
-      ...(b.b === undefined ? {} : { b: b.b }),
-      durationSeconds: b.durationSeconds,
-      createdAtMs: b.createdAtMs,
-      ...(b.expiresAtMs === undefined ? {} : { expiresAtMs: b.expiresAtMs }),
-      ...(b.userData === undefined ? {} : { userData: b.userData }),
-    }));
+    const now = (this.options.now ?? Date.now)();
+    return this.state.list(appKey).map((b) => {
+      const temp = liveTempCallee(b, now);
+      return {
+        appKey: b.appKey,
+        mode: b.mode,
+        subscriptionId: b.subscriptionId,
+        x: b.x,
+        a: b.a,
+        ...(b.b === undefined ? {} : { b: b.b }),
+        durationSeconds: b.durationSeconds,
+        createdAtMs: b.createdAtMs,
+        ...(b.expiresAtMs === undefined ? {} : { expiresAtMs: b.expiresAtMs }),
+        ...(b.userData === undefined ? {} : { userData: b.userData }),
+        ...(temp === undefined ? {} : { callee: temp.calleeNum, calleeExpiresAtMs: temp.expiresAtMs }),
+      };
+    });
   }
 
   stats(): SimulatorStats {

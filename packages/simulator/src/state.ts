@@ -65,6 +65,7 @@ export interface BindingRecord {
   expiresAtMs?: number;
   userData?: string;
   attrs: BindingAttributes;
+  /** AX: the callee of A's next call through X (§5.3); one per binding, the next set overwrites it. */
   tempCallee?: { calleeNum: string; expiresAtMs: number; userData?: string };
   live: boolean;
 }
@@ -466,6 +467,8 @@ export class PlatformState {
       if (held >= AX_MAX_NUMBERS_PER_A) return fail(Code.axTooManyNumbers);
       this.forgetAxOwner(app, binding);
       binding.a = req.a;
+      // The temporary callee was set for the previous A's next call (and may even be the new A).
+      delete binding.tempCallee;
       let set = app.axByA.get(req.a);
       if (!set) {
         set = new Set();
@@ -587,6 +590,7 @@ export class PlatformState {
     const app = this.apps.get(binding.appKey)!;
     const n = app.numbers.get(binding.x)!;
     binding.live = false;
+    delete binding.tempCallee;
     n.subs.delete(binding.subscriptionId);
     if (n.users.get(binding.a) === binding.subscriptionId) n.users.delete(binding.a);
     if (binding.b !== undefined && n.users.get(binding.b) === binding.subscriptionId)

@@ -55,19 +55,15 @@ const modifySchema = z.object({
   ...attributes,
 });
 
+/** §5.3; `origNum` is not parsed by the platform, so it is not read here either. */
 const calleeSchema = z.object({
   subscriptionId: optText(64),
   privateNum: optPhone,
   calleeNum: phone,
   duration: optInt(1, 259_200),
-  userData: z.preprocess(
-    (v) => (v === null || v === "" ? undefined : v),
-    z
-      .string()
-      .max(256)
-      .refine((s) => !/[{}]/.test(s), { error: "must not contain { or }" })
-      .optional(),
-  ),
+  userData: optUserData.refine((s) => s === undefined || !/[{}]/.test(s), {
+    error: "must not contain { or }",
+  }),
 });
 
 type Attributes = z.output<z.ZodObject<typeof attributes>>;

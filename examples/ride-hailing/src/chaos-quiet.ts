@@ -15,8 +15,8 @@ export interface QuietState {
   readonly sim: Simulator;
   readonly appKey: string;
   readonly capacity: number;
-  /** The orders the client holds live, with their pair. */
-  readonly live: ReadonlyMap<string, { a: string; b: string }>;
+  /** The orders the client holds live, with their pair (`orB`: a failed reassign's B, which may have taken). */
+  readonly live: ReadonlyMap<string, { a: string; b: string; orB?: string }>;
   /** X -> the state (`active` / `quarantined`) its last status push asked for. */
   readonly lastStatus: ReadonlyMap<string, string>;
   /** Whether a data loss may have brought this binding back (kept until its end). */
@@ -37,7 +37,7 @@ export async function quietStateViolations(q: QuietState): Promise<string[]> {
   for (const [orderKey, pair] of q.live) {
     const e = byOrder.get(orderKey);
     if (e === undefined) violations.push(`live order ${orderKey} has no binding in the store`);
-    else if (e.a !== pair.a || e.b !== pair.b)
+    else if (e.a !== pair.a || (e.b !== pair.b && e.b !== pair.orB))
       violations.push(`live order ${orderKey} is bound to another pair`);
   }
   // Each X ends in the state its last status push asked for: every push took effect, once.

@@ -172,7 +172,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   /** The X of each rider's last order: the workload asks for it again (`preferX`), as a sticky app would. */
   const lastX = new Map<string, string>();
   /** The orders the client holds live, with their pair. */
-  const live = new Map<string, { a: string; b: string }>();
+  const live = new Map<string, { a: string; b: string; orB?: string }>();
   let stopChaos = false;
   const chaos = (async () => {
     let tick = 0;
@@ -270,6 +270,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           if (rr.ok) {
             reassigned++;
             live.set(orderKey, { a, b: nb });
+          } else {
+            // A reassign that failed may have taken effect (its modify landed unseen): either B is right.
+            live.set(orderKey, { a, b, orB: nb });
           }
         }
         idle.push(orderKey);

@@ -1,5 +1,6 @@
-import type { ReserveRequest, Store, StoredNumber } from "@bindpool/core";
+import type { Store, StoredNumber } from "@bindpool/core";
 import { expect, it } from "vitest";
+import { B, reserveRequest, T0 } from "./fixtures.js";
 
 /** What the generation tests need besides a fresh store. */
 export interface GenerationHooks {
@@ -13,26 +14,13 @@ export interface GenerationHooks {
 /** Every method a store object checks against the generation it accepted (all but the accepting ones). */
 type Checked = Exclude<keyof Store, "upsertPool" | "poolGeneration" | "close">;
 
-const A = "+8613800000001";
-const B = "+8613800000002";
-const T0 = 1_000_000;
 const NUMBERS: StoredNumber[] = [
   { x: "+8619900000001", capacity: 10 },
   { x: "+8619900000002", capacity: 10 },
 ];
 const X0 = NUMBERS[0]!.x;
 
-const req = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
-  pool: "p",
-  orderKey: "o1",
-  a: A,
-  b: B,
-  exclude: [],
-  strategy: { name: "leastLoaded" },
-  leaseMs: 1_000,
-  nowMs: T0,
-  ...over,
-});
+const req = reserveRequest;
 
 /**
  * One call per checked method; a method added to `Store` does not compile here until it has a row, so

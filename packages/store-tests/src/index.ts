@@ -2,6 +2,7 @@ import type { Mode, ReserveRequest, Store, StoredNumber } from "@bindpool/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { changeBTests } from "./change-b.js";
+import { A, B, reserveRequest, T0 } from "./fixtures.js";
 import { generationTests } from "./generation.js";
 import { invariantViolations } from "./invariants.js";
 import { modelProperty } from "./property.js";
@@ -27,11 +28,8 @@ export interface StoreConformanceOptions {
   readonly propertyRuns?: number;
 }
 
-const A = "+8613800000001";
-const B = "+8613800000002";
 const C = "+8613800000003";
 const D = "+8613800000004";
-const T0 = 1_000_000;
 
 const xs = (n: number, extra: Partial<StoredNumber> = {}): StoredNumber[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -67,17 +65,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       await store.finishRecovery("p", generation);
       return store;
     };
-    const req = (over: Partial<ReserveRequest>): ReserveRequest => ({
-      pool: "p",
-      orderKey: "o1",
-      a: A,
-      b: B,
-      exclude: [],
-      strategy: { name: "leastLoaded" },
-      leaseMs: 1_000,
-      nowMs: T0,
-      ...over,
-    });
+    const req = reserveRequest;
     const pick = async (store: Store, over: Partial<ReserveRequest>) => {
       const r = await store.reserve(req(over));
       if (!r.ok) throw new Error(`expected a reservation, got ${r.reason}`);

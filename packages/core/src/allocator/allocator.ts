@@ -334,10 +334,13 @@ export class Allocator {
     const p = this.pool(pool ?? this.onlyPool());
     return this.keeper.use(p, () =>
       this.ctx.orders.run(p.id, orderKey, async () => {
-        // A reassign that died halfway may have left a second binding of the order: it ends too.
-        const leftover = await this.ctx.store.get(p.id, internalKey("reassign", orderKey));
+        // A reassign that died halfway may have left a second binding of the order: it ends too. Both
+        // reads go out at once, so completing costs no extra round trip.
+        const [leftover, entry] = await Promise.all([
+          this.ctx.store.get(p.id, internalKey("reassign", orderKey)),
+          this.ctx.store.get(p.id, orderKey),
+        ]);
         if (leftover !== undefined) await unbindAndFree(this.ctx, p, leftover, reason);
-        const entry = await this.ctx.store.get(p.id, orderKey);
         if (entry === undefined) return { status: "unknown" as const };
         return { status: await unbindAndFree(this.ctx, p, entry, reason) };
       }),

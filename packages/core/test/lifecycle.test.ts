@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Allocator, type AllocatorOptions, MemoryStore } from "../src/index.js";
-import { ScriptedPlatform } from "./scripted-platform.js";
+import { scriptedAllocator } from "./scripted-platform.js";
 
 const A = "+8613800000001";
 const B = "+8613800000002";
@@ -10,20 +10,9 @@ const xs = (n: number) =>
 
 /** An allocator whose pool is written (and rebuilt from the empty platform) before the test scripts it. */
 async function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(3)) {
-  let now = 1_000_000;
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
-  const store = new MemoryStore();
-  const platform = new ScriptedPlatform(() => now);
-  const allocator = new Allocator({
-    store,
-    driver: platform,
-    pools: [{ id: "rides", mode: "AXB", numbers }],
-    backoffMs: 1,
-    clock: clock.now,
-    ...over,
-  });
-  await allocator.init();
-  return { store, platform, allocator, clock };
+  const made = scriptedAllocator(over, numbers);
+  await made.allocator.init();
+  return made;
 }
 
 const order = (orderKey: string, a = A, b = B) => ({ pool: "rides", orderKey, a, b, ttlSeconds: 600 });

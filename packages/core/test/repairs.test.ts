@@ -10,25 +10,13 @@ import {
   type OrderLock,
   type QueryRequest,
 } from "../src/index.js";
-import { ScriptedPlatform } from "./scripted-platform.js";
+import { ScriptedPlatform, scriptedAllocator } from "./scripted-platform.js";
 
 const phone = (prefix: string, i: number) => `+86${prefix}${String(i).padStart(8, "0")}`;
 const xs = (n: number) => Array.from({ length: n }, (_, i) => ({ x: phone("199", i) }));
 
 function setup(over: Partial<AllocatorOptions> = {}, numbers = xs(1)) {
-  let now = 1_000_000;
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
-  const store = new MemoryStore();
-  const platform = new ScriptedPlatform(() => now);
-  const allocator = new Allocator({
-    store,
-    driver: platform,
-    pools: [{ id: "rides", mode: "AXB", numbers }],
-    backoffMs: 1,
-    clock: clock.now,
-    ...over,
-  });
-  return { store, platform, allocator, clock };
+  return scriptedAllocator(over, numbers);
 }
 
 const order = (orderKey: string, a: string, b: string) => ({

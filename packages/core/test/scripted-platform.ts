@@ -1,10 +1,14 @@
-import type {
-  BindRequest,
-  ModifyRequest,
-  Outcome,
-  PlatformDriver,
-  QueryRequest,
-  QueryResult,
+import {
+  Allocator,
+  type AllocatorOptions,
+  type BindRequest,
+  MemoryStore,
+  type ModifyRequest,
+  type NumberConfig,
+  type Outcome,
+  type PlatformDriver,
+  type QueryRequest,
+  type QueryResult,
 } from "../src/index.js";
 
 /**
@@ -123,4 +127,24 @@ export class ScriptedPlatform implements PlatformDriver {
       page === undefined ? found : found.slice((page - 1) * this.pageSize, page * this.pageSize);
     return { kind: "ok", value: { bindings, total: found.length } };
   }
+}
+
+/**
+ * An allocator of pool "rides" (AXB) on a MemoryStore and a scripted platform, both on one fake clock
+ * that starts at 1 000 000 ms and moves only when the test advances it.
+ */
+export function scriptedAllocator(over: Partial<AllocatorOptions>, numbers: NumberConfig[]) {
+  let now = 1_000_000;
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const store = new MemoryStore();
+  const platform = new ScriptedPlatform(() => now);
+  const allocator = new Allocator({
+    store,
+    driver: platform,
+    pools: [{ id: "rides", mode: "AXB", numbers }],
+    backoffMs: 1,
+    clock: clock.now,
+    ...over,
+  });
+  return { store, platform, allocator, clock };
 }

@@ -27,6 +27,8 @@ export interface PlatformBinding {
   readonly x: Phone;
   readonly a: Phone;
   readonly b?: Phone | undefined;
+  /** AXE: the extension behind X that reaches A (digits, as the platform writes it, e.g. `0042`). */
+  readonly extension?: string | undefined;
   /** Lifetime in seconds (0: permanent), when the platform reports it. */
   readonly durationSeconds?: number | undefined;
   /** When the binding was made (ms since the epoch), when the platform reports it. */
@@ -39,6 +41,8 @@ export interface BindRequest {
   readonly x: Phone;
   readonly a: Phone;
   readonly b?: Phone | undefined;
+  /** AXE: the extension behind X to bind A to (the store picked it; digits as X's extension length). */
+  readonly extension?: string | undefined;
   /** Binding lifetime in seconds; the platform removes the binding after it. */
   readonly durationSeconds: number;
   readonly userData?: string | undefined;
@@ -72,18 +76,35 @@ export interface CalleeRequest {
 export const MAX_CALLEE_SECONDS = 259_200;
 
 export type QueryRequest =
-  | { readonly mode: Mode; readonly x: Phone; readonly a?: Phone; readonly b?: Phone; readonly page?: number }
+  | {
+      readonly mode: Mode;
+      readonly x: Phone;
+      readonly a?: Phone;
+      readonly b?: Phone;
+      /** AXE: the one binding behind (X, extension). */
+      readonly extension?: string;
+      /** Page-numbered listings (AXB, AX): the page, from 1. */
+      readonly page?: number;
+      /** Cursor-paged listings (AXE): the `nextCursor` of the previous page; absent for the first. */
+      readonly cursor?: string;
+    }
   | { readonly mode: Mode; readonly subscriptionId: string };
 
 export interface QueryResult {
   readonly bindings: readonly PlatformBinding[];
-  /** Total bindings matching the query over all pages. */
+  /**
+   * Total bindings matching the query over all pages. A cursor-paged listing that cannot say reports the
+   * bindings of this page; follow `nextCursor` instead.
+   */
   readonly total: number;
+  /** Cursor-paged listings (AXE): present when more bindings follow; pass it as `cursor` to read them. */
+  readonly nextCursor?: string | undefined;
 }
 
 /** A telecom platform's binding API, normalised. Drivers never throw for platform answers; they return outcomes. */
 export interface PlatformDriver {
-  bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: Phone }>>;
+  /** AXE drivers answer the extension the platform bound (the request's, when it named one). */
+  bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: Phone; extension?: string }>>;
   unbind(req: UnbindRequest): Promise<Outcome<void>>;
   modify(req: ModifyRequest): Promise<Outcome<void>>;
   query(req: QueryRequest): Promise<Outcome<QueryResult>>;

@@ -15,8 +15,11 @@ export const PhoneSchema = z
   );
 export type Phone = string;
 
-export const ModeSchema = z.enum(["AXB", "AX"]);
-/** Binding mode: AXB binds a pair (A, B) to X; AX binds one A to X. */
+export const ModeSchema = z.enum(["AXB", "AX", "AXE"]);
+/**
+ * Binding mode: AXB binds a pair (A, B) to X; AX binds one A to X; AXE binds one A behind X plus an
+ * extension E (callers dial X, then E).
+ */
 export type Mode = z.infer<typeof ModeSchema>;
 
 /** An area (city) code as the platform uses it, e.g. `0755`, `010`. */
@@ -38,9 +41,15 @@ export const NumberConfigSchema = z.strictObject({
   city: AreaCodeSchema.optional(),
   /** Province (any label), the second rung of the area fallback ladder. */
   province: z.string().min(1).max(32).optional(),
-  /** Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1). */
+  /** Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1, AXE 200). */
   capacity: z.number().int().positive().optional(),
   state: NumberStateSchema.optional(),
+  /**
+   * AXE: the extension length set for X at the platform (1-4 digits: 9, 99, 999 or 9 999 extensions).
+   * bindpool picks each binding's extension itself, so it must match the platform's setting.
+   * @default 4
+   */
+  extensionDigits: z.number().int().min(1).max(4).optional(),
 });
 export type NumberConfig = z.input<typeof NumberConfigSchema>;
 
@@ -51,6 +60,14 @@ export const PoolIdSchema = z
 /** The most pairs one X carries at the platform (AXB, 1012009); a configured capacity may only be lower. */
 export const PLATFORM_MAX_PAIRS_PER_X = 5000;
 
+/** AXE: the extension length of an X when its config does not say. */
+export const DEFAULT_EXTENSION_DIGITS = 4;
+
+/** AXE: the extensions an X of `digits` digits has (`1`..`9`, ..., `0001`..`9999`: 0 is not one). */
+export function extensionSpace(digits: number): number {
+  return 10 ** digits - 1;
+}
+
 export const PoolConfigSchema = z
   .strictObject({
     id: PoolIdSchema,
@@ -59,11 +76,25 @@ export const PoolConfigSchema = z
   })
   .superRefine((pool, ctx) => {
     pool.numbers.forEach((n, i) => {
-      if (n.capacity !== undefined && n.capacity > PLATFORM_MAX_PAIRS_PER_X) {
+      if (pool.mode !== "AXE" && n.extensionDigits !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["numbers", i, "extensionDigits"],
+          message: `only AXE numbers have extensions (this pool is ${pool.mode})`,
+        });
+      }
+      const most =
+        pool.mode === "AXE"
+          ? extensionSpace(n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS)
+          : PLATFORM_MAX_PAIRS_PER_X;
+      if (n.capacity !== undefined && n.capacity > most) {
         ctx.addIssue({
           code: "custom",
           path: ["numbers", i, "capacity"],
-          message: `${n.capacity} is more than the ${PLATFORM_MAX_PAIRS_PER_X} pairs one X carries at the platform`,
+          message:
+            pool.mode === "AXE"
+              ? `${n.capacity} is more than the ${most} extensions of ${n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS} digits`
+              : `${n.capacity} is more than the ${most} pairs one X carries at the platform`,
         });
       }
     });
@@ -144,6 +175,8 @@ export interface Entry {
    * conflicting pair gets it) until the unbind succeeds.
    */
   readonly status: "reserved" | "bound" | "releasing";
+  /** AXE: the extension behind X the entry holds (unique on X), zero-padded to X's extension length. */
+  readonly extension?: string | undefined;
   /** Reserved: when the lease ends. Bound: when the order expires. Releasing: when to retry the unbind. */
   readonly untilMs: number;
   readonly subscriptionId?: string | undefined;
@@ -156,6 +189,8 @@ export interface Binding {
   readonly x: Phone;
   readonly a: Phone;
   readonly b?: Phone | undefined;
+  /** AXE: the extension callers dial after X to reach A. */
+  readonly extension?: string | undefined;
   readonly subscriptionId: string;
   /** When the order expires, ms since the epoch. */
   readonly expiresAtMs: number;
@@ -169,6 +204,7 @@ export function toBinding(e: Entry): Binding {
     x: e.x,
     a: e.a,
     b: e.b,
+    ...(e.extension === undefined ? {} : { extension: e.extension }),
     subscriptionId: e.subscriptionId,
     expiresAtMs: e.untilMs,
   };

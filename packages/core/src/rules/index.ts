@@ -22,6 +22,16 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
   },
   // One X belongs to one A; one A holds at most 5 X (platform 1011005/1011003).
   AX: { defaultCapacity: 1, capacityConfigurable: false, needsB: false, maxXPerUser: 5 },
+  // Many A behind one X, each on its own extension (none free: 1020167); 200 A per X is the platform's
+  // recommendation. An A sits at most once on an X: the call-back record (A calling X reaches the last
+  // party that reached A there) is kept per X and A, so two orders of one customer on one X would send
+  // the customer's call back to whichever courier called last.
+  AXE: {
+    defaultCapacity: 200,
+    capacityConfigurable: true,
+    needsB: false,
+    maxXPerUser: Number.POSITIVE_INFINITY,
+  },
 };
 
 /** The user numbers a binding occupies on its X. */

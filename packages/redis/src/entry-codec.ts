@@ -10,12 +10,13 @@ const STATUS: Readonly<Record<string, Entry["status"]>> = { r: "reserved", b: "b
 /**
  * Unpacks `xid|token|status|untilMs|a|b[,previousB][|subscriptionId]` (see keys.ts) into an Entry; status
  * r(eserved), b(ound), l (releasing). The subscriptionId part is present only when the entry has one, the
- * previousB only while a changeB is not settled.
+ * previousB only while a changeB is not settled. AXE entries (no B) have `#extension` in B's place.
  */
 export function decodeEntry(pool: string, orderKey: string, packed: string, x: string): Entry {
   const f = packed.split("|");
   const [, token = "0", status = "r", untilMs = "0", a = "", bs = ""] = f;
-  const [b = "", previousB] = bs.split(",", 2);
+  const extension = bs.startsWith("#") ? bs.slice(1) : undefined;
+  const [b = "", previousB] = extension === undefined ? bs.split(",", 2) : [];
   const subscriptionId = f.length > 6 || status === "b" ? f.slice(6).join("|") : undefined;
   return {
     pool,
@@ -24,6 +25,7 @@ export function decodeEntry(pool: string, orderKey: string, packed: string, x: s
     a,
     b: b === "" ? undefined : b,
     ...(previousB === undefined ? {} : { previousB }),
+    ...(extension === undefined ? {} : { extension }),
     token: decodeNumber(token),
     status: STATUS[status] ?? "reserved",
     untilMs: decodeNumber(untilMs),
@@ -53,7 +55,10 @@ export function stateLetter(state: NumberState): string {
   return STATE_LETTER[state];
 }
 
-/** A number record `x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province`, unpacked. */
+/**
+ * A number record `x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|digits|city|province`, unpacked
+ * (the fields read here).
+ */
 export interface NumberRecord {
   readonly x: string;
   readonly state: NumberState;

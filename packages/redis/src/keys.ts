@@ -8,19 +8,20 @@
  * | --- | --- | --- |
  * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty), `gen` (generation), `rec` (1: recovering) |
  * | `<p>xid` | hash | X -> short id (base 36) |
- * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|city\|province` |
+ * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|digits\|city\|province` (digits: AXE extension length, else empty) |
  * | `<p>c2p` | hash | city -> province (area ladder) |
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
  * | `<p>exp` | zset | expiry buckets, score = the earliest end in the bucket, ms |
- * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled) |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b) |
  * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
  * | `<p>x:<bucket>` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
  * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds |
+ * | `<p>xe:<X id>` | string | AXE: bitmap of the extensions entries hold on X (bit n-1: extension n) |
  *
  * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
- * The Lua side builds the dynamic names (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`) from the pool prefix with the same
+ * The Lua side builds the dynamic names (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`) from the pool prefix with the same
  * suffixes (see `scripts/includes/pool.lua`).
  */
 export class PoolKeys {

@@ -186,7 +186,7 @@ export class PoolScripts {
       generation: string;
       rebuild: boolean;
       minToken: number;
-      numbers: readonly { x: string; city: string; province: string; capacity: number }[];
+      numbers: readonly { x: string; city: string; province: string; capacity: number; digits: string }[];
     },
     guarded: boolean,
   ): Promise<GenerationReply | number> {
@@ -199,7 +199,7 @@ export class PoolScripts {
       u.rebuild ? 1 : 0,
       u.minToken,
     ];
-    for (const n of u.numbers) argv.push(n.x, n.city, n.province, n.capacity);
+    for (const n of u.numbers) argv.push(n.x, n.city, n.province, n.capacity, n.digits);
     return this.call("upsertPool-7", k, argv, guarded) as Promise<GenerationReply | number>;
   }
 
@@ -238,6 +238,8 @@ export class PoolScripts {
       x: string;
       /** The X the pair used before, "" none. */
       preferX: string;
+      /** AXE, with x: the extension to take, "" the lowest free one. */
+      extension: string;
       exclude: readonly string[];
     },
   ): Promise<ReserveReply> {
@@ -255,6 +257,7 @@ export class PoolScripts {
       r.wakeLimit,
       r.x,
       r.preferX,
+      r.extension,
       ...r.exclude,
     ]) as Promise<ReserveReply>;
   }

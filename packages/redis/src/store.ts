@@ -1,5 +1,6 @@
 import {
   type ConfirmRequest,
+  DEFAULT_EXTENSION_DIGITS,
   type Entry,
   GenerationGuard,
   MODE_RULES,
@@ -132,6 +133,7 @@ export class RedisStore implements Store {
             city: n.city ?? "",
             province: n.province ?? "",
             capacity: n.capacity,
+            digits: mode === "AXE" ? String(n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS) : "",
           })),
         },
         !first,
@@ -185,6 +187,7 @@ export class RedisStore implements Store {
       wakeLimit: this.wakeLimit,
       x: req.x ?? "",
       preferX: req.preferX ?? "",
+      extension: (req.x !== undefined && req.extension && String(Number(req.extension))) || "",
       exclude: req.exclude,
     });
     if (typeof reply === "number") {
@@ -282,7 +285,8 @@ export class RedisStore implements Store {
     }
     return {
       pool,
-      mode: mode === "AX" ? "AX" : "AXB",
+      // No pool (""): AXB, as MemoryStore answers.
+      mode: ModeSchema.safeParse(mode).data ?? "AXB",
       numbers: records.length,
       available,
       reserved: Number(reserved ?? 0),

@@ -133,6 +133,43 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect(got.has(other.x)).toBe(false);
     });
 
+    it("gives each AXE entry the lowest free extension of its X, padded, and frees it on release", async () => {
+      const store = await setup("AXE", xs(1, { capacity: 3, extensionDigits: 3 }));
+      const e1 = await pick(store, { orderKey: "o1", a: A, b: undefined });
+      const e2 = await pick(store, { orderKey: "o2", a: B, b: undefined });
+      expect([e1.extension, e2.extension, e1.b]).toEqual(["001", "002", undefined]);
+      expect(await store.release("p", "o1", e1.token)).toBe("released");
+      const e3 = await pick(store, { orderKey: "o3", a: C, b: undefined });
+      const e4 = await pick(store, { orderKey: "o4", a: D, b: undefined });
+      expect([e3.extension, e4.extension]).toEqual(["001", "003"]);
+      // Capacity 3 reached: no fourth extension, whatever the extension space.
+      const full = await store.reserve(req({ orderKey: "o5", a: "+8613800000005", b: undefined }));
+      expect(full).toEqual({ ok: false, reason: "exhausted" });
+      expect(await store.get("p", "o4")).toMatchObject({ extension: "003" });
+      expect(await invariantViolations(store, "p")).toEqual([]);
+    });
+
+    it("puts an AXE customer at most once on an X", async () => {
+      const store = await setup("AXE", xs(2, { capacity: 200 }));
+      const e1 = await pick(store, { orderKey: "o1", a: A, b: undefined });
+      const e2 = await pick(store, { orderKey: "o2", a: A, b: undefined });
+      expect(e2.x).not.toBe(e1.x);
+      const third = await store.reserve(req({ orderKey: "o3", a: A, b: undefined }));
+      expect(third).toEqual({ ok: false, reason: "exhausted" });
+    });
+
+    it("adopts an AXE binding onto its own extension, and not onto one an entry holds", async () => {
+      const store = await setup("AXE", xs(1, { capacity: 10, extensionDigits: 2 }));
+      const x = xs(1)[0]!.x;
+      const adopted = await pick(store, { orderKey: "o1", a: A, b: undefined, x, extension: "07" });
+      expect(adopted.extension).toBe("07");
+      const taken = await store.reserve(req({ orderKey: "o2", a: B, b: undefined, x, extension: "7" }));
+      expect(taken).toEqual({ ok: false, reason: "exhausted" });
+      const next = await pick(store, { orderKey: "o3", a: C, b: undefined });
+      expect(next.extension).toBe("01");
+      expect(await invariantViolations(store, "p")).toEqual([]);
+    });
+
     it("answers a repeated orderKey with its existing entry and changes nothing", async () => {
       const store = await setup("AXB", xs(3));
       const e = await pick(store, {});
@@ -395,7 +432,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       generationTests({ fresh, connect: options.connect, loseData: options.loseData });
     });
 
-    for (const mode of ["AXB", "AX"] as const) {
+    for (const mode of ["AXB", "AX", "AXE"] as const) {
       it(`agrees with the reference model on random ${mode} sequences`, async () => {
         await fc.assert(modelProperty(mode, options.create, done), { numRuns: options.propertyRuns ?? 60 });
       }, 120_000);

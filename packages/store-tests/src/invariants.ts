@@ -3,7 +3,8 @@ import { entryUsersOf, MODE_RULES, type Phone, type Store } from "@bindpool/core
 /**
  * Checks the invariants of DESIGN.md on a store's pool and returns what is broken (empty: all hold):
  * no user number twice on one X, no X over capacity, each X's load equals its entries, per-user limits.
- * A B that a pending `changeB` is leaving (`previousB`) holds X like the entry's own users.
+ * A B that a pending `changeB` is leaving (`previousB`) holds X like the entry's own users. AXE: every
+ * entry holds an extension of 1-4 digits above 0, no extension twice on one X.
  */
 export async function invariantViolations(store: Store, pool: string): Promise<string[]> {
   const [numbers, entries, stats] = await Promise.all([
@@ -15,8 +16,23 @@ export async function invariantViolations(store: Store, pool: string): Promise<s
   const perX = new Map<Phone, number>();
   const usersOnX = new Map<string, string>();
   const xPerUser = new Map<Phone, Set<Phone>>();
+  const extensionsOnX = new Map<string, string>();
   for (const e of entries) {
     perX.set(e.x, (perX.get(e.x) ?? 0) + 1);
+    if (stats.mode === "AXE") {
+      if (e.extension === undefined || !/^\d{1,4}$/.test(e.extension) || Number(e.extension) === 0) {
+        problems.push(`order ${e.orderKey} on ${e.x} has no valid extension (${e.extension})`);
+      } else {
+        const key = `${e.x}#${Number(e.extension)}`;
+        const other = extensionsOnX.get(key);
+        if (other !== undefined) {
+          problems.push(`extension ${e.extension} is twice on ${e.x} (orders ${other} and ${e.orderKey})`);
+        }
+        extensionsOnX.set(key, e.orderKey);
+      }
+    } else if (e.extension !== undefined) {
+      problems.push(`order ${e.orderKey} has an extension in a ${stats.mode} pool`);
+    }
     for (const u of entryUsersOf(stats.mode, e)) {
       const key = `${e.x}/${u}`;
       const other = usersOnX.get(key);

@@ -17,6 +17,8 @@ export interface ModelNumber {
   state: "active" | "draining" | "quarantined" | "retired";
   quarantineUntilMs: number;
   cooldownUntilMs: number;
+  /** AXE: the extension length. */
+  digits?: number | undefined;
 }
 
 export interface ModelReserve {
@@ -29,6 +31,8 @@ export interface ModelReserve {
   preferX?: Phone | undefined;
   /** Reserve exactly this X (adoption): only its room and the pair's rules count. */
   x?: Phone | undefined;
+  /** AXE, with `x`: exactly this extension of X. */
+  extension?: string | undefined;
 }
 
 export type Expectation =
@@ -58,6 +62,25 @@ export class PoolModel {
     const out = new Set<Phone>();
     for (const e of this.entries.values()) if (entryUsersOf(this.mode, e).includes(user)) out.add(e.x);
     return out;
+  }
+
+  /**
+   * AXE: the extension a new entry on X gets, written out here rather than taken from core: the lowest
+   * number from 1 that no entry on X holds, zero-padded to X's length.
+   */
+  nextExtension(x: Phone): string {
+    const taken = new Set<number>();
+    for (const e of this.entries.values()) if (e.x === x) taken.add(Number(e.extension));
+    let n = 1;
+    while (taken.has(n)) n++;
+    return String(n).padStart(this.numbers.get(x)?.digits ?? 4, "0");
+  }
+
+  /** AXE: whether an entry holds extension `extension` (any padding) on X. */
+  extensionHeld(x: Phone, extension: string): boolean {
+    for (const e of this.entries.values())
+      if (e.x === x && Number(e.extension) === Number(extension)) return true;
+    return false;
   }
 
   /** What a correct store answers to `changeB`, applying it to the model. */
@@ -106,6 +129,7 @@ export class PoolModel {
       const fits =
         n !== undefined &&
         !req.exclude.includes(n.x) &&
+        !(this.mode === "AXE" && req.extension !== undefined && this.extensionHeld(n.x, req.extension)) &&
         canPlace(this.mode, { x: n.x, load: this.load(n.x), capacity: n.capacity }, users, (u) =>
           heldBy.get(u),
         );

@@ -70,6 +70,8 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
               { weight: 3, arbitrary: fc.constant(undefined) },
               { weight: 1, arbitrary: xi.map(phoneX) },
             ),
+            // AXE, with x: the binding's extension (padded to X's length when the command runs).
+            extensionNumber: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
           })
           .filter((r) => r.a !== r.b),
         withOldB: mostly.map((m) => !m),
@@ -149,6 +151,23 @@ function aimAt(model: PoolModel, status: Entry["status"], orderKey: string): str
   return keys.sort()[ORDERS.indexOf(orderKey) % keys.length]!;
 }
 
+/** The reserve as the mode takes it: B only in AXB, an extension only in AXE with a named X. */
+function forMode(
+  model: PoolModel,
+  req: ModelReserve & { extensionNumber?: number | undefined },
+): ModelReserve {
+  const { extensionNumber, ...rest } = req;
+  const digits = req.x === undefined ? undefined : model.numbers.get(req.x)?.digits;
+  return {
+    ...rest,
+    b: model.mode === "AXB" ? req.b : undefined,
+    extension:
+      model.mode === "AXE" && digits !== undefined && extensionNumber !== undefined
+        ? String(extensionNumber).padStart(digits, "0")
+        : undefined,
+  };
+}
+
 /** The request with a pending previousB as its B (A moves to the old b if it was that number). */
 function withOldB(model: PoolModel, req: ModelReserve): ModelReserve {
   const old = [...model.entries.values()].find((e) => e.previousB !== undefined)?.previousB;
@@ -163,6 +182,7 @@ function sameEntry(a: Entry, b: Entry): boolean {
     a.a === b.a &&
     a.b === b.b &&
     a.previousB === b.previousB &&
+    a.extension === b.extension &&
     a.token === b.token &&
     a.status === b.status &&
     a.untilMs === b.untilMs &&
@@ -179,6 +199,7 @@ export function modelProperty(mode: Mode, create: () => Promise<Store>, done: (s
   const setup = fc.record({
     capacities: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: xCount, maxLength: xCount }),
     cities: fc.array(fc.nat(CITIES.length - 1), { minLength: xCount, maxLength: xCount }),
+    digits: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: xCount, maxLength: xCount }),
   });
   return fc.asyncProperty(
     setup,
@@ -198,7 +219,7 @@ async function run(
   store: Store,
   mode: Mode,
   xCount: number,
-  setup: { capacities: number[]; cities: number[] },
+  setup: { capacities: number[]; cities: number[]; digits: number[] },
   commands: Command[],
 ): Promise<void> {
   const pool = `prop-${mode}`;
@@ -210,6 +231,7 @@ async function run(
       city: c.city,
       province: c.province,
       capacity: mode === "AX" ? 1 : setup.capacities[i]!,
+      ...(mode === "AXE" ? { extensionDigits: setup.digits[i]! } : {}),
     };
   });
   let { generation } = await store.upsertPool(pool, mode, numbers);
@@ -217,7 +239,13 @@ async function run(
   /** Fencing tokens only ever grow, across rebuilds too. */
   let lastToken = 0;
   for (const n of numbers) {
-    model.numbers.set(n.x, { ...n, state: "active", quarantineUntilMs: 0, cooldownUntilMs: 0 });
+    model.numbers.set(n.x, {
+      ...n,
+      digits: n.extensionDigits,
+      state: "active",
+      quarantineUntilMs: 0,
+      cooldownUntilMs: 0,
+    });
   }
   let now = 1_000_000;
   let subs = 0;
@@ -228,12 +256,12 @@ async function run(
   for (const [step, cmd] of commands.entries()) {
     switch (cmd.op) {
       case "reserve": {
-        const req = cmd.withOldB ? withOldB(model, cmd.req) : cmd.req;
+        const byMode = forMode(model, cmd.req);
+        const req = cmd.withOldB ? withOldB(model, byMode) : byMode;
         const expected = model.expect(req, now);
         const got = await store.reserve({
           pool,
           ...req,
-          b: mode === "AXB" ? req.b : undefined,
           strategy: { name: req.strategy },
           leaseMs: LEASE_MS,
           nowMs: now,
@@ -251,6 +279,13 @@ async function run(
           }
           if (entry.status !== "reserved" || entry.untilMs !== now + LEASE_MS || entry.a !== req.a) {
             fail(step, `bad reservation ${JSON.stringify(entry)}`);
+          }
+          if (mode === "AXE") {
+            const want =
+              req.extension === undefined
+                ? model.nextExtension(entry.x)
+                : req.extension.padStart(model.numbers.get(entry.x)?.digits ?? 4, "0");
+            if (entry.extension !== want) fail(step, `extension ${entry.extension}, expected ${want}`);
           }
           for (const e of model.entries.values())
             if (e.token === entry.token) fail(step, "fencing token reused");

@@ -108,6 +108,7 @@ export class PoolKeeper {
       city: n.city,
       province: n.province,
       capacity: capacityOf(pool.mode, n.capacity),
+      extensionDigits: n.extensionDigits,
     }));
     const g = await store.upsertPool(pool.id, pool.mode, numbers, { rebuild: lost === "rollback" });
     for (const n of pool.numbers)

@@ -1,3 +1,4 @@
+export { Extensions, formatExtension, parseExtension } from "./extensions.js";
 export { type GenerationExpectation, GenerationGuard, newGeneration } from "./generation.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
 export type * from "./types.js";

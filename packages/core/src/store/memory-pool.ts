@@ -3,6 +3,7 @@
  * load indexes per area, and the wake-ups of cooled-down numbers.
  */
 import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
+import type { Extensions } from "./extensions.js";
 import { type Indexable, IndexKind, LoadIndex } from "./load-index.js";
 import type { MinHeap } from "./min-heap.js";
 import type { ReserveRequest } from "./types.js";
@@ -18,6 +19,9 @@ export interface NumberRecord extends Indexable {
   cooldownUntilMs: number;
   /** Load under which X sits in the load indexes; undefined when it is not indexed. */
   indexedLoad: number | undefined;
+  /** AXE: the extension length, and the extensions entries hold on X. */
+  digits: number;
+  readonly extensions: Extensions | undefined;
 }
 
 export interface Pool {

@@ -1,6 +1,13 @@
 import { StoreRecoveringError, ValidationError } from "../errors/index.js";
-import type { Entry, Mode, NumberState, Phone } from "../model/index.js";
+import {
+  DEFAULT_EXTENSION_DIGITS,
+  type Entry,
+  type Mode,
+  type NumberState,
+  type Phone,
+} from "../model/index.js";
 import { entryUsersOf, MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
+import { Extensions, formatExtension, parseExtension } from "./extensions.js";
 import { GenerationGuard, newGeneration } from "./generation.js";
 import { IndexKind, LoadIndex } from "./load-index.js";
 import { hold, type Pool, rungs, sync, unhold, unindex, wake } from "./memory-pool.js";
@@ -134,6 +141,8 @@ export class MemoryStore implements Store {
           cooldownUntilMs: 0,
           indexedLoad: undefined,
           slots: [-1, -1, -1],
+          digits: n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS,
+          extensions: mode === "AXE" ? new Extensions() : undefined,
         };
         p.numbers.set(n.x, rec);
       } else {
@@ -141,6 +150,7 @@ export class MemoryStore implements Store {
         rec.city = n.city;
         rec.province = n.province;
         rec.capacity = n.capacity;
+        rec.digits = n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS;
       }
       if (n.city !== undefined && n.province !== undefined) p.cityProvince.set(n.city, n.province);
       sync(p, rec);
@@ -200,9 +210,13 @@ export class MemoryStore implements Store {
 
     const usable = (x: Phone) => !req.exclude.includes(x) && !heldSets.some((s) => s?.has(x));
     let picked: Phone | undefined;
+    const wantedExtension = req.x === undefined ? undefined : parseExtension(req.extension);
     if (req.x !== undefined) {
       const forced = p.numbers.get(req.x);
-      if (forced !== undefined && forced.load < forced.capacity && usable(forced.x)) picked = forced.x;
+      const extensionFree = wantedExtension === undefined || !forced?.extensions?.has(wantedExtension);
+      if (forced !== undefined && forced.load < forced.capacity && usable(forced.x) && extensionFree) {
+        picked = forced.x;
+      }
     } else {
       // Sticky: the pair's earlier X when it takes binds now (indexed) and suits the pair and the area.
       const preferred = req.preferX === undefined ? undefined : p.numbers.get(req.preferX);
@@ -221,6 +235,9 @@ export class MemoryStore implements Store {
       }
     }
     if (picked === undefined) return { ok: false, reason: "exhausted" };
+    const rec = p.numbers.get(picked)!;
+    // AXE: X's load is below its capacity, which is at most its extension space, so one is free.
+    const extension = rec.extensions?.take(wantedExtension);
 
     const entry: Entry = {
       pool: req.pool,
@@ -231,10 +248,10 @@ export class MemoryStore implements Store {
       token: ++p.tok,
       status: "reserved",
       untilMs: req.nowMs + req.leaseMs,
+      ...(typeof extension === "number" ? { extension: formatExtension(extension, rec.digits) } : {}),
     };
     p.entries.set(req.orderKey, entry);
     for (const u of users) hold(p, u, picked);
-    const rec = p.numbers.get(picked)!;
     rec.load++;
     sync(p, rec);
     p.deadlines.push({ at: entry.untilMs, orderKey: entry.orderKey, token: entry.token });
@@ -263,6 +280,8 @@ export class MemoryStore implements Store {
     for (const u of entryUsersOf(p.mode, e)) unhold(p, u, e.x);
     const rec = p.numbers.get(e.x);
     if (rec !== undefined) {
+      const extension = parseExtension(e.extension);
+      if (extension !== undefined) rec.extensions?.free(extension);
       rec.load--;
       sync(p, rec);
     }

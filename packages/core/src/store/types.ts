@@ -6,6 +6,8 @@ export interface StoredNumber {
   readonly city?: string | undefined;
   readonly province?: string | undefined;
   readonly capacity: number;
+  /** AXE: X's extension length, 1-4 digits (the store pads the extensions it hands out to it). */
+  readonly extensionDigits?: number | undefined;
 }
 
 export interface ReserveRequest {
@@ -26,6 +28,11 @@ export interface ReserveRequest {
    * still hold, but X's state, cooldown and the area are ignored.
    */
   readonly x?: Phone | undefined;
+  /**
+   * AXE, with `x`: the extension the platform's binding sits on. The reservation takes exactly this one
+   * (`exhausted` when an entry of the pool holds it on X).
+   */
+  readonly extension?: string | undefined;
   /** Sticky pick: take this X when it is eligible for the pair (see `reserve`), else pick as usual. */
   readonly preferX?: Phone | undefined;
   /** How long the reservation holds X before it counts as abandoned. */
@@ -154,7 +161,9 @@ export interface Store {
    *   ended lease) it is returned with `existing: true` and nothing changes, whatever the pair.
    * - Eligible X: state `active` (or `quarantined` whose `untilMs` has passed), cooldown over
    *   (`cooldownUntilMs <= nowMs`), load below capacity, not in `exclude`, and no user of the pair
-   *   already on it (`usersOf`: AXB a and b, AX a).
+   *   already on it (`usersOf`: AXB a and b, AX and AXE a).
+   * - AXE: the reservation also takes an extension of X that no entry of the pool holds: the lowest free
+   *   one (from 1), zero-padded to X's `extensionDigits`; release frees it.
    * - `userLimit` first: when a user of the pair already holds `MODE_RULES[mode].maxXPerUser` X (AX: 5).
    * - Area: none = any X of the pool. `strict` = only X whose city is `area.city`. `ladder` = the city
    *   first; if no X there is eligible, X of the province (`area.province`, else the province recorded

@@ -21,7 +21,8 @@
              area are not checked (adopting a binding found at the platform).
     ARGV[13] sticky: the X the pair used before ("" none), picked first when it is in the load index
              (takes binds now), the pair may use it, and with a strict area it is in the city
-    ARGV[14..] excluded X
+    ARGV[14] AXE, with ARGV[12]: the extension to take on that X ("" the lowest free one)
+    ARGV[15..] excluded X
   Output:
     { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
     CODE.exhausted (also: unknown pool), CODE.userLimit
@@ -70,8 +71,8 @@ for i, u in ipairs(users) do
     end
   end
 end
-if #ARGV >= 14 then
-  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 14))
+if #ARGV >= 15 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 15))
   for _, id in pairs(ids) do
     if id and not skip[id] then
       skip[id] = true
@@ -96,9 +97,11 @@ end
 
 local id
 local match, city = ARGV[8], ARGV[9]
+local axe = meta().mode == "AXE"
+local wantedExt = axe and ARGV[12] ~= "" and tonumber(ARGV[14]) or nil
 if ARGV[12] ~= "" then
   local forced = redis.call("HGET", K.xid, ARGV[12])
-  if forced and not skip[forced] then
+  if forced and not skip[forced] and not (wantedExt and extHeld(forced, wantedExt)) then
     local r = numGet(forced)
     if r and r.load < r.cap then id = forced end
   end
@@ -143,7 +146,10 @@ local token = metaNum("tok")
 local untilMs = now + tonumber(ARGV[5])
 -- B is part of the entry only in pair modes (AXB).
 if #users == 1 then b = "" end
-local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b })
+-- AXE: X's load was below its capacity, which is at most its extension space, so one is free.
+local ext = ""
+if axe then ext = extTake(r, wantedExt) end
+local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, ext = ext })
 metaAdd("reserved", 1)
 metaFlush()
 return { 1, raw, r.x }

@@ -16,7 +16,8 @@
     ARGV[5] a new generation id, used if this call creates or rebuilds the pool
     ARGV[6] 1: rebuild an existing pool, else 0
     ARGV[7] highest fencing token the caller saw
-    ARGV[8..] per number, 4 values: x, city ("" none), province ("" none), capacity
+    ARGV[8..] per number, 5 values: x, city ("" none), province ("" none), capacity, extension digits
+              ("" not AXE)
   Output:
     { generation, recovering (1|0), fencing counter, 1 if this call created or rebuilt it else 0 }
     CODE.modeMismatch the pool exists with another mode
@@ -35,19 +36,21 @@ elseif not m.gen then
   m.gen, m.rec = ARGV[5], "0"
 end
 
-for i = 8, #ARGV, 4 do
-  local x, city, prov, cap = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+for i = 8, #ARGV, 5 do
+  local x, city, prov, cap, digits = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
   local id = redis.call("HGET", K.xid, x)
   local r
   if id then
     r = numGet(id)
     -- Out of the old area indexes before the area may change.
     for _, k in ipairs(indexKeys(r)) do redis.call("ZREM", k, id) end
-    r.city, r.prov, r.cap = city, prov, cap
+    r.city, r.prov, r.cap, r.digits = city, prov, cap, digits
   else
     id = enc(redis.call("HINCRBY", K.meta, "nid", 1))
     redis.call("HSET", K.xid, x, id)
-    r = { id = id, x = x, state = "a", load = 0, cap = cap, cool = 0, quar = 0, city = city, prov = prov }
+    r = {
+      id = id, x = x, state = "a", load = 0, cap = cap, cool = 0, quar = 0, digits = digits, city = city, prov = prov,
+    }
   end
   numPut(r)
   reindex(r, nil, true)

@@ -316,23 +316,37 @@ local function lhDel(t, field)
   metaAdd(LH_FIELDS[t][3], -1)
 end
 
---[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|city|province,
-     state a(ctive) d(raining) q(uarantined) r(etired). ]]
-local NUMBER_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
+--[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|digits|city|province,
+     state a(ctive) d(raining) q(uarantined) r(etired); digits: AXE's extension length ("" other modes). ]]
+local NUMBER_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
 local function numGet(id)
   local v = redis.call("HGET", K.n, id)
   if not v then return nil end
-  -- One pattern match reads the 8 fields (several times faster than splitting).
-  local x, state, load, cap, cool, quar, city, prov = string.match(v, NUMBER_FIELDS)
+  -- One pattern match reads the 9 fields (several times faster than splitting).
+  local x, state, load, cap, cool, quar, digits, city, prov = string.match(v, NUMBER_FIELDS)
   return {
     id = id, x = x, state = state, load = tonumber(load), cap = tonumber(cap),
-    cool = tonumber(cool), quar = tonumber(quar), city = city, prov = prov,
+    cool = tonumber(cool), quar = tonumber(quar), digits = digits, city = city, prov = prov,
   }
 end
 local function numPut(r)
   local v = r.x .. "|" .. r.state .. "|" .. fmt(r.load) .. "|" .. fmt(r.cap) .. "|" .. fmt(r.cool) .. "|" .. fmt(r.quar)
-    .. "|" .. r.city .. "|" .. r.prov
+    .. "|" .. r.digits .. "|" .. r.city .. "|" .. r.prov
   redis.call("HSET", K.n, r.id, v)
+end
+--[[ AXE extensions: `xe:<id>` is a bitmap of the extensions entries hold on X (bit n-1: extension n). ]]
+local function extKey(id)
+  return P .. "xe:" .. id
+end
+-- Takes extension n on X (nil: the lowest free one) and returns it as callers dial it, zero-padded.
+local function extTake(r, n)
+  local key = extKey(r.id)
+  if not n then n = redis.call("BITPOS", key, 0) + 1 end
+  redis.call("SETBIT", key, n - 1, 1)
+  return string.format("%0" .. (tonumber(r.digits) or 4) .. "d", n)
+end
+local function extHeld(id, n)
+  return redis.call("GETBIT", extKey(id), n - 1) == 1
 end
 local function indexKeys(r)
   local ks = { K.i }
@@ -390,7 +404,7 @@ end
      unbind is pending, X and the users stay held); the subscriptionId of a bound entry (kept while it is
      releasing) in s[orderKey]; its end time in x (see above). `sub` is nil when the entry has none.
      While a changeB is not settled, the B field is `b,previousB` (`prev`, "" when none: no extra bytes);
-     the previous B holds X like the entry's own users.
+     the previous B holds X like the entry's own users. AXE entries (no B) keep `#<extension>` there.
      `raw` is the packed entry with `|subscriptionId` appended when it has one, as the TypeScript side reads it. ]]
 local function entryRaw(v, sub)
   if sub then return v .. "|" .. sub end
@@ -402,23 +416,31 @@ local function entryGet(orderKey)
   local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
   local xid, token, status, untilMs, a, pb = string.match(v, ENTRY_FIELDS)
-  local prev = ""
-  local comma = string.find(pb, ",", 1, true)
-  if comma then pb, prev = string.sub(pb, 1, comma - 1), string.sub(pb, comma + 1) end
+  local prev, ext = "", ""
+  if string.byte(pb, 1) == 35 then -- "#"
+    pb, ext = "", string.sub(pb, 2)
+  else
+    local comma = string.find(pb, ",", 1, true)
+    if comma then pb, prev = string.sub(pb, 1, comma - 1), string.sub(pb, comma + 1) end
+  end
   local sub = nil
   if status ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
   -- A bound entry always has a subscriptionId (older versions did not store an empty one).
   if status == "b" and not sub then sub = "" end
   return {
-    xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, sub = sub,
-    raw = entryRaw(v, sub),
+    xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, ext = ext,
+    sub = sub, raw = entryRaw(v, sub),
   }
 end
 -- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
 -- returns the packed form replies carry.
 local function entryPut(orderKey, e, oldUntilMs)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
-  if e.prev and e.prev ~= "" then v = v .. "," .. e.prev end
+  if e.ext and e.ext ~= "" then
+    v = v .. "#" .. e.ext
+  elseif e.prev and e.prev ~= "" then
+    v = v .. "," .. e.prev
+  end
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
@@ -472,6 +494,7 @@ local function entryFree(orderKey, e)
   entryDel(orderKey, e)
   for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
   if e.prev ~= "" then holdRemove(e.prev, e.xid) end
+  if e.ext ~= "" then redis.call("SETBIT", extKey(e.xid), tonumber(e.ext) - 1, 0) end
   local r = numGet(e.xid)
   if r then
     r.load = r.load - 1

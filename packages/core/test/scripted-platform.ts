@@ -37,7 +37,10 @@ export class ScriptedPlatform implements PlatformDriver {
     const scripted = queue?.shift();
     if (scripted) return scripted;
     const taken = [...this.bindings.values()].some(
-      (b) => b.x === req.x && [b.a, b.b].some((u) => u !== undefined && (u === req.a || u === req.b)),
+      (b) =>
+        b.x === req.x &&
+        ([b.a, b.b].some((u) => u !== undefined && (u === req.a || u === req.b)) ||
+          (req.extension !== undefined && b.extension === req.extension)),
     );
     if (taken) return { kind: "conflict", code: "1012010", message: "already bound" } as const;
     const subscriptionId = `sub-${this.next++}`;
@@ -52,7 +55,8 @@ export class ScriptedPlatform implements PlatformDriver {
       this.timeoutAfterBind--;
       return { kind: "timeout", code: "TIMEOUT", message: "no answer" } as const;
     }
-    return { kind: "ok", value: { subscriptionId, x: req.x } } as const;
+    const extension = req.extension === undefined ? {} : { extension: req.extension };
+    return { kind: "ok", value: { subscriptionId, x: req.x, ...extension } } as const;
   }
   async unbind(req: { subscriptionId: string }) {
     this.calls.push(`unbind ${req.subscriptionId}`);
@@ -110,7 +114,9 @@ export class ScriptedPlatform implements PlatformDriver {
       .filter(([id, b]) =>
         "subscriptionId" in req
           ? id === req.subscriptionId
-          : b.x === req.x && (req.a === undefined || b.a === req.a),
+          : b.x === req.x &&
+            (req.a === undefined || b.a === req.a) &&
+            (req.extension === undefined || b.extension === req.extension),
       )
       .filter(([, b]) => !("b" in req) || req.b === undefined || b.b === req.b)
       .map(([subscriptionId, b]) => ({
@@ -118,10 +124,21 @@ export class ScriptedPlatform implements PlatformDriver {
         x: b.x,
         a: b.a,
         b: b.b,
+        extension: b.extension,
         userData: b.userData,
         durationSeconds: b.durationSeconds,
         boundAtMs: this.boundAt.get(subscriptionId),
       }));
+    if (req.mode === "AXE" && !("subscriptionId" in req) && req.extension === undefined) {
+      // AXE lists X by cursor: here the subscriptionId to go on after (ids only grow, so a binding
+      // present for the whole listing is never skipped).
+      const after = Number(req.cursor ?? 0);
+      const rest = found.filter((b) => Number(b.subscriptionId.slice(4)) > after);
+      const bindings = rest.slice(0, this.pageSize);
+      const last = bindings.at(-1)?.subscriptionId.slice(4);
+      const nextCursor = rest.length > bindings.length ? last : undefined;
+      return { kind: "ok", value: { bindings, total: bindings.length, nextCursor } };
+    }
     const page = "page" in req ? req.page : undefined;
     const bindings =
       page === undefined ? found : found.slice((page - 1) * this.pageSize, page * this.pageSize);

@@ -158,6 +158,7 @@ async function bindReserved(
       x: entry.x,
       a: req.a,
       b: req.b,
+      ...(entry.extension === undefined ? {} : { extension: entry.extension }),
       subscriptionId,
       expiresAtMs: untilMs,
     };
@@ -178,7 +179,8 @@ async function bindReserved(
     // reserved): the binding is the order's; adopt it.
     if ((await confirm(true)) === "ok") return { kind: "bound", binding };
     // Taken over: never keep a binding the store does not own.
-    await unbindUnowned(ctx, pool, { x: entry.x, a: entry.a, b: entry.b, subscriptionId }, "orphan");
+    const { x, a, b, extension } = entry;
+    await unbindUnowned(ctx, pool, { x, a, b, extension, subscriptionId }, "orphan");
     ctx.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
     return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
   }

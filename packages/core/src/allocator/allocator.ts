@@ -102,10 +102,11 @@ export class Allocator {
         { path: "b", message: "required in AXB mode" },
       ]);
     }
-    if (pool.mode === "AX" && req.b !== undefined) {
-      throw new ValidationError(`Pool "${pool.id}" is an AX pool: a binding has no b number; leave b out.`, [
-        { path: "b", message: "not used in AX mode" },
-      ]);
+    if (pool.mode !== "AXB" && req.b !== undefined) {
+      throw new ValidationError(
+        `Pool "${pool.id}" is an ${pool.mode} pool: a binding has no b number; leave b out.`,
+        [{ path: "b", message: `not used in ${pool.mode} mode` }],
+      );
     }
     return this.keeper.use(pool, () =>
       this.ctx.orders.run(pool.id, req.orderKey, () => allocateOnce(this.ctx, pool, req, [])),
@@ -140,14 +141,17 @@ export class Allocator {
     const p = this.pool(pool ?? this.onlyPool());
     const b = this.parse(PhoneSchema, change?.b, "b");
     if (p.mode !== "AXB")
-      throw new ValidationError(`Pool "${p.id}" is an AX pool: there is no B to reassign.`);
+      throw new ValidationError(`Pool "${p.id}" is an ${p.mode} pool: there is no B to reassign.`);
     this.parse(OrderKeySchema, orderKey, "orderKey");
     return this.keeper.use(p, () =>
       this.ctx.orders.run(p.id, orderKey, () => reassignOrder(this.ctx, p, orderKey, b)),
     );
   }
 
-  /** The order runs long: its binding (and the platform's, in AXB) now lives `ttlSeconds` from now, plus the grace. */
+  /**
+   * The order runs long: its binding (and the platform's, in AXB and AXE) now lives `ttlSeconds` from
+   * now, plus the grace.
+   */
   async extend(orderKey: string, ttlSeconds: number, pool?: string): Promise<Binding> {
     const p = this.pool(pool ?? this.onlyPool());
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 7_776_000) {
@@ -161,8 +165,8 @@ export class Allocator {
       this.ctx.orders.run(p.id, orderKey, async () => {
         const entry = await boundEntry(this.ctx, p, orderKey);
         const grace = this.ctx.tuning.graceSeconds;
-        if (p.mode === "AXB") {
-          // AX bindings never expire at the platform; only AXB has a lifetime to move.
+        if (p.mode !== "AX") {
+          // AX bindings never expire at the platform; AXB and AXE have a lifetime to move.
           const outcome = await this.ctx.platform.modify(p.mode, entry.subscriptionId!, {
             durationSeconds: ttlSeconds + grace,
           });
@@ -199,9 +203,7 @@ export class Allocator {
       );
     }
     if (p.mode !== "AX") {
-      throw new ValidationError(
-        `Pool "${p.id}" is an AXB pool: its pairs reach each other; a callee is for AX.`,
-      );
+      throw new ValidationError(`Pool "${p.id}" is an ${p.mode} pool: a temporary callee is for AX pools.`);
     }
     if (!this.ctx.platform.setsCallee) {
       throw new ValidationError("The platform driver cannot set a temporary callee (AX `setCallee`).");

@@ -124,7 +124,8 @@ async function settleUnknown(
 ): Promise<void> {
   const owned = new Set<string>();
   const reservedFor = new Map<string, Entry>(); // reservations by X and pair
-  const pairOn = (e: Pick<Entry, "x" | "a" | "b">) => `${e.x}|${e.a}|${e.b ?? ""}`;
+  const pairOn = (e: Pick<Entry, "x" | "a" | "b" | "extension">) =>
+    `${e.x}|${e.a}|${e.b ?? ""}|${e.extension === undefined ? "" : Number(e.extension)}`;
   for (const e of await ctx.store.entries(pool.id)) {
     if (e.subscriptionId !== undefined) owned.add(e.subscriptionId);
     if (e.status === "reserved") reservedFor.set(pairOn(e), e);
@@ -211,12 +212,17 @@ async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<
 
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
   const out: PlatformBinding[] = [];
-  for (let page = 1; ; page++) {
-    const outcome = await ctx.platform.queryX(pool.mode, x, page);
+  // Numbered pages (AXB, AX) until `total`; a cursor-paged listing (AXE) until no `nextCursor` follows.
+  let at: { page?: number; cursor?: string } = pool.mode === "AXE" ? {} : { page: 1 };
+  for (;;) {
+    const outcome = await ctx.platform.queryX(pool.mode, x, at);
     if (outcome.kind === "notFound") return out;
     if (outcome.kind !== "ok") return undefined;
-    out.push(...outcome.value.bindings.filter((b) => b.x === x));
-    if (outcome.value.bindings.length === 0 || out.length >= outcome.value.total) return out;
+    const { bindings, total, nextCursor } = outcome.value;
+    out.push(...bindings.filter((b) => b.x === x));
+    if (nextCursor !== undefined && nextCursor !== at.cursor) at = { cursor: nextCursor };
+    else if (at.page === undefined || bindings.length === 0 || out.length >= total) return out;
+    else at = { page: at.page + 1 };
   }
 }
 

@@ -63,6 +63,11 @@ export const PLATFORM_MAX_PAIRS_PER_X = 5000;
 /** AXE: the extension length of an X when its config does not say. */
 export const DEFAULT_EXTENSION_DIGITS = 4;
 
+/** AXE: whether two extensions are the same, however they are padded (`042` and `0042`). */
+export function sameExtension(a: string | undefined, b: string | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && Number(a) === Number(b));
+}
+
 /** AXE: the extensions an X of `digits` digits has (`1`..`9`, ..., `0001`..`9999`: 0 is not one). */
 export function extensionSpace(digits: number): number {
   return 10 ** digits - 1;

@@ -7,7 +7,14 @@ import type {
   QueryRequest,
 } from "../driver/index.js";
 import type { Events } from "../events/index.js";
-import { type Entry, type Mode, orderKeyFromUserData, owningOrder, type Phone } from "../model/index.js";
+import {
+  type Entry,
+  type Mode,
+  orderKeyFromUserData,
+  owningOrder,
+  type Phone,
+  sameExtension,
+} from "../model/index.js";
 import { assertLockHeld } from "../orders/serialiser.js";
 import type { ParsedPool, Scheduler, Tuning } from "../runtime/tuning.js";
 
@@ -27,7 +34,15 @@ export class PlatformCalls {
 
   bind(pool: ParsedPool, entry: Entry, durationSeconds: number, userData: string | undefined) {
     return this.call("bind", () =>
-      this.driver.bind({ mode: pool.mode, x: entry.x, a: entry.a, b: entry.b, durationSeconds, userData }),
+      this.driver.bind({
+        mode: pool.mode,
+        x: entry.x,
+        a: entry.a,
+        b: entry.b,
+        extension: entry.extension,
+        durationSeconds,
+        userData,
+      }),
     );
   }
 
@@ -66,15 +81,14 @@ export class PlatformCalls {
     return { kind: "ok", value: outcome.value.find((b) => b.subscriptionId === subscriptionId) };
   }
 
-  /** Asks the platform for the binding of (X, A, B), if it exists. */
-  async findBinding(
-    mode: Mode,
-    entry: Pick<Entry, "x" | "a" | "b">,
-  ): Promise<Outcome<PlatformBinding | undefined>> {
+  /** Asks the platform for the binding of (X, A, B), or in AXE of (X, extension), if it exists. */
+  async findBinding(mode: Mode, entry: Slot): Promise<Outcome<PlatformBinding | undefined>> {
     const outcome = await this.lookup(
-      mode === "AXB" && entry.b !== undefined
-        ? { mode, x: entry.x, a: entry.a, b: entry.b }
-        : { mode, x: entry.x, a: entry.a },
+      mode === "AXE" && entry.extension !== undefined
+        ? { mode, x: entry.x, extension: entry.extension }
+        : mode === "AXB" && entry.b !== undefined
+          ? { mode, x: entry.x, a: entry.a, b: entry.b }
+          : { mode, x: entry.x, a: entry.a },
     );
     if (outcome.kind !== "ok") return outcome;
     return { kind: "ok", value: outcome.value.find((b) => samePair(mode, b, entry)) };
@@ -82,34 +96,39 @@ export class PlatformCalls {
 
   /**
    * The platform's bindings on X, other than the pair's own, that hold a user of the pair (as A or as B
-   * in AXB; X's one A in AX): what a conflict answer is about.
+   * in AXB; X's one A in AX; in AXE the binding on the entry's extension): what a conflict answer is about.
    */
-  async findBlockers(mode: Mode, entry: Pick<Entry, "x" | "a" | "b">): Promise<Outcome<PlatformBinding[]>> {
+  async findBlockers(mode: Mode, entry: Slot): Promise<Outcome<PlatformBinding[]>> {
     const { x } = entry;
     const users = [entry.a, ...(mode === "AXB" && entry.b !== undefined ? [entry.b] : [])];
     const queries: QueryRequest[] =
       mode === "AX"
         ? [{ mode, x }]
-        : users.flatMap((u) => [
-            { mode, x, a: u },
-            { mode, x, b: u },
-          ]);
+        : mode === "AXE"
+          ? [{ mode, x, extension: entry.extension ?? "" }]
+          : users.flatMap((u) => [
+              { mode, x, a: u },
+              { mode, x, b: u },
+            ]);
     // At once: the allocation that got the conflict waits for them.
     const outcomes = await Promise.all(queries.map((q) => this.lookup(q)));
     const found = new Map<string, PlatformBinding>();
     for (const outcome of outcomes) {
       if (outcome.kind !== "ok") return outcome;
       for (const b of outcome.value) {
-        const holdsUser = mode === "AX" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));
+        const holdsUser = mode !== "AXB" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));
         if (b.x === x && holdsUser && !samePair(mode, b, entry)) found.set(b.subscriptionId, b);
       }
     }
     return { kind: "ok", value: [...found.values()] };
   }
 
-  /** One page of the platform's bindings on X (pages count from 1). */
-  queryX(mode: Mode, x: Phone, page: number) {
-    return this.withRetries(undefined, () => this.call("query", () => this.driver.query({ mode, x, page })));
+  /**
+   * One page of the platform's bindings on X: `page` counts from 1; a cursor-paged listing (AXE) starts
+   * without one and goes on with the answer's `nextCursor`.
+   */
+  queryX(mode: Mode, x: Phone, at: { readonly page?: number; readonly cursor?: string }) {
+    return this.withRetries(undefined, () => this.call("query", () => this.driver.query({ mode, x, ...at })));
   }
 
   /**
@@ -210,7 +229,12 @@ export class PlatformCalls {
   }
 }
 
-/** Whether a platform binding is the entry's pair on its X. */
-function samePair(mode: Mode, b: PlatformBinding, entry: Pick<Entry, "x" | "a" | "b">): boolean {
-  return b.x === entry.x && b.a === entry.a && (mode === "AX" || b.b === entry.b);
+/** Where an entry sits on its X: the pair, and in AXE the extension. */
+type Slot = Pick<Entry, "x" | "a" | "b" | "extension">;
+
+/** Whether a platform binding is the entry's pair on its X (in AXE: A on the entry's extension). */
+function samePair(mode: Mode, b: PlatformBinding, entry: Slot): boolean {
+  if (b.x !== entry.x || b.a !== entry.a) return false;
+  if (mode === "AXE") return sameExtension(b.extension, entry.extension);
+  return mode === "AX" || b.b === entry.b;
 }

@@ -12,7 +12,7 @@ export async function recordBinding(
   ctx: Context,
   pool: ParsedPool,
   orderKey: string,
-  binding: Pick<PlatformBinding, "x" | "a" | "b" | "subscriptionId">,
+  binding: Pick<PlatformBinding, "x" | "a" | "b" | "extension" | "subscriptionId">,
   untilMs: number,
 ): Promise<Entry | undefined> {
   const nowMs = ctx.now();
@@ -22,6 +22,7 @@ export async function recordBinding(
     a: binding.a,
     b: binding.b,
     x: binding.x,
+    extension: binding.extension,
     exclude: [],
     strategy: ctx.tuning.strategy,
     leaseMs: ctx.tuning.leaseMs,

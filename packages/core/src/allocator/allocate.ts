@@ -181,7 +181,7 @@ async function bindReserved(
     // Taken over: never keep a binding the store does not own.
     const { x, a, b, extension } = entry;
     await unbindUnowned(ctx, pool, { x, a, b, extension, subscriptionId }, "orphan");
-    ctx.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x: entry.x });
+    ctx.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x, extension });
     return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
   }
 

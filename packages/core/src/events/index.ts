@@ -2,13 +2,18 @@ import type { FailureKind } from "../driver/index.js";
 import type { Binding, Phone } from "../model/index.js";
 
 /** What the allocator reports. Subscribe with `allocator.on(name, listener)`. */
+/** AXE: the extension behind X of the order's binding (other modes: absent). */
+interface OnExtension {
+  extension?: string | undefined;
+}
+
 export interface AllocatorEvents {
   /** A binding was made and confirmed. `attempts`: X numbers tried. */
   allocated: { binding: Binding; attempts: number; latencyMs: number };
   /** An order's binding was unbound and its X freed. `reason`: who ended it. */
-  released: { pool: string; orderKey: string; x: Phone; reason: ReleaseReason };
+  released: { pool: string; orderKey: string; x: Phone; reason: ReleaseReason } & OnExtension;
   /** The unbind failed; it is kept in the store and retried by the sweeper. X stays held meanwhile. */
-  unbindQueued: { pool: string; orderKey: string; x: Phone; code: string; retryAtMs: number };
+  unbindQueued: { pool: string; orderKey: string; x: Phone; code: string; retryAtMs: number } & OnExtension;
   /** The order moved to another B (same X, platform modify) or to a new binding. */
   reassigned: { pool: string; orderKey: string; binding: Binding; via: "modify" | "rebind" };
   /** The order's end moved. */
@@ -20,7 +25,13 @@ export interface AllocatorEvents {
    */
   fenced: { pool: string; orderKey: string; x: Phone; subscriptionId: string };
   /** The sweeper or reconciler took over a binding found at the platform. */
-  adopted: { pool: string; orderKey: string; x: Phone; subscriptionId: string; by: "sweeper" | "reconciler" };
+  adopted: {
+    pool: string;
+    orderKey: string;
+    x: Phone;
+    subscriptionId: string;
+    by: "sweeper" | "reconciler";
+  } & OnExtension;
   /** The reconciler unbound a platform binding no order owns, or dropped a store entry the platform lacks. */
   reconciled: {
     pool: string;
@@ -29,7 +40,7 @@ export interface AllocatorEvents {
     subscriptionId?: string | undefined;
   };
   /** A lease ended without a bind going through; the sweeper freed X. */
-  leaseExpired: { pool: string; orderKey: string; x: Phone };
+  leaseExpired: { pool: string; orderKey: string; x: Phone } & OnExtension;
   /** One platform call and its answer (kind and result code), for metrics. */
   platformCall: {
     op: "bind" | "unbind" | "modify" | "query" | "setCallee";
@@ -44,7 +55,7 @@ export interface AllocatorEvents {
   /** X was taken out of service because the platform reported it abnormal. */
   quarantined: { pool: string; x: Phone; code: string; untilMs: number | undefined };
   /** The platform binding went through but the store lost the reservation; the binding was undone. */
-  leaseLost: { pool: string; orderKey: string; x: Phone };
+  leaseLost: { pool: string; orderKey: string; x: Phone } & OnExtension;
   /**
    * The store lost the pool's state (`StoreLostError`: restarted without persistence, flushed, rolled
    * back) and this instance begins rebuilding it, or finds a rebuild running; calls on the pool wait.

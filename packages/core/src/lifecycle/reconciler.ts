@@ -276,6 +276,7 @@ async function adopt(
       pool: pool.id,
       orderKey,
       x: binding.x,
+      extension: binding.extension,
       subscriptionId: binding.subscriptionId,
       by: "reconciler",
     });

@@ -87,12 +87,14 @@ export async function settleLapsedReservation(
       pool: pool.id,
       orderKey: entry.orderKey,
       x: entry.x,
+      extension: entry.extension,
       subscriptionId: binding.subscriptionId,
       by: "sweeper",
     });
     return "adopted";
   }
   if ((await ctx.store.release(pool.id, entry.orderKey, entry.token)) !== "released") return "unknown";
-  ctx.events.emit("leaseExpired", { pool: pool.id, orderKey: entry.orderKey, x: entry.x });
+  const { orderKey, x, extension } = entry;
+  ctx.events.emit("leaseExpired", { pool: pool.id, orderKey, x, extension });
   return "freed";
 }

@@ -33,7 +33,8 @@ export async function unbindAndFree(
     return "pending";
   }
   await ctx.store.release(pool.id, entry.orderKey, entry.token);
-  ctx.events.emit("released", { pool: pool.id, orderKey: entry.orderKey, x: entry.x, reason });
+  const { orderKey, x, extension } = entry;
+  ctx.events.emit("released", { pool: pool.id, orderKey, x, extension, reason });
   return "released";
 }
 
@@ -70,6 +71,7 @@ async function queueUnbind(ctx: Context, pool: ParsedPool, entry: Entry, code: s
       pool: pool.id,
       orderKey: entry.orderKey,
       x: entry.x,
+      extension: entry.extension,
       code,
       retryAtMs,
     });

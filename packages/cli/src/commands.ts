@@ -268,7 +268,7 @@ class Deployment {
     if (entry === undefined) return { text: `no order "${orderKey}" in pool ${pool}`, json: null };
     const shown = masked(entry, flags);
     const text = [
-      `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${shown.x}`,
+      `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${onX(shown)}`,
       `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
       ...(shown.previousB === undefined
         ? []
@@ -305,7 +305,7 @@ class Deployment {
     }
     const shown = matching.slice(0, limit).map((e) => masked(e, flags));
     const lines = shown.map(
-      (e) => `${e.pool}  ${e.orderKey}  ${e.status.padEnd(9)}  ${e.x}  until ${iso(e.untilMs)}`,
+      (e) => `${e.pool}  ${e.orderKey}  ${e.status.padEnd(9)}  ${onX(e)}  until ${iso(e.untilMs)}`,
     );
     const more = matching.length > limit ? [`(${matching.length - limit} more; raise --limit)`] : [];
     return {
@@ -428,6 +428,11 @@ const offline = (): never => {
   throw new UsageError('This command talks to the platform: add a "platform" section to the config file.');
 };
 const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
+
+/** Where an entry is: X, and in AXE the extension callers dial after it (`+8619900000001 ext 0042`). */
+function onX(e: Pick<Entry, "x" | "extension">): string {
+  return e.extension === undefined ? e.x : `${e.x} ext ${e.extension}`;
+}
 
 /** An entry as shown: bindpool's own keys readable (`<kind:id>`), users masked (a pending previousB too) unless --show-numbers. */
 function masked(entry: Entry, flags: Flags): Entry & { kind: string } {

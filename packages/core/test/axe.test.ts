@@ -27,7 +27,9 @@ describe("AXE allocation", () => {
     const released: unknown[] = [];
     allocator.on("released", (e) => released.push(e));
     expect(await allocator.complete("o1")).toEqual({ status: "released" });
-    expect(released).toEqual([{ pool: "rides", orderKey: "o1", x: X1, extension: "001", reason: "complete" }]);
+    expect(released).toEqual([
+      { pool: "rides", orderKey: "o1", x: X1, extension: "001", reason: "complete" },
+    ]);
     const b3 = await allocator.allocate({ pool: "rides", orderKey: "o3", a: customer(3), ttlSeconds: 600 });
     expect(b3.extension).toBe("001");
     expect(platform.bindings.size).toBe(2);

@@ -24,6 +24,7 @@ import { unbindAndFree } from "../repair/outbox.js";
 import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
 import { allocateOnce, platformError } from "./allocate.js";
+import { type HoldRequest, HoldRequestSchema, requireAx, setCalleeOf, waitUntilEmpty } from "./ax.js";
 import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
 import { PoolKeeper } from "./pool-keeper.js";
 import { boundEntry, reassignOrder } from "./reassign.js";
@@ -202,33 +203,44 @@ export class Allocator {
         [{ path: "ttlSeconds", message: "out of range" }],
       );
     }
-    if (p.mode !== "AX") {
-      throw new ValidationError(`Pool "${p.id}" is an ${p.mode} pool: a temporary callee is for AX pools.`);
-    }
+    requireAx(p, "a temporary callee");
     if (!this.ctx.platform.setsCallee) {
       throw new ValidationError("The platform driver cannot set a temporary callee (AX `setCallee`).");
     }
     return this.keeper.use(p, () =>
-      this.ctx.orders.run(p.id, orderKey, async () => {
-        const entry = await boundEntry(this.ctx, p, orderKey);
-        if (entry.a === callee) {
-          throw new ValidationError("The callee must differ from the order's A.", [
-            { path: "callee", message: "equals a" },
-          ]);
-        }
-        const outcome = await this.ctx.platform.setCallee({
-          mode: p.mode,
-          subscriptionId: entry.subscriptionId!,
-          x: entry.x,
-          callee,
-          durationSeconds: ttlSeconds,
-        });
-        if (outcome.kind !== "ok") throw platformError(outcome, this.ctx.tuning);
-        const expiresAtMs = this.ctx.now() + ttlSeconds * 1000;
-        this.events.emit("calleeSet", { pool: p.id, orderKey, x: entry.x, expiresAtMs });
-        return { x: entry.x, expiresAtMs };
-      }),
+      this.ctx.orders.run(p.id, orderKey, () => setCalleeOf(this.ctx, p, orderKey, callee, ttlSeconds)),
     );
+  }
+
+  /**
+   * AX: gives a holder (a courier for a shift) an X of its own, for `ttlSeconds` (default 12 hours;
+   * `complete(holder)` ends it sooner). The same holder gets the same X again; one number holds at
+   * most 5 X at once (`USER_LIMIT`). Route the holder's calls with `setCallee(holder, ...)`.
+   */
+  async hold(request: HoldRequest): Promise<Binding> {
+    const parsed = HoldRequestSchema.safeParse(request);
+    if (!parsed.success) throw fromZod("Invalid hold request", parsed.error, request);
+    const { holder, ...rest } = parsed.data;
+    requireAx(this.pool(rest.pool), "a hold");
+    return this.allocate({ ...rest, orderKey: holder });
+  }
+
+  /**
+   * Drains X (no new binds) and resolves once nothing is bound on it any more: its holders' shifts and
+   * its orders ended. Looks every `pollMs` (default 1 s); `signal` stops the wait (X stays draining).
+   */
+  async drain(
+    x: Phone,
+    options: { pool?: string; pollMs?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const p = this.pool(options.pool ?? this.onlyPool());
+    const pollMs = options.pollMs ?? 1_000;
+    if (!Number.isInteger(pollMs) || pollMs < 1) {
+      throw new ValidationError(`pollMs must be a whole number of ms from 1, got ${JSON.stringify(pollMs)}.`);
+    }
+    await this.setNumberState(x, "draining", { pool: p.id });
+    await this.keeper.use(p, () => waitUntilEmpty(this.ctx, p, x, pollMs, options.signal));
+    this.events.emit("drained", { pool: p.id, x });
   }
 
   /** The current entry (reserved, bound or releasing) of an order, if any. */

@@ -1,0 +1,83 @@
+/**
+ * AX-only allocator calls: a courier who keeps one X for a shift (a holder), the temporary callee that
+ * routes the holder's next call, and a drain that waits until X's holders are done.
+ */
+import { z } from "zod";
+import { ValidationError } from "../errors/index.js";
+import { AllocateRequestSchema, type Phone, PoolIdSchema } from "../model/index.js";
+import type { Context } from "../repair/context.js";
+import type { ParsedPool } from "../runtime/tuning.js";
+import { platformError } from "./allocate.js";
+import { boundEntry } from "./reassign.js";
+
+/** How long a hold lasts when the request does not say: a long shift. */
+export const DEFAULT_HOLD_SECONDS = 43_200;
+
+const { a, ttlSeconds, area, preferX, userData, orderKey } = AllocateRequestSchema.shape;
+
+export const HoldRequestSchema = z.strictObject({
+  pool: PoolIdSchema,
+  /** Who holds X (e.g. `courier:17:shift:2026-12-03`); shares the pool's key space with orderKeys. */
+  holder: orderKey,
+  /** The holder's real number. */
+  a,
+  /** How long the hold lasts; `complete(holder)` ends it sooner. */
+  ttlSeconds: ttlSeconds.default(DEFAULT_HOLD_SECONDS),
+  area,
+  preferX,
+  userData,
+});
+export type HoldRequest = z.input<typeof HoldRequestSchema>;
+
+/** Refuses a pool that is not AX, naming what the call is for. */
+export function requireAx(pool: ParsedPool, what: string): void {
+  if (pool.mode !== "AX") {
+    throw new ValidationError(`Pool "${pool.id}" is an ${pool.mode} pool: ${what} is for AX pools.`);
+  }
+}
+
+/** Sets the temporary callee of a bound AX order; call it under the order's lock. */
+export async function setCalleeOf(
+  ctx: Context,
+  pool: ParsedPool,
+  orderKey: string,
+  callee: Phone,
+  ttlSeconds: number,
+): Promise<{ x: Phone; expiresAtMs: number }> {
+  const entry = await boundEntry(ctx, pool, orderKey);
+  if (entry.a === callee) {
+    throw new ValidationError("The callee must differ from the order's A.", [
+      { path: "callee", message: "equals a" },
+    ]);
+  }
+  const outcome = await ctx.platform.setCallee({
+    mode: pool.mode,
+    subscriptionId: entry.subscriptionId!,
+    x: entry.x,
+    callee,
+    durationSeconds: ttlSeconds,
+  });
+  if (outcome.kind !== "ok") throw platformError(outcome, ctx.tuning);
+  const expiresAtMs = ctx.now() + ttlSeconds * 1000;
+  ctx.events.emit("calleeSet", { pool: pool.id, orderKey, x: entry.x, expiresAtMs });
+  return { x: entry.x, expiresAtMs };
+}
+
+/**
+ * Waits until X carries no entry (its holders and orders are done, its queued unbinds gone through),
+ * looking every `pollMs`. Rejects with the signal's reason when it aborts.
+ */
+export async function waitUntilEmpty(
+  ctx: Context,
+  pool: ParsedPool,
+  x: Phone,
+  pollMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (;;) {
+    signal?.throwIfAborted();
+    const load = (await ctx.store.numbers(pool.id)).find((n) => n.x === x)?.load ?? 0;
+    if (load === 0) return;
+    await ctx.scheduler.sleep(pollMs);
+  }
+}

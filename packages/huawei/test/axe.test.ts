@@ -1,7 +1,10 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Outcome, type PlatformBinding, ValidationError } from "@bindpool/core";
 import type { AxeSettings, Simulator, SimulatorOptions } from "@bindpool/simulator";
 import { afterEach, describe, expect, it } from "vitest";
-import { HuaweiDriver } from "../src/index.js";
+import { createNotificationHandler, HuaweiDriver, type NotificationEvent } from "../src/index.js";
 import { AXE_APP, AXE_SMALL_X, AXE_X, driverFor, startPlatform, user } from "./harness.js";
 
 // The driver's AXE calls against the simulator over HTTP (§6).
@@ -10,9 +13,15 @@ const [X1, X2] = AXE_X;
 const T0 = Date.UTC(2024, 0, 1);
 
 let sim: Simulator | undefined;
+let receiver: http.Server | undefined;
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
+  if (receiver) {
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve));
+    receiver = undefined;
+  }
 });
 
 function ok<T>(outcome: Outcome<T>): T {
@@ -246,5 +255,35 @@ describe("AXE unbind, modify, query", () => {
     const { driver } = await start();
     const outcome = await driver.bind({ mode: "AX", x: X1, a: user(1), durationSeconds: 0 });
     expect(outcome).toMatchObject({ kind: "modeMismatch", code: "1010040" });
+  });
+});
+
+describe("AXE calls", () => {
+  it("delivers the call events and CDR of an AXE call with extendNum to the notification handler", async () => {
+    const events: NotificationEvent[] = [];
+    const handler = createNotificationHandler({ ...AXE_APP, onEvent: (e) => void events.push(e) });
+    receiver = http.createServer((req, res) => void handler.node(req, res));
+    receiver.listen(0, "127.0.0.1");
+    await once(receiver, "listening");
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
+    const { sim, driver } = await start({ callbackRecordSeconds: 600 }, { push: { url, timeScale: 0.001 } });
+    const a = user(1);
+    const peer = user(2);
+    const { subscriptionId } = ok(
+      await driver.bind({ mode: "AXE", x: X1, a, extension: "0042", durationSeconds: 3600 }),
+    );
+    await sim.simulateCall(AXE_APP.appKey, { subscriptionId, from: "b", peer });
+    // A calls X back: the call-back record connects A to the customer who called.
+    const back = await sim.simulateCall(AXE_APP.appKey, { subscriptionId, from: "a" });
+    expect(back).toMatchObject({ caller: a, called: peer });
+    await sim.pushesIdle();
+    const calls = events.filter((e) => e.type === "call");
+    expect(calls.length).toBeGreaterThanOrEqual(8);
+    for (const e of calls) expect(e).toMatchObject({ subscriptionId, extendNum: "0042" });
+    const fees = events.flatMap((e) => (e.type === "fee" ? e.records : []));
+    expect(fees).toEqual([
+      expect.objectContaining({ extendNum: "0042", callerNum: peer, calleeNum: a, bindNum: X1 }),
+      expect.objectContaining({ extendNum: "0042", callerNum: a, calleeNum: peer }),
+    ]);
   });
 });

@@ -197,7 +197,7 @@ export class PlatformState {
 
   constructor(
     apps: readonly AppConfig[],
-    readonly nowMs: () => number,
+    private readonly nowMs: () => number,
     /** Result code for binds on an abnormal X. */
     readonly abnormalCode: string = Code.blacklisted,
     /** AXE: result code of a bind naming an extension already in use on that X. */

@@ -236,6 +236,23 @@ describe("AXE bind", () => {
   });
 });
 
+describe("AXE bindings behind the client's back", () => {
+  it("takes the extension given or the lowest free one, and the client's bind then meets it", async () => {
+    const { sim, bind } = await start();
+    expect(sim.bindBehindBack("axe", { x: xs[0]!, a: A, extension: "0009" })).toEqual({
+      subscriptionId: expect.any(String),
+      extension: "0009",
+    });
+    expect(sim.bindBehindBack("axe", { x: xs[0]!, a: A2, durationSeconds: 60 }).extension).toBe("0001");
+    expect((await bind({ bindNum: "+8613900000003", virtualNum: xs[0], extendNum: "0009" })).resultcode).toBe(
+      "1012010",
+    );
+    expect(() => sim.bindBehindBack("axe", { x: xs[0]!, a: "+8613900000004", extension: "0001" })).toThrow(
+      /1012010/,
+    );
+  });
+});
+
 describe("AXE unbind, modify and query v1.0", () => {
   it("unbinds by subscriptionId (which wins) or by virtualNum + extendNum; 1016001 when gone", async () => {
     const { sim, bind, call } = await start();

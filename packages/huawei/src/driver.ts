@@ -15,6 +15,15 @@ import {
 import { z } from "zod";
 import { bindAx, modifyAx, queryAx, setCalleeAx, unbindAx } from "./ax.js";
 import { bindAxb, modifyAxb, queryAxb, unbindAxb } from "./axb.js";
+import {
+  AXE_CURSOR_RE,
+  type AxeOptions,
+  AxeOptionsSchema,
+  bindAxe,
+  modifyAxe,
+  queryAxe,
+  unbindAxe,
+} from "./axe.js";
 import { PlatformClient } from "./http.js";
 
 /** Options of {@link HuaweiDriver}. One driver talks to one platform app (one app key). */
@@ -59,6 +68,12 @@ export interface HuaweiDriverOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * AXE apps: `callbackRecordSeconds` (lifetime of call-back records; default the binding's lifetime)
+   * and the fallback of A's call through X with no call-back record, `callbackNum` or `callbackTone`
+   * (not both; default neither).
+   */
+  readonly axe?: AxeOptions;
 }
 
 /** Counters of one driver, for observability. */
@@ -108,16 +123,18 @@ const OptionsSchema = z.strictObject({
     .optional(),
   fetch: z.custom<typeof fetch>((v) => typeof v === "function", "must be a function").optional(),
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
+  axe: AxeOptionsSchema.optional(),
 });
 
 /**
- * Huawei Cloud PrivateNumber driver for AXB and AX apps. Signs every request (AKSK or WSSE), bounds it
+ * Huawei Cloud PrivateNumber driver for AXB, AX and AXE apps. Signs every request (AKSK or WSSE), bounds it
  * by `timeoutMs`, limits concurrency and requests per second, and maps every answer to an `Outcome`;
  * it throws only for programmer errors (`ValidationError`).
  */
 export class HuaweiDriver implements PlatformDriver {
   readonly #client: PlatformClient;
   readonly #byKind = new Map<string, number>();
+  readonly #axe: AxeOptions;
 
   constructor(options: HuaweiDriverOptions) {
     const parsed = OptionsSchema.safeParse(options);
@@ -135,6 +152,7 @@ export class HuaweiDriver implements PlatformDriver {
       );
     }
     const o = parsed.data;
+    this.#axe = o.axe ?? {};
     this.#client = new PlatformClient({
       baseUrl: o.baseUrl,
       appKey: o.appKey,
@@ -149,8 +167,24 @@ export class HuaweiDriver implements PlatformDriver {
     });
   }
 
-  /** Binds (x, a, b) for AXB (lifetime `durationSeconds`, 0: permanent) or (x, a) for AX (never expires). */
-  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string }>> {
+  /**
+   * Binds (x, a, b) for AXB (lifetime `durationSeconds`, 0: permanent), (x, a) for AX (never expires), or
+   * a behind (x, extension) for AXE (lifetime sent in whole minutes, rounded up; no extension: the
+   * platform picks one). Answers the AXE extension bound.
+   */
+  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string; extension?: string }>> {
+    if (req.mode !== "AXE" && req.extension !== undefined)
+      throw new ValidationError(`Only AXE binds take an extension (mode ${req.mode}).`);
+    if (req.mode === "AXE") {
+      if (req.b !== undefined)
+        throw new ValidationError(`An AXE bind takes no B number (got b ${JSON.stringify(req.b)}).`);
+      if (req.extension !== undefined) requireExtension(req.extension);
+      if (!Number.isInteger(req.durationSeconds) || req.durationSeconds < 0)
+        throw new ValidationError(
+          `durationSeconds must be a whole number from 0 (got ${JSON.stringify(req.durationSeconds)}).`,
+        );
+      return this.#count(await bindAxe(this.#client, this.#axe, req));
+    }
     if (req.mode === "AXB") {
       if (req.b === undefined) throw new ValidationError("An AXB bind needs a B number (req.b).");
       return this.#count(await bindAxb(this.#client, { ...req, b: req.b }));
@@ -166,22 +200,48 @@ export class HuaweiDriver implements PlatformDriver {
     const outcome =
       req.mode === "AXB"
         ? await unbindAxb(this.#client, req.subscriptionId)
-        : await unbindAx(this.#client, req.subscriptionId);
+        : req.mode === "AXE"
+          ? await unbindAxe(this.#client, req.subscriptionId)
+          : await unbindAx(this.#client, req.subscriptionId);
     return this.#count(outcome);
   }
 
-  /** Changes A, B or (AXB only) the lifetime in seconds, counted from now; absent fields stay as they are. */
+  /**
+   * Changes A, B or (AXB, AXE) the lifetime in seconds, counted from now; absent fields stay as they are.
+   * AXE changes only the lifetime (whole minutes, rounded up).
+   */
   async modify(req: ModifyRequest): Promise<Outcome<void>> {
     requireSubscriptionId(req.subscriptionId);
     if (req.mode === "AXB") return this.#count(await modifyAxb(this.#client, req));
+    if (req.mode === "AXE") {
+      const seconds = req.durationSeconds;
+      if (req.a !== undefined || req.b !== undefined || seconds === undefined)
+        throw new ValidationError(
+          "An AXE modify changes only the lifetime: AXE bindings have no B and keep A.",
+        );
+      if (!Number.isInteger(seconds) || seconds < 0)
+        throw new ValidationError(
+          `durationSeconds must be a whole number from 0 (got ${JSON.stringify(seconds)}).`,
+        );
+      return this.#count(
+        await modifyAxe(this.#client, this.#axe, {
+          subscriptionId: req.subscriptionId,
+          durationSeconds: seconds,
+        }),
+      );
+    }
     if (req.b !== undefined || req.durationSeconds !== undefined) {
       throw new ValidationError("An AX modify can change only A: AX bindings have no B and no lifetime.");
     }
     return this.#count(await modifyAx(this.#client, req));
   }
 
-  /** Lists bindings by `subscriptionId` or by X (with A and/or B); "nothing found" is ok with no bindings. */
+  /**
+   * Lists bindings by `subscriptionId` or by X (with A and/or B; AXE: the one behind `extension`, or a
+   * page after `cursor`, with `nextCursor` while more follow); "nothing found" is ok with no bindings.
+   */
   async query(req: QueryRequest): Promise<Outcome<QueryResult>> {
+    if (req.mode === "AXE") return this.#count(await queryAxe(this.#client, checkAxeQuery(req)));
     if ("subscriptionId" in req) requireSubscriptionId(req.subscriptionId);
     else if (req.page !== undefined && !(Number.isInteger(req.page) && req.page >= 1)) {
       throw new ValidationError(
@@ -219,6 +279,28 @@ export class HuaweiDriver implements PlatformDriver {
     this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
     return outcome;
   }
+}
+
+function requireExtension(extension: string): void {
+  if (typeof extension !== "string" || !/^\d{1,4}$/.test(extension) || !/[1-9]/.test(extension))
+    throw new ValidationError(
+      `An extension is 1-4 digits, not all zeros (got ${JSON.stringify(extension)}).`,
+    );
+}
+
+/** An AXE query as the platform takes it: no B, no page number, a well-formed cursor and extension. */
+function checkAxeQuery(req: QueryRequest): Parameters<typeof queryAxe>[1] {
+  if ("subscriptionId" in req) {
+    requireSubscriptionId(req.subscriptionId);
+    return { subscriptionId: req.subscriptionId };
+  }
+  if (req.b !== undefined) throw new ValidationError("An AXE query takes no B number.");
+  if (req.page !== undefined)
+    throw new ValidationError("AXE listings are paged by cursor (nextCursor), not by page number.");
+  if (req.extension !== undefined) requireExtension(req.extension);
+  if (req.cursor !== undefined && !AXE_CURSOR_RE.test(req.cursor))
+    throw new ValidationError(`An AXE cursor matches \\d{13}_\\d{1,20} (got ${JSON.stringify(req.cursor)}).`);
+  return { x: req.x, a: req.a, extension: req.extension, cursor: req.cursor };
 }
 
 function requireSubscriptionId(subscriptionId: string): void {

@@ -4,19 +4,23 @@ import { HuaweiDriver, type HuaweiDriverOptions } from "../src/index.js";
 
 export const AXB_APP = { appKey: "axb-key", appSecret: "axb-secret" } as const;
 export const AX_APP = { appKey: "ax-key", appSecret: "ax-secret" } as const;
+export const AXE_APP = { appKey: "axe-key", appSecret: "axe-secret" } as const;
 
 /** X numbers of the AXB app; the last one carries a single pair. */
 export const AXB_X = ["+8617000000001", "+8617000000002", "+8617000000003"] as const;
 export const AXB_SMALL_X = "+8617000000009";
 /** Six X numbers of the AX app, one more than an A may hold. */
 export const AX_X = [1, 2, 3, 4, 5, 6].map((i) => `+861710000000${i}`);
+/** X numbers of the AXE app: two of 4-digit extensions (capacity 300), one of 1 digit holding one A. */
+export const AXE_X = ["+8617200000001", "+8617200000002"] as const;
+export const AXE_SMALL_X = "+8617200000009";
 
 /** Distinct user (A/B) numbers: `user(1)` = +8613800000001. */
 export function user(n: number): string {
   return `+86138${String(n).padStart(8, "0")}`;
 }
 
-/** A simulator with one AXB app and one AX app. */
+/** A simulator with one AXB app, one AX app and one AXE app. */
 export function startPlatform(extra: Partial<SimulatorOptions> = {}): Promise<Simulator> {
   return startSimulator({
     apps: [
@@ -29,6 +33,14 @@ export function startPlatform(extra: Partial<SimulatorOptions> = {}): Promise<Si
         ],
       },
       { ...AX_APP, mode: "AX", numbers: AX_X.map((x) => ({ x, city: "0755", province: "GD" })) },
+      {
+        ...AXE_APP,
+        mode: "AXE",
+        numbers: [
+          ...AXE_X.map((x) => ({ x, city: "0755", province: "GD", capacity: 300 })),
+          { x: AXE_SMALL_X, extensionDigits: 1, capacity: 1 },
+        ],
+      },
     ],
     ...extra,
   });

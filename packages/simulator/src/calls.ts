@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
+import type { AxeRoute } from "./axe-state.js";
 import type { BindingRecord, NumberStatus } from "./state.js";
 
 /** A call to simulate over a live binding. */
 export interface SimulatedCallInput {
   readonly subscriptionId: string;
-  /** Who dials X: `a` (AXB: reaches B) or `b` (AXB: B reaches A; AX: `peer` reaches A). */
+  /**
+   * Who dials X: `a` (AXB: reaches B; AX: the temporary callee; AXE: the call-back party) or `b` (AXB: B
+   * reaches A; AX: `peer` reaches A; AXE: `peer` dials X and A's extension and reaches A).
+   */
   readonly from: "a" | "b";
   /**
    * Whether the callee picks up.
@@ -17,8 +21,8 @@ export interface SimulatedCallInput {
    */
   readonly durationSeconds?: number;
   /**
-   * AX only: the number that dials X to reach A (AX bindings hold only A). Not used when A dials X: that
-   * call goes to A's temporary callee (§5.3), and is not connected when none is set.
+   * AX, AXE: the number that dials X (AXE: and the extension) to reach A (these bindings hold only A).
+   * Not used when A dials X: that call goes to A's temporary callee (AX, §5.3) or call-back party (AXE, §6).
    * @default "+8613000000000"
    */
   readonly peer?: string;
@@ -46,6 +50,11 @@ const DEFAULT_PEER = "+8613000000000";
  * documents no code for this case (unconfirmed); 8100 "callee number does not exist" is the nearest.
  */
 export const NO_TEMP_CALLEE_STATE_CODE = 8100;
+/**
+ * Teardown point of A's call through its AXE X with no call-back record and no `callbackNum` (the
+ * `callbackTone`, if any, is played first). Undocumented (unconfirmed); the same 8100 as AX.
+ */
+export const NO_CALLBACK_STATE_CODE = 8100;
 const RING_MS = 2_000;
 const ANSWER_AFTER_MS = 5_000;
 const NO_ANSWER_AFTER_MS = 30_000;
@@ -66,20 +75,25 @@ export function callPushes(
   xStatus: NumberStatus,
   input: SimulatedCallInput,
   startMs: number,
+  /** AXE, A dials X: where the call goes (see `AxeState.routeFromA`). */
+  axeRoute: AxeRoute = {},
 ): { call: SimulatedCall; pushes: CallPush[] } {
   const peer = input.peer ?? DEFAULT_PEER;
+  const axeFromA = binding.mode === "AXE" && input.from === "a";
   // AX, A dials X: the platform connects A to the temporary callee set shortly before (§5, §5.3); with none
   // set there is nobody to forward to, so the call is refused after callin (called: X) rather than sent to
   // some made-up party.
   const temp = binding.mode === "AX" && input.from === "a" ? liveTempCallee(binding, startMs) : undefined;
-  const noCallee = binding.mode === "AX" && input.from === "a" && temp === undefined;
+  const noCallee =
+    (binding.mode === "AX" && input.from === "a" && temp === undefined) ||
+    (axeFromA && axeRoute.called === undefined);
   const [caller, called] =
     binding.mode === "AXB"
       ? input.from === "a"
         ? [binding.a, binding.b ?? peer]
         : [binding.b ?? peer, binding.a]
       : input.from === "a"
-        ? [binding.a, temp?.calleeNum ?? binding.x]
+        ? [binding.a, temp?.calleeNum ?? axeRoute.called ?? binding.x]
         : [peer, binding.a];
   // A call to the temporary callee carries the userData set with it (§5.3), else the binding's (unconfirmed).
   const userData = temp?.userData ?? binding.userData;
@@ -99,7 +113,12 @@ export function callPushes(
   const [stateCode, stateDesc] = xBlocked
     ? [8055, "The X number has no call permission."]
     : noCallee
-      ? [NO_TEMP_CALLEE_STATE_CODE, "No temporary callee is set."]
+      ? axeFromA
+        ? [
+            NO_CALLBACK_STATE_CODE,
+            axeRoute.tone === undefined ? "No call-back record." : "No call-back record; tone played.",
+          ]
+        : [NO_TEMP_CALLEE_STATE_CODE, "No temporary callee is set."]
       : answered
         ? [0, "The user releases the call."]
         : [8101, "The callee does not answer."];
@@ -110,6 +129,8 @@ export function callPushes(
     caller,
     called: calledNum,
     subscriptionId: binding.subscriptionId,
+    // AXE (§11.1): the extension of the binding the call runs over (exact presence unconfirmed).
+    ...(binding.extension === undefined ? {} : { extendNum: binding.extension }),
   });
   const events: [string, Record<string, unknown>][] = [
     [
@@ -135,7 +156,8 @@ export function callPushes(
     sessionId,
     callerNum: caller,
     calleeNum: called,
-    fwdDisplayNum: binding.x,
+    // AXE displayNumMode 1: A sees the real caller (§6.1); everyone else always sees X.
+    fwdDisplayNum: binding.axe?.displayNumMode === "1" && input.from === "b" ? caller : binding.x,
     ...(noCallee ? {} : { fwdDstNum: called }),
     callInTime: platformTime(startMs),
     ...(blocked
@@ -166,6 +188,7 @@ export function callPushes(
     hostName: "callenabler.sim.local",
     voiceCheckType: "0",
     subscriptionId: binding.subscriptionId,
+    ...(binding.extension === undefined ? {} : { extendNum: binding.extension }),
     ...(userData === undefined ? {} : { userData }),
   };
 

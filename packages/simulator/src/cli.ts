@@ -8,7 +8,7 @@ import type { FaultOptions } from "./faults.js";
 import { type SimulatorOptions, startSimulator } from "./server.js";
 import type { AppConfig } from "./state.js";
 
-const HELP = `bindpool-sim: a local Huawei Cloud PrivateNumber (AXB, AX) sandbox
+const HELP = `bindpool-sim: a local Huawei Cloud PrivateNumber (AXB, AX, AXE) sandbox
 
 Usage: bindpool-sim [--config sim.json] [options]
 
@@ -20,10 +20,11 @@ Usage: bindpool-sim [--config sim.json] [options]
   --ca-out FILE              where to write the generated certificate (default: a temp file)
   --app-key KEY              add an app from flags (with --app-secret, --mode, --numbers)
   --app-secret SECRET
-  --mode AXB|AX              mode of that app (default AXB)
+  --mode AXB|AX|AXE          mode of that app (default AXB)
   --numbers LIST             comma list of X[*COUNT][:CITY[:PROVINCE]],
                              e.g. "+8613800000001*100:0755:GD,+8613800001000:010:BJ"
-  --capacity N               AXB pairs per X for numbers from --numbers (default 5000)
+  --capacity N               AXB pairs (default 5000) or AXE bindings (default 200) per X
+  --extension-digits N       AXE: extension length of numbers from --numbers, 1-4 (default 4)
   --created-window SECONDS   accepted Created skew (default 29700 = 8h15m)
   --reject-replayed-nonce    reject a nonce seen before (off by default)
   --rate-limit QPS           platform flow control per app key (answers 1010010 above it)
@@ -45,7 +46,7 @@ function num(name: string, value: string | undefined): number | undefined {
 }
 
 /** Parses `X[*COUNT][:CITY[:PROVINCE]]` items. */
-function parseNumbersFlag(list: string, capacity?: number): NumberEntry[] {
+function parseNumbersFlag(list: string, capacity?: number, extensionDigits?: number): NumberEntry[] {
   return list
     .split(",")
     .map((s) => s.trim())
@@ -60,6 +61,7 @@ function parseNumbersFlag(list: string, capacity?: number): NumberEntry[] {
         ...(city ? { city } : {}),
         ...(province ? { province } : {}),
         ...(capacity === undefined ? {} : { capacity }),
+        ...(extensionDigits === undefined ? {} : { extensionDigits }),
       };
     });
 }
@@ -87,6 +89,7 @@ function parseCli(argv: string[]): CliRun | "help" {
       mode: { type: "string" },
       numbers: { type: "string" },
       capacity: { type: "string" },
+      "extension-digits": { type: "string" },
       "created-window": { type: "string" },
       "reject-replayed-nonce": { type: "boolean" },
       "rate-limit": { type: "string" },
@@ -108,12 +111,19 @@ function parseCli(argv: string[]): CliRun | "help" {
     if (!secret) throw new Error("--app-key needs --app-secret");
     if (!values.numbers) throw new Error("--app-key needs --numbers");
     const mode = (values.mode ?? "AXB").toUpperCase();
-    if (mode !== "AXB" && mode !== "AX") throw new Error(`--mode must be AXB or AX, got "${values.mode}"`);
+    if (mode !== "AXB" && mode !== "AX" && mode !== "AXE")
+      throw new Error(`--mode must be AXB, AX or AXE, got "${values.mode}"`);
     const app: AppConfig = {
       appKey: values["app-key"],
       appSecret: secret,
       mode,
-      numbers: expandNumbers(parseNumbersFlag(values.numbers, num("capacity", values.capacity))),
+      numbers: expandNumbers(
+        parseNumbersFlag(
+          values.numbers,
+          num("capacity", values.capacity),
+          num("extension-digits", values["extension-digits"]),
+        ),
+      ),
     };
     const i = apps.findIndex((a) => a.appKey === app.appKey);
     if (i >= 0) apps[i] = app;

@@ -23,6 +23,7 @@ export const Code = {
   blacklisted: "1012102",
   recordNotFound: "1016001",
   appKeyInvalid: "1020150",
+  noIdleExtension: "1020167",
   noAuthorization: "1023006",
   noRealm: "1023007",
 } as const;
@@ -61,6 +62,7 @@ const table: Record<string, CodeInfo> = {
   [Code.blacklisted]: { httpStatus: 400, desc: "The number is contained in the blacklist." },
   [Code.recordNotFound]: { httpStatus: 400, desc: "The record does not exist." },
   [Code.appKeyInvalid]: { httpStatus: 401, desc: "The app_key is invalid." },
+  [Code.noIdleExtension]: { httpStatus: 400, desc: "No idle extend Number." },
   [Code.noAuthorization]: { httpStatus: 400, desc: "Authorization not contained in the HTTP header." },
   [Code.noRealm]: { httpStatus: 400, desc: "realm not contained in Authorization." },
 };

@@ -14,13 +14,17 @@ const numberEntry = z.object({
   province: z.string().optional(),
   capacity: z.number().int().min(1).optional(),
   status: z.enum(["normal", "paused", "abnormal", "frozen"]).optional(),
+  /** AXE: extension length of X, 1-4 digits (default 4). */
+  extensionDigits: z.number().int().min(1).max(4).optional(),
 });
 
 const appEntry = z.object({
   appKey: z.string().min(1),
   appSecret: z.string().min(1),
-  mode: z.enum(["AXB", "AX"]),
+  mode: z.enum(["AXB", "AX", "AXE"]),
   numbers: z.array(numberEntry).min(1),
+  /** AXE: one A may sit behind two extensions of one X (default false: `1012010`). */
+  allowRepeatedA: z.boolean().optional(),
 });
 
 /** The JSON config file of the CLI (see README). Paths are relative to the file. */
@@ -53,6 +57,7 @@ export const configFileSchema = z.object({
     })
     .optional(),
   abnormalResultCode: z.string().regex(/^\d+$/).optional(),
+  extensionTakenResultCode: z.string().regex(/^\d+$/).optional(),
   apps: z.array(appEntry).default([]),
 });
 
@@ -105,6 +110,9 @@ export function optionsFromConfig(json: unknown, baseDir = process.cwd()): Simul
       ? {}
       : { faults: { ...c.faults, ...(latency === undefined ? {} : { latencyMs: latency }) } }),
     ...(c.abnormalResultCode === undefined ? {} : { abnormalResultCode: c.abnormalResultCode }),
+    ...(c.extensionTakenResultCode === undefined
+      ? {}
+      : { extensionTakenResultCode: c.extensionTakenResultCode }),
     apps: c.apps.map((app) => ({ ...app, numbers: expandNumbers(app.numbers) })),
   };
 }

@@ -1,5 +1,16 @@
 export type { AuthOptions } from "./auth.js";
-export { NO_TEMP_CALLEE_STATE_CODE, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
+export {
+  type AxeSettings,
+  DEFAULT_AXE_CAPACITY,
+  DEFAULT_EXTENSION_DIGITS,
+  FIRST_CURSOR,
+} from "./axe-state.js";
+export {
+  NO_CALLBACK_STATE_CODE,
+  NO_TEMP_CALLEE_STATE_CODE,
+  type SimulatedCall,
+  type SimulatedCallInput,
+} from "./calls.js";
 export { Code } from "./codes.js";
 export type { FaultOptions } from "./faults.js";
 export { DEFAULT_RETRY_SCHEDULE_MS, type PushOptions, type PushStats } from "./push.js";

@@ -8,6 +8,7 @@ import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
+import { AXE_PATH, AXE_V2_PATH, axeRoute, axeV2Route } from "./routes/axe.js";
 import type { Reply, Route } from "./routes/types.js";
 import {
   type AppConfig,
@@ -38,6 +39,8 @@ export interface SimulatorOptions {
   readonly now?: () => number;
   /** Result code of a bind on an abnormal X (default `1012102`, blacklisted). */
   readonly abnormalResultCode?: string;
+  /** AXE: result code of a bind naming an extension already in use on X (default `1012010`; unconfirmed). */
+  readonly extensionTakenResultCode?: string;
   /** Push notifications (call events, CDRs, X number status) to these URLs, signed with each app's secret. */
   readonly push?: PushOptions;
 }
@@ -59,6 +62,12 @@ export interface SimulatorBinding {
   readonly callee?: string;
   /** AX: when {@link callee} expires, by the `now` clock. */
   readonly calleeExpiresAtMs?: number;
+  /** AXE: the extension behind X that reaches A. */
+  readonly extension?: string;
+  /** AXE: the party A's call through X reaches now (the live call-back record), if any. */
+  readonly callbackParty?: string;
+  /** AXE: when {@link callbackParty}'s record expires, by the `now` clock (absent: with the binding). */
+  readonly callbackExpiresAtMs?: number;
 }
 
 /** A running simulator. */
@@ -82,12 +91,18 @@ export interface Simulator {
   pushStats(): PushStats;
   /** Resolves once every push is delivered or given up. */
   pushesIdle(): Promise<void>;
-  /** Creates a binding the client did not make (AXB when `b` is given, AX otherwise by app mode). */
+  /**
+   * Creates a binding the client did not make, by the app's mode: AXB needs `b`; AXE takes `extension`
+   * (default: the lowest free one).
+   */
   bindBehindBack(
     appKey: string,
-    binding: { x: string; a: string; b?: string; durationSeconds?: number },
-  ): { subscriptionId: string };
-  /** Live bindings, optionally of one app key; AX ones with their temporary callee while it lasts. */
+    binding: { x: string; a: string; b?: string; extension?: string; durationSeconds?: number },
+  ): { subscriptionId: string; extension?: string };
+  /**
+   * Live bindings, optionally of one app key; AX ones with their temporary callee while it lasts, AXE ones
+   * with their extension and live call-back record.
+   */
   bindings(appKey?: string): SimulatorBinding[];
   stats(): SimulatorStats;
   resetStats(): void;
@@ -101,6 +116,8 @@ const ROUTES = new Map<string, Route>([
   [AXB_PATH, axbRoute],
   [AX_PATH, axRoute],
   [AX_CALLEE_PATH, axCalleeRoute],
+  [AXE_PATH, axeRoute],
+  [AXE_V2_PATH, axeV2Route],
 ]);
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -165,7 +182,12 @@ class SimulatorServer implements Simulator {
   private closed = false;
 
   constructor(private readonly options: SimulatorOptions) {
-    this.state = new PlatformState(options.apps, options.now ?? Date.now, options.abnormalResultCode);
+    this.state = new PlatformState(
+      options.apps,
+      options.now ?? Date.now,
+      options.abnormalResultCode,
+      options.extensionTakenResultCode,
+    );
     this.verifier = new SignatureVerifier(options.auth);
     this.faults = new FaultController(options.faults);
     const rps = options.rateLimit?.requestsPerSecond;
@@ -327,7 +349,19 @@ class SimulatorServer implements Simulator {
     const binding = this.state.binding(appKey, input.subscriptionId);
     if (!binding) throw new Error(`no live binding ${input.subscriptionId} in app "${appKey}"`);
     const startMs = (this.options.now ?? Date.now)();
-    const { call, pushes } = callPushes(binding, this.state.numberStatus(appKey, binding.x), input, startMs);
+    const axe = this.state.axe;
+    const axeRoute =
+      binding.mode === "AXE" && input.from === "a" ? axe.routeFromA(binding, startMs) : undefined;
+    const { call, pushes } = callPushes(
+      binding,
+      this.state.numberStatus(appKey, binding.x),
+      input,
+      startMs,
+      axeRoute,
+    );
+    // A caller forwarded to A via X + E (answered or not) is whom A reaches by calling X back (§6).
+    if (binding.mode === "AXE" && input.from === "b" && call.pushed.includes("alerting"))
+      axe.recordCallback(binding, call.caller, startMs);
     // One after the other, as a call produces them; a failed push is retried without holding up the rest.
     for (const push of pushes) await pusher.send(push.kind, app.config, push.body);
     return call;
@@ -343,8 +377,8 @@ class SimulatorServer implements Simulator {
 
   bindBehindBack(
     appKey: string,
-    binding: { x: string; a: string; b?: string; durationSeconds?: number },
-  ): { subscriptionId: string } {
+    binding: { x: string; a: string; b?: string; extension?: string; durationSeconds?: number },
+  ): { subscriptionId: string; extension?: string } {
     const app = this.state.app(appKey);
     if (!app) throw new Error(`unknown appKey "${appKey}"`);
     if (app.mode === "AXB" && binding.b === undefined)
@@ -359,19 +393,30 @@ class SimulatorServer implements Simulator {
             durationSeconds: binding.durationSeconds ?? 0,
             attrs: {},
           })
-        : this.state.bindAx(app, { x: binding.x, a: binding.a, attrs: {} });
+        : app.mode === "AXE"
+          ? this.state.axe.bind(app, {
+              x: binding.x,
+              a: binding.a,
+              ...(binding.extension === undefined ? {} : { extension: binding.extension }),
+              durationSeconds: binding.durationSeconds ?? 0,
+              settings: { displayNumMode: "0" },
+              attrs: {},
+            })
+          : this.state.bindAx(app, { x: binding.x, a: binding.a, attrs: {} });
     if (!result.ok) {
       throw new Error(
         `bindBehindBack failed with ${result.code}: ${result.detail ?? codeInfo(result.code).desc}`,
       );
     }
-    return { subscriptionId: result.value.subscriptionId };
+    const { subscriptionId, extension } = result.value;
+    return extension === undefined ? { subscriptionId } : { subscriptionId, extension };
   }
 
   bindings(appKey?: string): SimulatorBinding[] {
     const now = (this.options.now ?? Date.now)();
     return this.state.list(appKey).map((b) => {
       const temp = liveTempCallee(b, now);
+      const back = b.mode === "AXE" ? this.state.axe.liveCallback(b, now) : undefined;
       return {
         appKey: b.appKey,
         mode: b.mode,
@@ -384,6 +429,9 @@ class SimulatorServer implements Simulator {
         ...(b.expiresAtMs === undefined ? {} : { expiresAtMs: b.expiresAtMs }),
         ...(b.userData === undefined ? {} : { userData: b.userData }),
         ...(temp === undefined ? {} : { callee: temp.calleeNum, calleeExpiresAtMs: temp.expiresAtMs }),
+        ...(b.extension === undefined ? {} : { extension: b.extension }),
+        ...(back === undefined ? {} : { callbackParty: back.caller }),
+        ...(back?.expiresAtMs === undefined ? {} : { callbackExpiresAtMs: back.expiresAtMs }),
       };
     });
   }

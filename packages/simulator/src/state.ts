@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { type AxeSettings, AxeState, axeNumberLimits } from "./axe-state.js";
 import { Code } from "./codes.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 
-export type Mode = "AXB" | "AX";
+export type Mode = "AXB" | "AX" | "AXE";
 /**
  * X number status (§11.3): `normal` (5); `paused` (9) and `abnormal` (10, "unavailable"): no binds, calls
  * or SMS; `frozen` (11): no new binds, existing bindings still call.
@@ -25,9 +26,14 @@ export interface NumberConfig {
   readonly city?: string;
   /** Province used by the `areaMatchMode=1` fallback, e.g. `GD`. */
   readonly province?: string;
-  /** AXB pairs this X may carry at once (default 5000); ignored for AX (always one A). */
+  /**
+   * AXB pairs (default 5000) or AXE bindings (default 200, at most the extensions of `extensionDigits`)
+   * this X may carry at once; ignored for AX (always one A).
+   */
   readonly capacity?: number;
   readonly status?: NumberStatus;
+  /** AXE: the length of X's extensions, 1-4 digits (9, 99, 999 or 9 999 extensions). @default 4 */
+  readonly extensionDigits?: number;
 }
 
 /** One platform app: credentials, its single mode, and its X numbers. */
@@ -36,6 +42,11 @@ export interface AppConfig {
   readonly appSecret: string;
   readonly mode: Mode;
   readonly numbers: readonly NumberConfig[];
+  /**
+   * AXE: whether one A may be bound behind two extensions of the same X (unconfirmed at the platform).
+   * @default false (the second bind answers `1012010`)
+   */
+  readonly allowRepeatedA?: boolean;
 }
 
 /** Optional per-binding attributes echoed back by bind and query. */
@@ -67,6 +78,10 @@ export interface BindingRecord {
   attrs: BindingAttributes;
   /** AX: the callee of A's next call through X (§5.3); one per binding, the next set overwrites it. */
   tempCallee?: { calleeNum: string; expiresAtMs: number; userData?: string };
+  /** AXE: the extension behind X that reaches A (digits, zero-padded to X's extension length). */
+  extension?: string;
+  /** AXE: the binding's call-back and lifetime settings (§6.1). */
+  axe?: AxeSettings;
   live: boolean;
 }
 
@@ -86,15 +101,17 @@ export type StateEvent =
 
 export type Result<T> = { ok: true; value: T } | { ok: false; code: string; detail?: string };
 
-interface NumberState {
+export interface NumberState {
   readonly x: string;
   readonly city: string;
   readonly province: string;
   readonly capacity: number;
+  /** AXE: the length of X's extensions (0 for other modes). */
+  readonly extensionDigits: number;
   status: NumberStatus;
   /** subscriptionIds of the bindings on this X, in creation order. */
   readonly subs: Set<string>;
-  /** AXB: user number (A or B) -> subscriptionId of the binding that uses it on this X. */
+  /** AXB, AXE: user number (A or B) -> subscriptionId of the (latest) binding that uses it on this X. */
   readonly users: Map<string, string>;
 }
 
@@ -175,13 +192,18 @@ export class PlatformState {
   private readonly all = new Map<string, BindingRecord>();
   private readonly expiry = new ExpiryQueue();
   private readonly listeners = new Set<(event: StateEvent) => void>();
+  /** AXE rules and state (extensions, cursor order, call-back records), kept in their own module. */
+  readonly axe: AxeState;
 
   constructor(
     apps: readonly AppConfig[],
     private readonly nowMs: () => number,
     /** Result code for binds on an abnormal X. */
     readonly abnormalCode: string = Code.blacklisted,
+    /** AXE: result code of a bind naming an extension already in use on that X. */
+    extensionTakenCode: string = Code.axbAlreadyBound,
   ) {
+    this.axe = new AxeState(this, extensionTakenCode);
     const owners = new Map<string, string>();
     for (const config of apps) {
       if (this.apps.has(config.appKey)) throw new Error(`duplicate appKey "${config.appKey}"`);
@@ -200,11 +222,15 @@ export class PlatformState {
         if (owner !== undefined)
           throw new Error(`number ${n.x} is configured twice (apps ${owner}, ${config.appKey})`);
         owners.set(n.x, config.appKey);
+        const axe = config.mode === "AXE" ? axeNumberLimits(n) : undefined;
+        if (config.mode !== "AXE" && n.extensionDigits !== undefined)
+          throw new Error(`number ${n.x}: only AXE numbers have extensionDigits (app ${config.appKey})`);
         const state: NumberState = {
           x: n.x,
           city: n.city ?? "",
           province: n.province ?? "",
-          capacity: config.mode === "AX" ? 1 : (n.capacity ?? DEFAULT_AXB_CAPACITY),
+          capacity: axe?.capacity ?? (config.mode === "AX" ? 1 : (n.capacity ?? DEFAULT_AXB_CAPACITY)),
+          extensionDigits: axe?.digits ?? 0,
           status: n.status ?? "normal",
           subs: new Set(),
           users: new Map(),
@@ -522,7 +548,8 @@ export class PlatformState {
 
   // ---- shared -------------------------------------------------------------------------------
 
-  private pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
+  /** Picks an X by area (§13); shared with the AXE module. */
+  pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
     if (area.areaCode === undefined) return app.any.find(fits);
     const city = app.byCity.get(area.areaCode);
     const inCity = city?.find(fits);
@@ -532,7 +559,8 @@ export class PlatformState {
     return inProvince ?? app.any.find(fits);
   }
 
-  private create(
+  /** Records a new live binding on n and emits `bound`; shared with the AXE module. */
+  create(
     app: AppState,
     n: NumberState,
     a: string,
@@ -540,6 +568,8 @@ export class PlatformState {
     durationSeconds: number,
     userData: string | undefined,
     attrs: BindingAttributes,
+    /** Set on the record before `bound` is emitted (AXE: extension and settings). */
+    extra: Pick<BindingRecord, "extension" | "axe"> = {},
   ): BindingRecord {
     const now = this.nowMs();
     const binding: BindingRecord = {
@@ -551,6 +581,7 @@ export class PlatformState {
       durationSeconds: 0,
       createdAtMs: now,
       attrs,
+      ...extra,
       live: true,
     };
     if (b !== undefined) binding.b = b;
@@ -563,7 +594,8 @@ export class PlatformState {
     return binding;
   }
 
-  private setDuration(binding: BindingRecord, durationSeconds: number): void {
+  /** Sets the lifetime, counted from now (0: permanent); shared with the AXE module. */
+  setDuration(binding: BindingRecord, durationSeconds: number): void {
     binding.durationSeconds = durationSeconds;
     if (durationSeconds > 0) {
       binding.expiresAtMs = this.nowMs() + durationSeconds * 1000;
@@ -573,7 +605,7 @@ export class PlatformState {
     }
   }
 
-  private applyCommon(binding: BindingRecord, userData: string | undefined, attrs: BindingAttributes): void {
+  applyCommon(binding: BindingRecord, userData: string | undefined, attrs: BindingAttributes): void {
     if (userData !== undefined) binding.userData = userData;
     for (const [key, value] of Object.entries(attrs)) {
       if (value !== undefined) (binding.attrs as Record<string, unknown>)[key] = value;
@@ -586,7 +618,8 @@ export class PlatformState {
     if (set?.size === 0) app.axByA.delete(binding.a);
   }
 
-  private remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
+  /** Ends a binding and emits `unbound`; shared with the AXE module. */
+  remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
     const app = this.apps.get(binding.appKey)!;
     const n = app.numbers.get(binding.x)!;
     binding.live = false;
@@ -601,7 +634,7 @@ export class PlatformState {
     this.emit({ type: "unbound", binding, reason });
   }
 
-  private emit(event: StateEvent): void {
+  emit(event: StateEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

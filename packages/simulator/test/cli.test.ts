@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { AX_PATH, AXB_PATH, authHeaders } from "./harness.js";
+import { AX_PATH, AXB_PATH, AXE_PATH, authHeaders } from "./harness.js";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const EXAMPLE = fileURLToPath(new URL("../sim.example.json", import.meta.url));
@@ -57,6 +57,48 @@ describe("bindpool-sim CLI", () => {
       body: JSON.stringify({ origNum: "+8613900000001", privateNum: "+8617000000010" }),
     });
     expect(await ax.json()).toMatchObject({ resultcode: "0" });
+    expect(output).toContain("app demo-axe-key (AXE): 6 numbers");
+    const axe = await fetch(`${url}${AXE_PATH}`, {
+      method: "POST",
+      headers: authHeaders("demo-axe-key", "demo-axe-secret"),
+      body: JSON.stringify({ bindNum: "+8613900000001", areaCode: "010" }),
+    });
+    expect(await axe.json()).toMatchObject({
+      resultcode: "0",
+      virtualNum: "+8617100000100",
+      extendNum: "01",
+    });
+  });
+
+  it("builds an AXE app from flags with --extension-digits and --capacity", async () => {
+    const { url, output } = await startCli([
+      "--app-key",
+      "e",
+      "--app-secret",
+      "s",
+      "--mode",
+      "axe",
+      "--numbers",
+      "+8617100000001",
+      "--extension-digits",
+      "1",
+      "--capacity",
+      "1",
+    ]);
+    expect(output).toContain("app e (AXE): 1 numbers");
+    const bind = async (bindNum: string) =>
+      (
+        await fetch(`${url}${AXE_PATH}`, {
+          method: "POST",
+          headers: authHeaders("e", "s"),
+          body: JSON.stringify({
+            bindNum,
+            virtualNum: "+8617100000001",
+          }),
+        })
+      ).json();
+    expect(await bind("+8613900000001")).toMatchObject({ resultcode: "0", extendNum: "1" });
+    expect(await bind("+8613900000002")).toMatchObject({ resultcode: "1020167" });
   });
 
   it("builds an app from flags and serves HTTPS with the generated certificate written to --ca-out", async () => {

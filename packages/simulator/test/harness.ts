@@ -7,6 +7,8 @@ import type { Simulator } from "../src/index.js";
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
 export const AX_PATH = "/rest/provision/caas/privatenumber/v1.0";
 export const AX_CALLEE_PATH = "/rest/caas/privatenumber/calleenumber/v1.0";
+export const AXE_PATH = "/rest/caas/extendnumber/v1.0";
+export const AXE_V2_PATH = "/rest/caas/extendnumber/v2.0";
 
 /** `yyyy-MM-ddTHH:mm:ssZ` of a time in ms, as the docs define Created. */
 export function created(ms = Date.now()): string {

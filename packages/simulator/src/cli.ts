@@ -20,7 +20,7 @@ Usage: bindpool-sim [--config sim.json] [options]
   --ca-out FILE              where to write the generated certificate (default: a temp file)
   --app-key KEY              add an app from flags (with --app-secret, --mode, --numbers)
   --app-secret SECRET
-  --mode AXB|AX              mode of that app (default AXB)
+  --mode AXB|AX|X            mode of that app (default AXB)
   --numbers LIST             comma list of X[*COUNT][:CITY[:PROVINCE]],
                              e.g. "+8613800000001*100:0755:GD,+8613800001000:010:BJ"
   --capacity N               AXB pairs per X for numbers from --numbers (default 5000)
@@ -108,7 +108,8 @@ function parseCli(argv: string[]): CliRun | "help" {
     if (!secret) throw new Error("--app-key needs --app-secret");
     if (!values.numbers) throw new Error("--app-key needs --numbers");
     const mode = (values.mode ?? "AXB").toUpperCase();
-    if (mode !== "AXB" && mode !== "AX") throw new Error(`--mode must be AXB or AX, got "${values.mode}"`);
+    if (mode !== "AXB" && mode !== "AX" && mode !== "X")
+      throw new Error(`--mode must be AXB, AX or X, got "${values.mode}"`);
     const app: AppConfig = {
       appKey: values["app-key"],
       appSecret: secret,

@@ -23,3 +23,4 @@ export {
   type VerifyPushAuthOptions,
   verifyPushAuth,
 } from "./push-auth.js";
+export * from "./xmode/index.js";

@@ -24,3 +24,4 @@ export {
   type VerifyPushAuthOptions,
   verifyPushAuth,
 } from "./push-auth.js";
+export * from "./xmode/index.js";

@@ -20,7 +20,7 @@ Usage: bindpool-sim [--config sim.json] [options]
   --ca-out FILE              where to write the generated certificate (default: a temp file)
   --app-key KEY              add an app from flags (with --app-secret, --mode, --numbers)
   --app-secret SECRET
-  --mode AXB|AX|AXE          mode of that app (default AXB)
+  --mode AXB|AX|AXE|X        mode of that app (default AXB)
   --numbers LIST             comma list of X[*COUNT][:CITY[:PROVINCE]],
                              e.g. "+8613800000001*100:0755:GD,+8613800001000:010:BJ"
   --capacity N               AXB pairs (default 5000) or AXE bindings (default 200) per X
@@ -111,8 +111,8 @@ function parseCli(argv: string[]): CliRun | "help" {
     if (!secret) throw new Error("--app-key needs --app-secret");
     if (!values.numbers) throw new Error("--app-key needs --numbers");
     const mode = (values.mode ?? "AXB").toUpperCase();
-    if (mode !== "AXB" && mode !== "AX" && mode !== "AXE")
-      throw new Error(`--mode must be AXB, AX or AXE, got "${values.mode}"`);
+    if (mode !== "AXB" && mode !== "AX" && mode !== "AXE" && mode !== "X")
+      throw new Error(`--mode must be AXB, AX, AXE or X, got "${values.mode}"`);
     const app: AppConfig = {
       appKey: values["app-key"],
       appSecret: secret,

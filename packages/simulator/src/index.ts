@@ -25,3 +25,14 @@ export type {
 } from "./state.js";
 export { NUMBER_STATUS_CODE, type NumberStatus } from "./state.js";
 export type { SimulatorStats } from "./stats.js";
+export {
+  parseXModeAnswer,
+  X_CLOSED_STATE_CODE,
+  X_MAX_DURATION_STATE_CODE,
+  X_NO_ANSWER_STATE_CODE,
+  type XCall,
+  type XCallInput,
+  type XCallOutcome,
+  type XModeAnswer,
+  type XModeOptions,
+} from "./x-mode.js";

@@ -20,6 +20,7 @@ import {
 } from "./state.js";
 import { RequestCounter, type SimulatorStats } from "./stats.js";
 import { selfSignedCertificate } from "./tls.js";
+import { runXCall, type XCall, type XCallInput, type XModeOptions } from "./x-mode.js";
 
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
@@ -43,6 +44,8 @@ export interface SimulatorOptions {
   readonly extensionTakenResultCode?: string;
   /** Push notifications (call events, CDRs, X number status) to these URLs, signed with each app's secret. */
   readonly push?: PushOptions;
+  /** How X-mode apps are asked where to connect a call (Block `callin`, see `simulateXCall`). */
+  readonly xMode?: XModeOptions;
 }
 
 /** A binding as the simulated platform holds it. */
@@ -87,6 +90,11 @@ export interface Simulator {
    * then its CDR, in order; resolves after each push's first attempt. Needs the `push` option.
    */
   simulateCall(appKey: string, input: SimulatedCallInput): Promise<SimulatedCall>;
+  /**
+   * X mode: `caller` dials `x`. Asks the app with a Block `callin` and honours the answer (connect: the
+   * call's events and CDR follow; close, no answer or a bad one: the call ends). Needs the `push` option.
+   */
+  simulateXCall(appKey: string, input: XCallInput): Promise<XCall>;
   /** Push delivery counters (all zero without the `push` option). */
   pushStats(): PushStats;
   /** Resolves once every push is delivered or given up. */
@@ -365,6 +373,28 @@ class SimulatorServer implements Simulator {
     // One after the other, as a call produces them; a failed push is retried without holding up the rest.
     for (const push of pushes) await pusher.send(push.kind, app.config, push.body);
     return call;
+  }
+
+  async simulateXCall(appKey: string, input: XCallInput): Promise<XCall> {
+    const pusher = this.pusher;
+    const push = this.options.push;
+    if (!pusher || !push) throw new Error("simulateXCall needs the push option (where to ask)");
+    const app = this.state.app(appKey);
+    if (app?.mode !== "X") throw new Error(`"${appKey}" is not an X-mode app`);
+    return runXCall(
+      {
+        app: app.config,
+        xStatus: this.state.numberStatus(appKey, input.x),
+        callinUrl: this.options.xMode?.callinUrl ?? push.callEventsUrl ?? push.url,
+        ...(this.options.xMode?.answerTimeoutMs === undefined
+          ? {}
+          : { answerTimeoutMs: this.options.xMode.answerTimeoutMs }),
+        startMs: (this.options.now ?? Date.now)(),
+        wallClockMs: Date.now,
+        notify: (p) => pusher.send(p.kind, app.config, p.body),
+      },
+      input,
+    );
   }
 
   pushStats(): PushStats {

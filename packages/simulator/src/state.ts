@@ -3,7 +3,8 @@ import { type AxeSettings, AxeState, axeNumberLimits } from "./axe-state.js";
 import { Code } from "./codes.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 
-export type Mode = "AXB" | "AX" | "AXE";
+/** `X`: the platform keeps no bindings and asks the app per call (§8, `x-mode.ts`). */
+export type Mode = "AXB" | "AX" | "AXE" | "X";
 /**
  * X number status (§11.3): `normal` (5); `paused` (9) and `abnormal` (10, "unavailable"): no binds, calls
  * or SMS; `frozen` (11): no new binds, existing bindings still call.

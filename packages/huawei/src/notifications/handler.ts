@@ -36,6 +36,11 @@ export interface NotificationHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Receives every accepted event. Throw or reject to have the push answered 500 (the platform retries). */
   readonly onEvent: (event: NotificationEvent) => void | Promise<void>;
+  /**
+   * Block mode (the X-mode `callin`): the JSON body to answer an event with once `onEvent` took it
+   * (HTTP 200); `undefined` for the Notify answer, 200 with an empty body. Throwing is as for `onEvent`.
+   */
+  readonly respond?: (event: NotificationEvent) => string | undefined | Promise<string | undefined>;
   /** Told about every push not delivered to `onEvent` (log it); must not throw. */
   readonly onError?: (error: NotificationError) => void;
   /**
@@ -55,7 +60,7 @@ export interface NotificationInput {
 export interface NotificationResult {
   /** HTTP status: 200 for delivered (and unknown) events. */
   readonly status: number;
-  /** Response body: empty on 200 (Notify mode), `{"code","message"}` JSON otherwise. */
+  /** Response body: on 200 empty (Notify mode) or what `respond` gave (Block mode), `{"code","message"}` JSON otherwise. */
   readonly body: string;
   /** The event delivered to `onEvent`. */
   readonly event?: NotificationEvent;
@@ -146,8 +151,10 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     }
     const parsed = parseNotification(input.body);
     if (!parsed.ok) return rejected(parsed.error);
+    let answer: string | undefined;
     try {
       await onEvent(parsed.event);
+      answer = await options.respond?.(parsed.event);
     } catch (cause) {
       nonces?.release(auth.nonce); // the platform's retry may carry the same headers
       const reason = cause instanceof Error ? cause.message : String(cause);
@@ -162,7 +169,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       );
     }
     delivered++;
-    return { status: 200, body: "", event: parsed.event };
+    return { status: 200, body: answer ?? "", event: parsed.event };
   }
 
   function early(code: NotificationErrorCode, message: string): NotificationResult {
@@ -233,6 +240,9 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
     throw new ValidationError("appSecret must be a non-empty string");
   }
   if (typeof options.onEvent !== "function") throw new ValidationError("onEvent must be a function");
+  if (options.respond !== undefined && typeof options.respond !== "function") {
+    throw new ValidationError("respond must be a function");
+  }
   if (!(Number.isFinite(windowSeconds) && windowSeconds >= 0)) {
     throw new ValidationError(
       `createdWindowSeconds must be a finite number >= 0 (got ${String(windowSeconds)})`,

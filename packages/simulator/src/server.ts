@@ -1,11 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
 import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
+import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, requestParams } from "./request.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
 import type { Reply, Route } from "./routes/types.js";
@@ -103,54 +105,6 @@ const ROUTES = new Map<string, Route>([
   [AX_CALLEE_PATH, axCalleeRoute],
 ]);
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
-class BodyError extends Error {}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyError("Request body too large."));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-/** Parses a JSON or urlencoded body into a flat record; nulls are dropped. */
-function parseBody(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  if (trimmed === "") return {};
-  if (trimmed.startsWith("{")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch {
-      throw new BodyError("Request body is not valid JSON.");
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new BodyError("Request body must be a JSON object.");
-    }
-    return dropNulls(value as Record<string, unknown>);
-  }
-  if (trimmed.includes("=")) return Object.fromEntries(new URLSearchParams(trimmed));
-  throw new BodyError("Request body is neither JSON nor urlencoded.");
-}
-
-function dropNulls(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== null) out[k] = v;
-  return out;
-}
-
 /** Runs the HTTP(S) server over a {@link PlatformState}. */
 class SimulatorServer implements Simulator {
   url = "";
@@ -194,6 +148,15 @@ class SimulatorServer implements Simulator {
         if (!res.headersSent && !res.destroyed) this.send(res, { code: Code.internalError });
       });
     };
+    // A client that waits for 100 Continue learns at once that its body is too large, without sending it.
+    const checkContinue = (req: IncomingMessage, res: ServerResponse) => {
+      if (!announcesTooLarge(req)) {
+        res.writeContinue();
+        return handler(req, res);
+      }
+      this.counter.request((req.method ?? "GET").toUpperCase(), undefined);
+      this.sendTooLarge(res);
+    };
     let scheme = "http";
     if (this.options.https) {
       const material = this.options.https === true ? await selfSignedCertificate(host) : this.options.https;
@@ -207,6 +170,8 @@ class SimulatorServer implements Simulator {
       this.server = http.createServer(handler);
     }
     const server = this.server;
+    server.on("checkContinue", checkContinue);
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.answerClientError(err, socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 0, host, () => {
@@ -220,22 +185,26 @@ class SimulatorServer implements Simulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://simulator");
-    const path = url.pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+    const target = parseTarget(req.url ?? "/");
     const method = (req.method ?? "GET").toUpperCase();
-    this.counter.request(method, path);
-    let bodyText: string;
+    const path = target?.path;
+    const route = path === undefined ? undefined : ROUTES.get(path);
+    // Only served paths get their own counter: garbage paths would grow the map without bound.
+    this.counter.request(method, route === undefined ? undefined : path);
+    let body: Body;
     try {
-      bodyText = await readBody(req);
+      body = await readBody(req);
     } catch {
       return;
     }
+    if ("tooLarge" in body) return this.sendTooLarge(res);
     const latency = this.faults.latencyMs();
     if (latency > 0) await this.sleep(latency);
     if (this.closed) return;
 
-    const route = ROUTES.get(path);
-    if (!route) return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${path}.` }, 404);
+    if (!target) return this.send(res, { code: Code.invalidRequest, detail: "Malformed request URI." }, 400);
+    if (!route)
+      return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${target.path}.` }, 404);
     const handler = route.methods[method as keyof Route["methods"]];
     if (!handler)
       return this.send(res, { code: Code.invalidRequest, detail: `Method ${method} not allowed.` }, 405);
@@ -243,9 +212,10 @@ class SimulatorServer implements Simulator {
     const auth = parseAuthHeaders(req.headers);
     if (!auth.ok) return this.send(res, { code: auth.code, detail: auth.detail });
     const appKey = auth.token.username;
-    const countThisSecond = this.counter.appRequest(appKey);
     const app = this.state.app(appKey);
+    // Counted per known app key only: a counter per unknown username would grow with garbage traffic.
     if (!app) return this.send(res, { code: Code.invalidAppKey });
+    const countThisSecond = this.counter.appRequest(appKey);
     const authFailure = this.verifier.verify(auth.token, app.config.appSecret);
     if (authFailure) return this.send(res, { code: authFailure.code, detail: authFailure.detail });
     const rps = this.options.rateLimit?.requestsPerSecond;
@@ -264,10 +234,7 @@ class SimulatorServer implements Simulator {
 
     let params: Record<string, unknown>;
     try {
-      const body = parseBody(bodyText);
-      const query = Object.fromEntries(url.searchParams);
-      // GET/DELETE parameters belong in the query string, POST/PUT in the body; take either (§16).
-      params = method === "GET" || method === "DELETE" ? { ...body, ...query } : { ...query, ...body };
+      params = requestParams(method, target.query, body.text);
     } catch (err) {
       return this.send(res, { code: Code.invalidRequest, detail: (err as Error).message });
     }
@@ -301,6 +268,30 @@ class SimulatorServer implements Simulator {
       "Content-Length": Buffer.byteLength(payload),
     });
     res.end(payload);
+  }
+
+  /** 413 with a result code; the connection is closed after it, as the rest of the body is not read. */
+  private sendTooLarge(res: ServerResponse): void {
+    res.setHeader("Connection", "close");
+    this.send(res, { code: Code.invalidRequest, detail: "Request body exceeds 1 MiB." }, 413);
+  }
+
+  /** Answers a request node's HTTP parser refused with a JSON result code instead of a bare status. */
+  private answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "Request Timeout"]
+          : [400, "Bad Request"];
+    this.counter.result(Code.invalidRequest);
+    socket.end(
+      rawAnswer(status, reason, { resultcode: Code.invalidRequest, resultdesc: "Malformed HTTP request." }),
+    );
   }
 
   private sleep(ms: number): Promise<void> {

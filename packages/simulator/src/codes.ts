@@ -20,9 +20,11 @@ export const Code = {
   axbNoIdleNumber: "1012008",
   axbNumberFull: "1012009",
   axbAlreadyBound: "1012010",
+  recordingNotOpen: "1012012",
   blacklisted: "1012102",
   recordNotFound: "1016001",
   appKeyInvalid: "1020150",
+  invalidSessionId: "1020152",
   noAuthorization: "1023006",
   noRealm: "1023007",
 } as const;
@@ -58,9 +60,11 @@ const table: Record<string, CodeInfo> = {
   [Code.axbNoIdleNumber]: { httpStatus: 400, desc: "Insufficient number of resources." },
   [Code.axbNumberFull]: { httpStatus: 400, desc: "Maximum number of resources has been exceeded." },
   [Code.axbAlreadyBound]: { httpStatus: 400, desc: "The relation number has been bound." },
+  [Code.recordingNotOpen]: { httpStatus: 400, desc: "Application does not open recording function." },
   [Code.blacklisted]: { httpStatus: 400, desc: "The number is contained in the blacklist." },
   [Code.recordNotFound]: { httpStatus: 400, desc: "The record does not exist." },
   [Code.appKeyInvalid]: { httpStatus: 401, desc: "The app_key is invalid." },
+  [Code.invalidSessionId]: { httpStatus: 400, desc: "Invalid sessionId." },
   [Code.noAuthorization]: { httpStatus: 400, desc: "Authorization not contained in the HTTP header." },
   [Code.noRealm]: { httpStatus: 400, desc: "realm not contained in Authorization." },
 };

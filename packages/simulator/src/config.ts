@@ -21,6 +21,16 @@ const appEntry = z.object({
   appSecret: z.string().min(1),
   mode: z.enum(["AXB", "AX"]),
   numbers: z.array(numberEntry).min(1),
+  /** Whether the app has the recording function (default true). */
+  recording: z.boolean().optional(),
+  /** Tone files approved in the console; absent: any name (§4.1: digits, letters and - _ . @ only). */
+  approvedToneFiles: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9\-_.@]{1,128}$/, { error: "must be an audio file name (A-Z a-z 0-9 - _ . @)" }),
+    )
+    .optional(),
 });
 
 /** The JSON config file of the CLI (see README). Paths are relative to the file. */
@@ -53,6 +63,14 @@ export const configFileSchema = z.object({
     })
     .optional(),
   abnormalResultCode: z.string().regex(/^\d+$/).optional(),
+  recordings: z
+    .object({
+      redirectStatus: z
+        .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)])
+        .optional(),
+      retentionSeconds: z.number().min(0).optional(),
+    })
+    .optional(),
   apps: z.array(appEntry).default([]),
 });
 
@@ -105,6 +123,7 @@ export function optionsFromConfig(json: unknown, baseDir = process.cwd()): Simul
       ? {}
       : { faults: { ...c.faults, ...(latency === undefined ? {} : { latencyMs: latency }) } }),
     ...(c.abnormalResultCode === undefined ? {} : { abnormalResultCode: c.abnormalResultCode }),
+    ...(c.recordings === undefined ? {} : { recordings: c.recordings }),
     apps: c.apps.map((app) => ({ ...app, numbers: expandNumbers(app.numbers) })),
   };
 }

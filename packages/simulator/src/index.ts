@@ -1,4 +1,5 @@
 export type { AuthOptions } from "./auth.js";
+export { CALL_STOP_STATE, type LiveCall, type RecordingOptions } from "./call-control.js";
 export { NO_TEMP_CALLEE_STATE_CODE, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 export { Code } from "./codes.js";
 export type { FaultOptions } from "./faults.js";

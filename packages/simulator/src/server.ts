@@ -3,6 +3,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
+import { CallControl, type LiveCall, RECORDING_FILES_PATH, type RecordingOptions } from "./call-control.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
 import { FaultController, type FaultOptions } from "./faults.js";
@@ -10,6 +11,7 @@ import { Pusher, type PushOptions, type PushStats } from "./push.js";
 import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, requestParams } from "./request.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
+import { CALL_STOP_PATH, callStopRoute, RECORDING_PATH, recordingRoute } from "./routes/call-control.js";
 import type { Reply, Route } from "./routes/types.js";
 import {
   type AppConfig,
@@ -42,6 +44,8 @@ export interface SimulatorOptions {
   readonly abnormalResultCode?: string;
   /** Push notifications (call events, CDRs, X number status) to these URLs, signed with each app's secret. */
   readonly push?: PushOptions;
+  /** The recording download URL (§12.1): redirect status and how long recordings are kept. */
+  readonly recordings?: RecordingOptions;
 }
 
 /** A binding as the simulated platform holds it. */
@@ -80,6 +84,13 @@ export interface Simulator {
    * then its CDR, in order; resolves after each push's first attempt. Needs the `push` option.
    */
   simulateCall(appKey: string, input: SimulatedCallInput): Promise<SimulatedCall>;
+  /**
+   * Like {@link simulateCall}, but an answered call stays live after `answer` until the stop-call API
+   * (`callStop`) or {@link endCall} ends it, which pushes its disconnect and CDR. Needs the `push` option.
+   */
+  startCall(appKey: string, input: SimulatedCallInput): Promise<LiveCall>;
+  /** Ends a live call as a user's hang-up; resolves after its disconnect and CDR pushes' first attempts. */
+  endCall(appKey: string, sessionId: string): Promise<void>;
   /** Push delivery counters (all zero without the `push` option). */
   pushStats(): PushStats;
   /** Resolves once every push is delivered or given up. */
@@ -100,6 +111,8 @@ export interface Simulator {
 }
 
 const ROUTES = new Map<string, Route>([
+  [RECORDING_PATH, recordingRoute],
+  [CALL_STOP_PATH, callStopRoute],
   [AXB_PATH, axbRoute],
   [AX_PATH, axRoute],
   [AX_CALLEE_PATH, axCalleeRoute],
@@ -115,6 +128,7 @@ class SimulatorServer implements Simulator {
   private readonly counter = new RequestCounter();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pusher?: Pusher;
+  private readonly calls: CallControl;
   private server?: http.Server;
   private closed = false;
 
@@ -139,6 +153,8 @@ class SimulatorServer implements Simulator {
         void pusher.send("numStatus", app.config, { eventType: "numStatus", numInfo: [number] });
       });
     }
+    const now = options.now ?? Date.now;
+    this.calls = new CallControl(this.state, this.pusher, now, () => this.url, options.recordings);
   }
 
   async listen(): Promise<void> {
@@ -203,6 +219,8 @@ class SimulatorServer implements Simulator {
     if (this.closed) return;
 
     if (!target) return this.send(res, { code: Code.invalidRequest, detail: "Malformed request URI." }, 400);
+    if (method === "GET" && target.path.startsWith(RECORDING_FILES_PATH))
+      return this.sendRecordingFile(res, target.path);
     if (!route)
       return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${target.path}.` }, 404);
     const handler = route.methods[method as keyof Route["methods"]];
@@ -220,7 +238,7 @@ class SimulatorServer implements Simulator {
     if (authFailure) return this.send(res, { code: authFailure.code, detail: authFailure.detail });
     const rps = this.options.rateLimit?.requestsPerSecond;
     if (rps !== undefined && countThisSecond > rps) return this.send(res, { code: Code.flowControl });
-    if (route.mode !== app.mode) {
+    if (route.mode !== "any" && route.mode !== app.mode) {
       return this.send(res, {
         code: Code.apiNotAllowed,
         detail: `The app_key is not allowed to invoke the API (app mode ${app.mode}, API mode ${route.mode}).`,
@@ -240,7 +258,7 @@ class SimulatorServer implements Simulator {
     }
     const run = (): Reply => {
       this.state.sweep();
-      return handler({ state: this.state, app, params });
+      return handler({ state: this.state, app, params, calls: this.calls });
     };
 
     if (fault === "timeout") {
@@ -263,14 +281,26 @@ class SimulatorServer implements Simulator {
       resultdesc: reply.detail ?? info.desc,
       ...reply.body,
     });
-    res.writeHead(httpStatus ?? info.httpStatus, {
+    res.writeHead(httpStatus ?? reply.httpStatus ?? info.httpStatus, {
       "Content-Type": "application/json;charset=UTF-8",
       "Content-Length": Buffer.byteLength(payload),
+      ...reply.headers,
     });
     res.end(payload);
   }
 
-  /** 413 with a result code; the connection is closed after it, as the rest of the body is not read. */
+  /** The audio a recording URL points to, fetched without signature like an object-store link. */
+  private sendRecordingFile(res: ServerResponse, path: string): void {
+    const audio = this.calls.recordingFile(path);
+    if (!audio) {
+      this.send(res, { code: Code.axbRecordNotFound }, 404);
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "audio/wav", "Content-Length": audio.length });
+    res.end(audio);
+  }
+
+  /** 413 with a result code; the connection is closed after it. */
   private sendTooLarge(res: ServerResponse): void {
     res.setHeader("Connection", "close");
     this.send(res, { code: Code.invalidRequest, detail: "Request body exceeds 1 MiB." }, 413);
@@ -319,6 +349,7 @@ class SimulatorServer implements Simulator {
     if (!binding) throw new Error(`no live binding ${input.subscriptionId} in app "${appKey}"`);
     const startMs = (this.options.now ?? Date.now)();
     const { call, pushes } = callPushes(binding, this.state.numberStatus(appKey, binding.x), input, startMs);
+    this.calls.noteCdrs(appKey, pushes);
     // One after the other, as a call produces them; a failed push is retried without holding up the rest.
     for (const push of pushes) await pusher.send(push.kind, app.config, push.body);
     return call;
@@ -328,8 +359,21 @@ class SimulatorServer implements Simulator {
     return this.pusher?.stats() ?? { delivered: 0, failedAttempts: 0, pending: 0, gaveUp: 0 };
   }
 
-  pushesIdle(): Promise<void> {
-    return this.pusher?.idle() ?? Promise.resolve();
+  async pushesIdle(): Promise<void> {
+    await this.calls.settled();
+    return this.pusher?.idle();
+  }
+
+  async startCall(appKey: string, input: SimulatedCallInput): Promise<LiveCall> {
+    const app = this.state.app(appKey);
+    if (!app) throw new Error(`unknown appKey "${appKey}"`);
+    return this.calls.start(app, input);
+  }
+
+  async endCall(appKey: string, sessionId: string): Promise<void> {
+    const app = this.state.app(appKey);
+    if (!app) throw new Error(`unknown appKey "${appKey}"`);
+    return this.calls.end(app, sessionId);
   }
 
   bindBehindBack(

@@ -3,8 +3,8 @@ export interface SimulatorStats {
   /** Requests received (every method and path, answered or not). */
   requests: number;
   /**
-   * Requests per URL path, e.g. `/rest/caas/relationnumber/partners/v1.0`; paths the simulator does not
-   * serve are counted together under {@link OTHER_PATH}.
+   * Requests per URL path, e.g. `/rest/caas/relationnumber/partners/v1.0`; paths other than the platform
+   * API's (unknown ones, recording files) are counted together under {@link OTHER_PATH}.
    */
   byPath: Record<string, number>;
   /** Requests per `METHOD path`, e.g. `POST /rest/caas/relationnumber/partners/v1.0`. */
@@ -17,7 +17,7 @@ export interface SimulatorStats {
   faults: Record<string, number>;
 }
 
-/** The `byPath` key of every path the simulator does not serve; not a path, so no real path hits it. */
+/** The `byPath` key of every path but the platform API's; not a path, so no real path hits it. */
 export const OTHER_PATH = "(other)";
 
 interface SecondWindow {
@@ -37,7 +37,7 @@ export class RequestCounter {
 
   constructor(private readonly wallClockMs: () => number = Date.now) {}
 
-  /** Counts one received request; `path` undefined for a path the simulator does not serve. */
+  /** Counts one received request; `path` undefined for a path that is not a platform API's. */
   request(method: string, path: string | undefined): void {
     this.requests++;
     const key = path ?? OTHER_PATH;

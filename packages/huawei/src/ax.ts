@@ -28,12 +28,14 @@ const QueryResponse = z.looseObject({
 export async function bindAx(
   client: PlatformClient,
   req: { x: Phone; a: Phone; userData?: string | undefined },
+  /** Further bind fields, e.g. the driver's recording settings. */
+  fields: Readonly<Record<string, unknown>> = {},
 ): Promise<Outcome<{ subscriptionId: string; x: Phone }>> {
   const answer = await client.send({
     method: "POST",
     path: AX_PATH,
     // calleeNumDisplay "0": callers see X, which carriers require.
-    body: { origNum: req.a, privateNum: req.x, calleeNumDisplay: "0", userData: req.userData },
+    body: { origNum: req.a, privateNum: req.x, calleeNumDisplay: "0", userData: req.userData, ...fields },
   });
   if (answer.kind !== "ok") return answer;
   const body = parseBody(BindResponse, answer, "an AX bind");

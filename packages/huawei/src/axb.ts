@@ -33,6 +33,8 @@ const QueryResponse = z.looseObject({
 export async function bindAxb(
   client: PlatformClient,
   req: { x: Phone; a: Phone; b: Phone; durationSeconds: number; userData?: string | undefined },
+  /** Further bind fields, e.g. the driver's recording settings. */
+  fields: Readonly<Record<string, unknown>> = {},
 ): Promise<Outcome<{ subscriptionId: string; x: Phone }>> {
   const answer = await client.send({
     method: "POST",
@@ -43,6 +45,7 @@ export async function bindAxb(
       calleeNum: req.b,
       duration: req.durationSeconds,
       userData: req.userData,
+      ...fields,
     },
   });
   if (answer.kind !== "ok") return answer;

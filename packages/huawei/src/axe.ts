@@ -93,6 +93,8 @@ export async function bindAxe(
     durationSeconds: number;
     userData?: string | undefined;
   },
+  /** Further bind fields, e.g. the driver's recording settings. */
+  fields: Readonly<Record<string, unknown>> = {},
 ): Promise<Outcome<{ subscriptionId: string; x: Phone; extension?: string }>> {
   const answer = await client.send({
     method: "POST",
@@ -108,6 +110,7 @@ export async function bindAxe(
       callbackNum: options.callbackNum,
       callbackTone: options.callbackTone,
       userData: req.userData,
+      ...fields,
     },
   });
   if (answer.kind !== "ok") return answer;

@@ -21,7 +21,6 @@ export const RESULT_CODES: Readonly<Record<string, ResultCodeInfo>> = {
   // Malformed request: fix the request, do not retry.
   "1010002": { kind: "invalidParam", description: "Invalid request or parameter." },
   "1012012": { kind: "invalidParam", description: "Application does not open recording function." },
-  "1020152": { kind: "invalidParam", description: "Invalid sessionId." },
   // Credentials, app or account state.
   "1010003": { kind: "auth", description: "Invalid app_key." },
   "1010004": { kind: "auth", description: "The status of the app_key is unavailable." },
@@ -56,6 +55,8 @@ export const RESULT_CODES: Readonly<Record<string, ResultCodeInfo>> = {
   "1011004": { kind: "notFound", description: "The number is not applied for binding application." },
   "1012007": { kind: "notFound", description: "The record does not exist." },
   "1016001": { kind: "notFound", description: "The record does not exist." },
+  // No such call session (stop call, §12.2): the call already ended, or the ID is wrong.
+  "1020152": { kind: "notFound", description: "Invalid sessionId." },
   // Listed by the platform with a truncated text and no confirmed meaning.
   "1016002": { kind: "unknown", description: "The record ... (meaning unconfirmed)." },
 };

@@ -24,7 +24,17 @@ import {
   queryAxe,
   unbindAxe,
 } from "./axe.js";
+import {
+  type NoRecording,
+  type RecordingRequest,
+  type RecordingSettings,
+  recordingFields,
+  recordingOfCdr,
+  recordingUrl,
+  stopCall,
+} from "./call-control.js";
 import { PlatformClient } from "./http.js";
+import type { FeeRecord } from "./notifications/schemas.js";
 
 /** Options of {@link HuaweiDriver}. One driver talks to one platform app (one app key). */
 export interface HuaweiDriverOptions {
@@ -74,6 +84,13 @@ export interface HuaweiDriverOptions {
    * (not both; default neither).
    */
   readonly axe?: AxeOptions;
+  /**
+   * Record the calls of every binding this driver makes (`recordFlag`), with `hintTone` as the notice
+   * (`recordHintTone`; carriers intercept recorded calls without one). The app needs the recording
+   * function (else binds fail `invalidParam`, `1012012`) and the tone must be approved (else `1010002`).
+   * @default undefined (no recording)
+   */
+  readonly recording?: RecordingSettings;
 }
 
 /** Counters of one driver, for observability. */
@@ -124,6 +141,14 @@ const OptionsSchema = z.strictObject({
   fetch: z.custom<typeof fetch>((v) => typeof v === "function", "must be a function").optional(),
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
   axe: AxeOptionsSchema.optional(),
+  recording: z
+    .strictObject({
+      hintTone: z
+        .string()
+        .regex(/^[A-Za-z0-9\-_.@]{1,128}$/, "must be an audio file name (A-Z a-z 0-9 - _ . @)")
+        .optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -135,6 +160,7 @@ export class HuaweiDriver implements PlatformDriver {
   readonly #client: PlatformClient;
   readonly #byKind = new Map<string, number>();
   readonly #axe: AxeOptions;
+  readonly #bindFields: Readonly<Record<string, unknown>>;
 
   constructor(options: HuaweiDriverOptions) {
     const parsed = OptionsSchema.safeParse(options);
@@ -165,6 +191,7 @@ export class HuaweiDriver implements PlatformDriver {
       fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       now: o.now ?? Date.now,
     });
+    this.#bindFields = recordingFields(o.recording);
   }
 
   /**
@@ -183,15 +210,15 @@ export class HuaweiDriver implements PlatformDriver {
         throw new ValidationError(
           `durationSeconds must be a whole number from 0 (got ${JSON.stringify(req.durationSeconds)}).`,
         );
-      return this.#count(await bindAxe(this.#client, this.#axe, req));
+      return this.#count(await bindAxe(this.#client, this.#axe, req, this.#bindFields));
     }
     if (req.mode === "AXB") {
       if (req.b === undefined) throw new ValidationError("An AXB bind needs a B number (req.b).");
-      return this.#count(await bindAxb(this.#client, { ...req, b: req.b }));
+      return this.#count(await bindAxb(this.#client, { ...req, b: req.b }, this.#bindFields));
     }
     if (req.b !== undefined)
       throw new ValidationError(`An AX bind takes no B number (got b ${JSON.stringify(req.b)}).`);
-    return this.#count(await bindAx(this.#client, req));
+    return this.#count(await bindAx(this.#client, req, this.#bindFields));
   }
 
   /** Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings). */
@@ -272,6 +299,39 @@ export class HuaweiDriver implements PlatformDriver {
   stats(): HuaweiDriverStats {
     const client = this.#client.stats();
     return { requests: client.requests, byKind: Object.fromEntries(this.#byKind), byCode: client.byCode };
+  }
+
+  /**
+   * The download address of a recording (§12.1), from the redirect the platform answers, which is never
+   * followed. "Record does not exist" (7 days after the CDR) is `notFound`.
+   */
+  async recordingUrl(req: RecordingRequest): Promise<Outcome<{ url: string }>> {
+    for (const field of ["fileName", "recordDomain"] as const) {
+      const value: unknown = req[field];
+      if (typeof value !== "string" || value.length < 1 || value.length > 128) {
+        throw new ValidationError(`${field} must be 1-128 characters (got ${JSON.stringify(value)}).`);
+      }
+    }
+    return this.#count(await recordingUrl(this.#client, req));
+  }
+
+  /**
+   * The download address of a CDR's recording: asked with its `recordObjectName` and `recordDomain`, or
+   * its `recordFileDownloadUrl` when the domain is empty; `noRecording` when it names none.
+   */
+  async recordingUrlForCdr(record: FeeRecord): Promise<Outcome<{ url: string }> | NoRecording> {
+    const recording = recordingOfCdr(record);
+    if (recording === undefined) return { kind: "noRecording" };
+    if ("url" in recording) return { kind: "ok", value: { url: recording.url } };
+    return this.recordingUrl(recording.request);
+  }
+
+  /** Ends a call by the `sessionId` of its call events (§12.2); an unknown or ended session is `notFound`. */
+  async stopCall(sessionId: string): Promise<Outcome<void>> {
+    if (typeof sessionId !== "string" || sessionId.length < 1 || sessionId.length > 256) {
+      throw new ValidationError(`sessionId must be 1-256 characters (got ${JSON.stringify(sessionId)}).`);
+    }
+    return this.#count(await stopCall(this.#client, sessionId));
   }
 
   #count<T>(outcome: Outcome<T>): Outcome<T> {

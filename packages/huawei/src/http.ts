@@ -22,10 +22,20 @@ export interface PlatformRequest {
   readonly query?: Readonly<Record<string, string | number | undefined>>;
   /** JSON body (POST, PUT); undefined values are left out. */
   readonly body?: Readonly<Record<string, unknown>>;
+  /**
+   * The platform answers success with a redirect whose `Location` is the result (the recording URL,
+   * §12.1): a 3xx with `Location` is `ok` with `location` set. Redirects are never followed.
+   */
+  readonly answersWithRedirect?: boolean;
 }
 
-/** A platform answer: the parsed JSON body on `resultcode "0"`, otherwise a classified failure. */
-export type Answer = { readonly kind: "ok"; readonly body: Readonly<Record<string, unknown>> } | Failure;
+/**
+ * A platform answer: the parsed JSON body on `resultcode "0"` (and, for a request that
+ * `answersWithRedirect`, the absolute `Location` of the redirect), otherwise a classified failure.
+ */
+export type Answer =
+  | { readonly kind: "ok"; readonly body: Readonly<Record<string, unknown>>; readonly location?: string }
+  | Failure;
 
 export interface PlatformClientOptions {
   readonly baseUrl: string;
@@ -99,6 +109,7 @@ export class PlatformClient {
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
     let text: string;
+    let location: string | null;
     try {
       const response = await this.#options.fetch(url, {
         method: request.method,
@@ -108,6 +119,7 @@ export class PlatformClient {
         redirect: "manual",
       });
       status = response.status;
+      location = response.headers.get("location");
       text = await response.text();
     } catch (error) {
       if (signal.aborted) {
@@ -116,8 +128,27 @@ export class PlatformClient {
       const code = networkCode(error);
       return failure("transient", code, `request failed: ${describe(error)}`);
     }
+    if (request.answersWithRedirect && status >= 300 && status < 400) return redirectAnswer(url, location);
     return readAnswer(status, text);
   }
+}
+
+/** A redirect that carries the result in `Location` (resolved against the request URL). */
+function redirectAnswer(url: URL, location: string | null): Answer {
+  let target: URL | undefined;
+  try {
+    target = location === null ? undefined : new URL(location, url);
+  } catch {
+    target = undefined;
+  }
+  if (!target) {
+    return failure(
+      "unknown",
+      LOCAL_CODES.malformed,
+      "the platform answered a redirect without a valid Location",
+    );
+  }
+  return { kind: "ok", body: {}, location: target.href };
 }
 
 /** Classifies one HTTP answer (status and body text) of the platform. */

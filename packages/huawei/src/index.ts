@@ -13,6 +13,14 @@ export {
 export { AX_PATH } from "./ax.js";
 export { AXB_PATH } from "./axb.js";
 export { AXE_PATH, AXE_V2_PATH, type AxeOptions } from "./axe.js";
+export {
+  CALL_STOP_PATH,
+  type NoRecording,
+  RECORDING_PATH,
+  type RecordingRequest,
+  type RecordingSettings,
+  recordingOfCdr,
+} from "./call-control.js";
 export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
 export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
 export { LOCAL_CODES } from "./http.js";

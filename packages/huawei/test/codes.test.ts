@@ -29,7 +29,7 @@ const DOCUMENTED: ReadonlyArray<readonly [code: string, kind: FailureKind | "ok"
   ["1016002", "unknown", "meaning unconfirmed"],
   ["1020002", "transient", "Internal error: retry with backoff"],
   ["1020150", "auth", "The app_key is invalid"],
-  ["1020152", "invalidParam", "Invalid sessionId"],
+  ["1020152", "notFound", "Invalid sessionId: no such call session (stop call)"],
   ["1020166", "auth", "Client IP not whitelisted"],
   ["1020167", "exhausted", "AXE: no free extension on X: retry with another X"],
   ["1023001", "transient", "Internal error: retry with backoff"],

@@ -25,6 +25,16 @@ const appEntry = z.object({
   numbers: z.array(numberEntry).min(1),
   /** AXE: one A may sit behind two extensions of one X (default false: `1012010`). */
   allowRepeatedA: z.boolean().optional(),
+  /** Whether the app has the recording function (default true). */
+  recording: z.boolean().optional(),
+  /** Tone files approved in the console; absent: any name (§4.1: digits, letters and - _ . @ only). */
+  approvedToneFiles: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9\-_.@]{1,128}$/, { error: "must be an audio file name (A-Z a-z 0-9 - _ . @)" }),
+    )
+    .optional(),
 });
 
 /** The JSON config file of the CLI (see README). Paths are relative to the file. */
@@ -58,6 +68,14 @@ export const configFileSchema = z.object({
     .optional(),
   abnormalResultCode: z.string().regex(/^\d+$/).optional(),
   extensionTakenResultCode: z.string().regex(/^\d+$/).optional(),
+  recordings: z
+    .object({
+      redirectStatus: z
+        .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)])
+        .optional(),
+      retentionSeconds: z.number().min(0).optional(),
+    })
+    .optional(),
   apps: z.array(appEntry).default([]),
 });
 
@@ -113,6 +131,7 @@ export function optionsFromConfig(json: unknown, baseDir = process.cwd()): Simul
     ...(c.extensionTakenResultCode === undefined
       ? {}
       : { extensionTakenResultCode: c.extensionTakenResultCode }),
+    ...(c.recordings === undefined ? {} : { recordings: c.recordings }),
     apps: c.apps.map((app) => ({ ...app, numbers: expandNumbers(app.numbers) })),
   };
 }

@@ -5,6 +5,7 @@ export {
   DEFAULT_EXTENSION_DIGITS,
   FIRST_CURSOR,
 } from "./axe-state.js";
+export { CALL_STOP_STATE, type LiveCall, type RecordingOptions } from "./call-control.js";
 export {
   NO_CALLBACK_STATE_CODE,
   NO_TEMP_CALLEE_STATE_CODE,

@@ -1,14 +1,18 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
+import { CallControl, type LiveCall, RECORDING_FILES_PATH, type RecordingOptions } from "./call-control.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
 import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
+import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, requestParams } from "./request.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
 import { AXE_PATH, AXE_V2_PATH, axeRoute, axeV2Route } from "./routes/axe.js";
+import { CALL_STOP_PATH, callStopRoute, RECORDING_PATH, recordingRoute } from "./routes/call-control.js";
 import type { Reply, Route } from "./routes/types.js";
 import {
   type AppConfig,
@@ -46,6 +50,8 @@ export interface SimulatorOptions {
   readonly push?: PushOptions;
   /** How X-mode apps are asked where to connect a call (Block `callin`, see `simulateXCall`). */
   readonly xMode?: XModeOptions;
+  /** The recording download URL (§12.1): redirect status and how long recordings are kept. */
+  readonly recordings?: RecordingOptions;
 }
 
 /** A binding as the simulated platform holds it. */
@@ -95,6 +101,13 @@ export interface Simulator {
    * call's events and CDR follow; close, no answer or a bad one: the call ends). Needs the `push` option.
    */
   simulateXCall(appKey: string, input: XCallInput): Promise<XCall>;
+  /**
+   * Like {@link simulateCall}, but an answered call stays live after `answer` until the stop-call API
+   * (`callStop`) or {@link endCall} ends it, which pushes its disconnect and CDR. Needs the `push` option.
+   */
+  startCall(appKey: string, input: SimulatedCallInput): Promise<LiveCall>;
+  /** Ends a live call as a user's hang-up; resolves after its disconnect and CDR pushes' first attempts. */
+  endCall(appKey: string, sessionId: string): Promise<void>;
   /** Push delivery counters (all zero without the `push` option). */
   pushStats(): PushStats;
   /** Resolves once every push is delivered or given up. */
@@ -121,60 +134,14 @@ export interface Simulator {
 }
 
 const ROUTES = new Map<string, Route>([
+  [RECORDING_PATH, recordingRoute],
+  [CALL_STOP_PATH, callStopRoute],
   [AXB_PATH, axbRoute],
   [AX_PATH, axRoute],
   [AX_CALLEE_PATH, axCalleeRoute],
   [AXE_PATH, axeRoute],
   [AXE_V2_PATH, axeV2Route],
 ]);
-
-const MAX_BODY_BYTES = 1024 * 1024;
-
-class BodyError extends Error {}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyError("Request body too large."));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-/** Parses a JSON or urlencoded body into a flat record; nulls are dropped. */
-function parseBody(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  if (trimmed === "") return {};
-  if (trimmed.startsWith("{")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch {
-      throw new BodyError("Request body is not valid JSON.");
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new BodyError("Request body must be a JSON object.");
-    }
-    return dropNulls(value as Record<string, unknown>);
-  }
-  if (trimmed.includes("=")) return Object.fromEntries(new URLSearchParams(trimmed));
-  throw new BodyError("Request body is neither JSON nor urlencoded.");
-}
-
-function dropNulls(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== null) out[k] = v;
-  return out;
-}
 
 /** Runs the HTTP(S) server over a {@link PlatformState}. */
 class SimulatorServer implements Simulator {
@@ -186,6 +153,7 @@ class SimulatorServer implements Simulator {
   private readonly counter = new RequestCounter();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pusher?: Pusher;
+  private readonly calls: CallControl;
   private server?: http.Server;
   private closed = false;
 
@@ -215,6 +183,8 @@ class SimulatorServer implements Simulator {
         void pusher.send("numStatus", app.config, { eventType: "numStatus", numInfo: [number] });
       });
     }
+    const now = options.now ?? Date.now;
+    this.calls = new CallControl(this.state, this.pusher, now, () => this.url, options.recordings);
   }
 
   async listen(): Promise<void> {
@@ -223,6 +193,15 @@ class SimulatorServer implements Simulator {
       this.handle(req, res).catch(() => {
         if (!res.headersSent && !res.destroyed) this.send(res, { code: Code.internalError });
       });
+    };
+    // A client that waits for 100 Continue learns at once that its body is too large, without sending it.
+    const checkContinue = (req: IncomingMessage, res: ServerResponse) => {
+      if (!announcesTooLarge(req)) {
+        res.writeContinue();
+        return handler(req, res);
+      }
+      this.counter.request((req.method ?? "GET").toUpperCase(), undefined);
+      this.sendTooLarge(res);
     };
     let scheme = "http";
     if (this.options.https) {
@@ -237,6 +216,8 @@ class SimulatorServer implements Simulator {
       this.server = http.createServer(handler);
     }
     const server = this.server;
+    server.on("checkContinue", checkContinue);
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.answerClientError(err, socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 0, host, () => {
@@ -250,22 +231,28 @@ class SimulatorServer implements Simulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://simulator");
-    const path = url.pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+    const target = parseTarget(req.url ?? "/");
     const method = (req.method ?? "GET").toUpperCase();
-    this.counter.request(method, path);
-    let bodyText: string;
+    const path = target?.path;
+    const route = path === undefined ? undefined : ROUTES.get(path);
+    // Only served paths get their own counter: garbage paths would grow the map without bound.
+    this.counter.request(method, route === undefined ? undefined : path);
+    let body: Body;
     try {
-      bodyText = await readBody(req);
+      body = await readBody(req);
     } catch {
       return;
     }
+    if ("tooLarge" in body) return this.sendTooLarge(res);
     const latency = this.faults.latencyMs();
     if (latency > 0) await this.sleep(latency);
     if (this.closed) return;
 
-    const route = ROUTES.get(path);
-    if (!route) return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${path}.` }, 404);
+    if (!target) return this.send(res, { code: Code.invalidRequest, detail: "Malformed request URI." }, 400);
+    if (method === "GET" && target.path.startsWith(RECORDING_FILES_PATH))
+      return this.sendRecordingFile(res, target.path);
+    if (!route)
+      return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${target.path}.` }, 404);
     const handler = route.methods[method as keyof Route["methods"]];
     if (!handler)
       return this.send(res, { code: Code.invalidRequest, detail: `Method ${method} not allowed.` }, 405);
@@ -273,14 +260,15 @@ class SimulatorServer implements Simulator {
     const auth = parseAuthHeaders(req.headers);
     if (!auth.ok) return this.send(res, { code: auth.code, detail: auth.detail });
     const appKey = auth.token.username;
-    const countThisSecond = this.counter.appRequest(appKey);
     const app = this.state.app(appKey);
+    // Counted per known app key only: a counter per unknown username would grow with garbage traffic.
     if (!app) return this.send(res, { code: Code.invalidAppKey });
+    const countThisSecond = this.counter.appRequest(appKey);
     const authFailure = this.verifier.verify(auth.token, app.config.appSecret);
     if (authFailure) return this.send(res, { code: authFailure.code, detail: authFailure.detail });
     const rps = this.options.rateLimit?.requestsPerSecond;
     if (rps !== undefined && countThisSecond > rps) return this.send(res, { code: Code.flowControl });
-    if (route.mode !== app.mode) {
+    if (route.mode !== "any" && route.mode !== app.mode) {
       return this.send(res, {
         code: Code.apiNotAllowed,
         detail: `The app_key is not allowed to invoke the API (app mode ${app.mode}, API mode ${route.mode}).`,
@@ -294,16 +282,13 @@ class SimulatorServer implements Simulator {
 
     let params: Record<string, unknown>;
     try {
-      const body = parseBody(bodyText);
-      const query = Object.fromEntries(url.searchParams);
-      // GET/DELETE parameters belong in the query string, POST/PUT in the body; take either (§16).
-      params = method === "GET" || method === "DELETE" ? { ...body, ...query } : { ...query, ...body };
+      params = requestParams(method, target.query, body.text);
     } catch (err) {
       return this.send(res, { code: Code.invalidRequest, detail: (err as Error).message });
     }
     const run = (): Reply => {
       this.state.sweep();
-      return handler({ state: this.state, app, params });
+      return handler({ state: this.state, app, params, calls: this.calls });
     };
 
     if (fault === "timeout") {
@@ -326,11 +311,47 @@ class SimulatorServer implements Simulator {
       resultdesc: reply.detail ?? info.desc,
       ...reply.body,
     });
-    res.writeHead(httpStatus ?? info.httpStatus, {
+    res.writeHead(httpStatus ?? reply.httpStatus ?? info.httpStatus, {
       "Content-Type": "application/json;charset=UTF-8",
       "Content-Length": Buffer.byteLength(payload),
+      ...reply.headers,
     });
     res.end(payload);
+  }
+
+  /** The audio a recording URL points to, fetched without signature like an object-store link. */
+  private sendRecordingFile(res: ServerResponse, path: string): void {
+    const audio = this.calls.recordingFile(path);
+    if (!audio) {
+      this.send(res, { code: Code.axbRecordNotFound }, 404);
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "audio/wav", "Content-Length": audio.length });
+    res.end(audio);
+  }
+
+  /** 413 with a result code; the connection is closed after it. */
+  private sendTooLarge(res: ServerResponse): void {
+    res.setHeader("Connection", "close");
+    this.send(res, { code: Code.invalidRequest, detail: "Request body exceeds 1 MiB." }, 413);
+  }
+
+  /** Answers a request node's HTTP parser refused with a JSON result code instead of a bare status. */
+  private answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "Request Timeout"]
+          : [400, "Bad Request"];
+    this.counter.result(Code.invalidRequest);
+    socket.end(
+      rawAnswer(status, reason, { resultcode: Code.invalidRequest, resultdesc: "Malformed HTTP request." }),
+    );
   }
 
   private sleep(ms: number): Promise<void> {
@@ -370,6 +391,7 @@ class SimulatorServer implements Simulator {
     // A caller forwarded to A via X + E (answered or not) is whom A reaches by calling X back (§6).
     if (binding.mode === "AXE" && input.from === "b" && call.pushed.includes("alerting"))
       axe.recordCallback(binding, call.caller, startMs);
+    this.calls.noteCdrs(appKey, pushes);
     // One after the other, as a call produces them; a failed push is retried without holding up the rest.
     for (const push of pushes) await pusher.send(push.kind, app.config, push.body);
     return call;
@@ -401,8 +423,21 @@ class SimulatorServer implements Simulator {
     return this.pusher?.stats() ?? { delivered: 0, failedAttempts: 0, pending: 0, gaveUp: 0 };
   }
 
-  pushesIdle(): Promise<void> {
-    return this.pusher?.idle() ?? Promise.resolve();
+  async pushesIdle(): Promise<void> {
+    await this.calls.settled();
+    return this.pusher?.idle();
+  }
+
+  async startCall(appKey: string, input: SimulatedCallInput): Promise<LiveCall> {
+    const app = this.state.app(appKey);
+    if (!app) throw new Error(`unknown appKey "${appKey}"`);
+    return this.calls.start(app, input);
+  }
+
+  async endCall(appKey: string, sessionId: string): Promise<void> {
+    const app = this.state.app(appKey);
+    if (!app) throw new Error(`unknown appKey "${appKey}"`);
+    return this.calls.end(app, sessionId);
   }
 
   bindBehindBack(

@@ -48,6 +48,17 @@ export interface AppConfig {
    * @default false (the second bind answers `1012010`)
    */
   readonly allowRepeatedA?: boolean;
+  /**
+   * Whether the app has the recording function: a bind or modify with `recordFlag` true on an app without
+   * it gets `1012012`.
+   * @default true
+   */
+  readonly recording?: boolean;
+  /**
+   * Audio files approved in the console: a bind or modify naming another one as a tone (`recordHintTone`,
+   * `lastMinVoice`, `preVoice`, AXE `callbackTone`) gets `1010002`. Absent: every name is accepted.
+   */
+  readonly approvedToneFiles?: readonly string[];
 }
 
 /** Optional per-binding attributes echoed back by bind and query. */

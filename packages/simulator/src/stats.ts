@@ -2,17 +2,23 @@
 export interface SimulatorStats {
   /** Requests received (every method and path, answered or not). */
   requests: number;
-  /** Requests per URL path, e.g. `/rest/caas/relationnumber/partners/v1.0`. */
+  /**
+   * Requests per URL path, e.g. `/rest/caas/relationnumber/partners/v1.0`; paths other than the platform
+   * API's (unknown ones, recording files) are counted together under {@link OTHER_PATH}.
+   */
   byPath: Record<string, number>;
   /** Requests per `METHOD path`, e.g. `POST /rest/caas/relationnumber/partners/v1.0`. */
   byRoute: Record<string, number>;
   /** Answers per result code (`"0"` for success). */
   byResultCode: Record<string, number>;
-  /** Highest number of requests one app key sent within one wall-clock second. */
+  /** Highest number of requests one app key (of a configured app) sent within one wall-clock second. */
   maxPerSecond: Record<string, number>;
   /** Faults injected, by kind (`timeout`, `serverError`, `flowControl`). */
   faults: Record<string, number>;
 }
+
+/** The `byPath` key of every path but the platform API's; not a path, so no real path hits it. */
+export const OTHER_PATH = "(other)";
 
 interface SecondWindow {
   second: number;
@@ -31,14 +37,18 @@ export class RequestCounter {
 
   constructor(private readonly wallClockMs: () => number = Date.now) {}
 
-  /** Counts one received request. */
-  request(method: string, path: string): void {
+  /** Counts one received request; `path` undefined for a path that is not a platform API's. */
+  request(method: string, path: string | undefined): void {
     this.requests++;
-    bump(this.byPath, path);
-    bump(this.byRoute, `${method} ${path}`);
+    const key = path ?? OTHER_PATH;
+    bump(this.byPath, key);
+    bump(this.byRoute, `${method} ${key}`);
   }
 
-  /** Counts one request of an app key in the current second and returns that second's count so far. */
+  /**
+   * Counts one request of a configured app key in the current second and returns that second's count so
+   * far. Only configured keys: one counter per username a client makes up would grow without bound.
+   */
   appRequest(appKey: string): number {
     const second = Math.floor(this.wallClockMs() / 1000);
     let w = this.windows.get(appKey);

@@ -356,3 +356,27 @@ describe("AXE unbind, modify and query v1.0", () => {
     expect(both.body.resultcode).toBe("1010002");
   });
 });
+
+describe("AXE and the app's features", () => {
+  it("refuses recording on an app without it and tones the app has not approved", async () => {
+    sim = await startSimulator({
+      apps: [
+        {
+          appKey: "axe-features",
+          appSecret: "s",
+          mode: "AXE",
+          recording: false,
+          approvedToneFiles: ["ok.wav"],
+          numbers: [{ x: xs[0]! }],
+        },
+      ],
+    });
+    const call = client(sim, "axe-features", "s");
+    const bind = async (body: Record<string, unknown>) =>
+      (await call("POST", AXE_PATH, { body: { bindNum: A, virtualNum: xs[0], ...body } })).body;
+    expect((await bind({ recordFlag: "true" })).resultcode).toBe("1012012");
+    expect((await bind({ callbackTone: "other.wav" })).resultcode).toBe("1010002");
+    expect((await bind({ callbackTone: "ok.wav" })).resultcode).toBe("0");
+    expect(sim.bindings("axe-features")).toHaveLength(1);
+  });
+});

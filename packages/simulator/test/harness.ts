@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import type { Simulator } from "../src/index.js";
 
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0";
@@ -87,6 +87,39 @@ export function client(sim: Simulator, appKey: string, appSecret: string) {
 export function numbers(first: string, count: number): string[] {
   const base = BigInt(first.slice(1));
   return Array.from({ length: count }, (_, i) => `+${(base + BigInt(i)).toString()}`);
+}
+
+/** An answer read off a raw socket: status, headers (lower-case names) and the body text. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends bytes over a plain TCP socket and reads the answer until the server closes (send
+ * `Connection: close`); for requests fetch and node:http refuse to build, e.g. a malformed request line.
+ */
+export function rawRequest(sim: Simulator, ...parts: (string | Buffer)[]): Promise<RawAnswer> {
+  const { hostname, port } = new URL(sim.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const split = text.indexOf("\r\n\r\n");
+      const [statusLine = "", ...lines] = text.slice(0, split).split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body: text.slice(split + 4) });
+    });
+    for (const part of parts) socket.write(part);
+  });
 }
 
 /** fetch refuses a GET body, but some PHP clients send one; node:http does not mind. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { platformTime } from "../calls.js";
 import type { BindingRecord } from "../state.js";
+import { featureRefusal } from "./app-features.js";
 import {
   compact,
   optFlag,
@@ -106,6 +107,8 @@ function bind({ state, app, params }: RouteContext): Reply {
   const p = parse(bindSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
+  const refused = featureRefusal(app.config, attrsOf(v));
+  if (refused) return refused;
   const result = state.bindAx(app, {
     a: v.origNum,
     // privateNum wins over areaCode (§16).
@@ -133,6 +136,8 @@ function modify({ state, app, params }: RouteContext): Reply {
   const p = parse(modifySchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
+  const refused = featureRefusal(app.config, attrsOf(v));
+  if (refused) return refused;
   const result = state.modifyAx(app, {
     ...compact({ subscriptionId: v.subscriptionId, x: v.privateNum, a: v.origNum, userData: v.userData }),
     attrs: attrsOf(v),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { platformTime } from "../calls.js";
 import type { BindingRecord } from "../state.js";
+import { featureRefusal } from "./app-features.js";
 import {
   compact,
   optFlag,
@@ -104,6 +105,8 @@ function bind({ state, app, params }: RouteContext): Reply {
   const p = parse(bindSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
+  const refused = featureRefusal(app.config, attrsOf(v));
+  if (refused) return refused;
   const result = state.bindAxb(app, {
     a: v.callerNum,
     b: v.calleeNum,
@@ -136,6 +139,8 @@ function modify({ state, app, params }: RouteContext): Reply {
   const p = parse(modifySchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
+  const refused = featureRefusal(app.config, attrsOf(v));
+  if (refused) return refused;
   const result = state.modifyAxb(app, {
     subscriptionId: v.subscriptionId,
     ...compact({ a: v.callerNum, b: v.calleeNum, durationSeconds: v.duration, userData: v.userData }),

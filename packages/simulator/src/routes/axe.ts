@@ -2,7 +2,8 @@ import { z } from "zod";
 import { FIRST_CURSOR, TIME_UNIT_SECONDS } from "../axe-state.js";
 import { platformTime } from "../calls.js";
 import { Code } from "../codes.js";
-import type { BindingRecord } from "../state.js";
+import type { AppState, BindingRecord } from "../state.js";
+import { featureRefusal } from "./app-features.js";
 import { compact, optFlag, optInt, optMatchMode, optPhone, optText, optUserData, phone } from "./params.js";
 import { parse, type Reply, type Route, type RouteContext, replyOf } from "./types.js";
 
@@ -58,16 +59,26 @@ const settingsFields = {
   userData: optUserData,
 };
 
-/** The two fallbacks of A's call exclude each other (§6.1: both → 1010002); lifetimes stay within 90 days. */
-function checkSettings(v: {
-  callbackTone?: string | undefined;
-  callbackNum?: string | undefined;
-  timeUnit?: 0 | 1 | undefined;
-  bindExpiredTime?: number | undefined;
-  callbackExpiredTime?: number | undefined;
-}): Reply | undefined {
+/**
+ * The two fallbacks of A's call exclude each other (§6.1: both → 1010002); lifetimes stay within 90 days;
+ * the app's features (recording, approved tones) allow the request.
+ */
+function checkSettings(
+  v: {
+    callbackTone?: string | undefined;
+    callbackNum?: string | undefined;
+    timeUnit?: 0 | 1 | undefined;
+    bindExpiredTime?: number | undefined;
+    callbackExpiredTime?: number | undefined;
+    recordFlag?: boolean | undefined;
+    recordHintTone?: string | undefined;
+  },
+  app: AppState,
+): Reply | undefined {
   if (v.callbackTone !== undefined && v.callbackNum !== undefined)
     return { code: Code.invalidRequest, detail: "callbackTone and callbackNum are mutually exclusive." };
+  const refused = featureRefusal(app.config, v);
+  if (refused) return refused;
   const unit = TIME_UNIT_SECONDS[v.timeUnit ?? 0];
   for (const field of ["bindExpiredTime", "callbackExpiredTime"] as const) {
     const value = v[field];
@@ -125,7 +136,7 @@ function bind({ state, app, params }: RouteContext): Reply {
   const p = parse(bindSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
-  const bad = checkSettings(v);
+  const bad = checkSettings(v, app);
   if (bad) return bad;
   const unit = v.timeUnit ?? 0;
   const result = state.axe.bind(app, {
@@ -171,7 +182,7 @@ function modify({ state, app, params }: RouteContext): Reply {
   const p = parse(modifySchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
-  const bad = checkSettings(v);
+  const bad = checkSettings(v, app);
   if (bad) return bad;
   const result = state.axe.modify(app, {
     ...findOf(v),

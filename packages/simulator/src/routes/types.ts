@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { CallControl } from "../call-control.js";
 import { Code } from "../codes.js";
 import type { AppState, Mode, PlatformState, Result } from "../state.js";
 
@@ -7,6 +8,9 @@ export interface Reply {
   readonly code: string;
   readonly detail?: string;
   readonly body?: Record<string, unknown>;
+  /** HTTP status instead of the code's own, e.g. the redirect of the recording URL. */
+  readonly httpStatus?: number;
+  readonly headers?: Record<string, string>;
 }
 
 export interface RouteContext {
@@ -14,13 +18,15 @@ export interface RouteContext {
   readonly app: AppState;
   /** Query-string and body parameters merged (nulls removed). */
   readonly params: Record<string, unknown>;
+  /** Recordings and live calls (§12). */
+  readonly calls: CallControl;
 }
 
 export type Handler = (ctx: RouteContext) => Reply;
 
-/** One platform URI: the mode whose apps may call it and its handler per HTTP method. */
+/** One platform URI: the mode whose apps may call it (or `any`) and its handler per HTTP method. */
 export interface Route {
-  readonly mode: Mode;
+  readonly mode: Mode | "any";
   readonly methods: Partial<Record<"GET" | "POST" | "PUT" | "DELETE", Handler>>;
 }
 

@@ -31,10 +31,14 @@ Commands
                          unbind|adopted|reassign (foreign: bindings fenced off after a conflict;
                          bindpool's own entries show as <kind:id>), --key-prefix P (orderKeys
                          starting with P), --limit N (default 100)
-  drain X                no new binds on X; bindings on it finish
+  drain X                no new binds on X; bindings on it finish; --wait waits until X carries
+                         nothing (AX couriers' shifts ended, orders completed), checking every
+                         --poll-seconds N (default 5)
   retire X               as drain, for good
   quarantine X           no new binds until --minutes N from now (default: until activate)
   activate X             X takes new binds again
+  callee ORDER_KEY NUMBER  AX: the order's holder reaches NUMBER with its next call through X, for
+                         --seconds N (1-259200, default 60; needs "platform")
   sweep                  one sweeper pass: ended leases, ended orders, queued unbinds (needs "platform")
   reconcile              one reconcile pass against the platform (needs "platform");
                          --adopt-unknown adopts unknown bindings instead of unbinding them
@@ -114,6 +118,9 @@ function parse(argv: readonly string[]) {
       "key-prefix": { type: "string" },
       kind: { type: "string" },
       limit: { type: "string" },
+      wait: { type: "boolean" },
+      "poll-seconds": { type: "string" },
+      seconds: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -133,6 +140,7 @@ class Deployment {
     entries: (d, _args, flags) => d.entries(flags),
     sweep: (d, _args, flags) => d.job("sweep", flags),
     reconcile: (d, _args, flags) => d.job("reconcile", flags),
+    callee: (d, args, flags) => d.callee(args, flags),
     ...Object.fromEntries(
       Object.entries(STATE_COMMANDS).map(([name, state]): [string, Handler] => [
         name,
@@ -314,7 +322,35 @@ class Deployment {
     };
   }
 
+  private async drainAndWait(x: string, flags: Flags): Promise<Output> {
+    const pollMs = pollSeconds(flags) * 1000;
+    const pool = await this.onePool(flags);
+    const started = Date.now();
+    await this.allocator.drain(x, { pool, pollMs });
+    const waited = Math.round((Date.now() - started) / 1000);
+    return {
+      text: `${x} in pool ${pool} is draining and carries nothing now (waited ${waited} s)`,
+      json: { pool, x, state: "draining", empty: true },
+    };
+  }
+
+  private async callee(args: string[], flags: Flags): Promise<Output> {
+    if (args.length !== 2)
+      throw new UsageError(`callee takes ORDER_KEY and NUMBER, got ${args.length} arguments.`);
+    const [orderKey, callee] = args as [string, string];
+    const seconds = flags.seconds === undefined ? undefined : Number(flags.seconds);
+    const pool = await this.onePool(flags);
+    const set = await this.allocator.setCallee(orderKey, { callee, ttlSeconds: seconds }, pool);
+    const shown = flags["show-numbers"] ? callee : mask(callee);
+    return {
+      text: `order ${orderKey} in pool ${pool}: the next call through ${set.x} reaches ${shown} until ${iso(set.expiresAtMs)}`,
+      json: { pool, orderKey, ...set },
+    };
+  }
+
   private async setState(state: NumberState, x: string, flags: Flags): Promise<Output> {
+    if (flags.wait && state !== "draining") throw new UsageError("--wait goes with drain only.");
+    if (state === "draining" && flags.wait) return this.drainAndWait(x, flags);
     const pool = await this.onePool(flags);
     let untilMs: number | undefined;
     if (flags.minutes !== undefined) {
@@ -427,7 +463,24 @@ function driverFor(config: CliConfig, env: NodeJS.ProcessEnv): PlatformDriver {
 const offline = (): never => {
   throw new UsageError('This command talks to the platform: add a "platform" section to the config file.');
 };
-const OFFLINE: PlatformDriver = { bind: offline, unbind: offline, modify: offline, query: offline };
+const OFFLINE: PlatformDriver = {
+  bind: offline,
+  unbind: offline,
+  modify: offline,
+  query: offline,
+  setCallee: offline,
+};
+
+/** Seconds from `--poll-seconds` (default 5), checked before anything changes. */
+function pollSeconds(flags: Flags): number {
+  const seconds = flags["poll-seconds"] === undefined ? 5 : Number(flags["poll-seconds"]);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3_600) {
+    throw new UsageError(
+      `--poll-seconds takes a whole number from 1 to 3600, got "${flags["poll-seconds"]}".`,
+    );
+  }
+  return seconds;
+}
 
 /** Where an entry is: X, and in AXE the extension callers dial after it (`+8619900000001 ext 0042`). */
 function onX(e: Pick<Entry, "x" | "extension">): string {

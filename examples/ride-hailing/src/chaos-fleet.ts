@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { RETRYABLE_CODES } from "@bindpool/core";
 import type { ChaosInstanceConfig, ChaosRepair, ChaosReply, ChaosRequest } from "./chaos-instance.js";
 
 /** A request without its id (the fleet numbers them). */
@@ -172,15 +173,5 @@ export class ChaosFleet {
 }
 
 function retriable(code: string): boolean {
-  return (
-    [
-      "INSTANCE_DIED",
-      "BINDPOOL_STORE",
-      "BINDPOOL_PLATFORM_UNAVAILABLE",
-      "BINDPOOL_ORDER_PENDING",
-      "BINDPOOL_LEASE_LOST",
-      "BINDPOOL_STORE_LOST",
-      "BINDPOOL_STORE_RECOVERING",
-    ].includes(code) || !code.startsWith("BINDPOOL_")
-  );
+  return code === "INSTANCE_DIED" || RETRYABLE_CODES.has(code) || !code.startsWith("BINDPOOL_");
 }

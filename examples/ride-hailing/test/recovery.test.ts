@@ -3,7 +3,7 @@
  * closed, rebuild it from the platform (every order back under its orderKey, from userData), and no
  * reconcile unbinds a live order's binding on the way.
  */
-import { Allocator, type BindpoolError, type PoolConfig } from "@bindpool/core";
+import { Allocator, isRetryable, type PoolConfig } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
 import { type RedisServer, startRedis } from "@bindpool/redis/testing";
@@ -46,17 +46,11 @@ function instance(): Allocator {
 
 /** Calls again while the answer says the store is recovering or was lost (as a client retries). */
 async function retried<T>(call: () => Promise<T>): Promise<T> {
-  const transient = [
-    "BINDPOOL_STORE",
-    "BINDPOOL_STORE_LOST",
-    "BINDPOOL_STORE_RECOVERING",
-    "BINDPOOL_ORDER_PENDING",
-  ];
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt >= 50 || !transient.includes((error as BindpoolError).code)) throw error;
+      if (attempt >= 50 || !isRetryable(error)) throw error;
     }
   }
 }

@@ -384,7 +384,7 @@ class Deployment {
     });
     if (!elected.leader) {
       throw new BindpoolError(
-        "BINDPOOL_ORDER_PENDING",
+        "BINDPOOL_JOB_BUSY",
         `Another instance is running the ${name} now (job lock "${job}"); try again shortly.`,
       );
     }

@@ -242,7 +242,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     await held;
     const busy = await cli(["sweep", "--config", file]);
     expect(busy.code).toBe(1);
-    expect(busy.stderr).toContain("BINDPOOL_ORDER_PENDING: Another instance is running the sweep now");
+    expect(busy.stderr).toContain("BINDPOOL_JOB_BUSY: Another instance is running the sweep now");
     // Under another lock prefix it is another deployment's election: this one is free.
     const elsewhere = config({ redis: { url: redis.url, prefix: "ops", lockPrefix: "elsewhere" } });
     expect((await cli(["sweep", "--config", elsewhere])).code).toBe(0);

@@ -172,7 +172,7 @@ describe("Allocator", () => {
     };
     expect(
       await codeOf(allocator.allocate({ pool: "rides", orderKey: "o1", a: A, b: B, ttlSeconds: 60 })),
-    ).toBe("BINDPOOL_ORDER_PENDING");
+    ).toBe("BINDPOOL_ORDER_LOCK_LOST");
     expect(platform.calls.filter((c) => c.startsWith("bind"))).toHaveLength(1);
     // What it did stays fenced in the store: the reservation, for the sweeper or the next call.
     expect((await store.get("rides", "o1"))?.status).toBe("reserved");

@@ -159,7 +159,7 @@ describe("notifications end to end: simulator pushes -> handler", () => {
     expect(handler.stats()).toMatchObject({
       received: 3,
       delivered: 1,
-      byCode: { NOTIFY_LISTENER_FAILED: 2 },
+      byCode: { BINDPOOL_NOTIFY_LISTENER_FAILED: 2 },
     });
   });
 
@@ -173,6 +173,6 @@ describe("notifications end to end: simulator pushes -> handler", () => {
     sim.setNumberStatus(AXB_APP.appKey, AXB_X[0], "paused");
     await sim.pushesIdle();
     expect(sim.pushStats()).toEqual({ delivered: 0, failedAttempts: 3, pending: 0, gaveUp: 1 });
-    expect(handler.stats().byCode).toEqual({ NOTIFY_BAD_SIGNATURE: 3 });
+    expect(handler.stats().byCode).toEqual({ BINDPOOL_NOTIFY_BAD_SIGNATURE: 3 });
   });
 });

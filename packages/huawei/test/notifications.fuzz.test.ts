@@ -91,7 +91,7 @@ function expectTyped(result: NotificationResult): void {
   }
   expect(result.event).toBeUndefined();
   expect(result.status).toBe(NOTIFICATION_ERROR_STATUS[result.error.code]);
-  expect(result.error.code).not.toBe("NOTIFY_LISTENER_FAILED"); // would mean garbage reached onEvent
+  expect(result.error.code).not.toBe("BINDPOOL_NOTIFY_LISTENER_FAILED"); // would mean garbage reached onEvent
   if (result.status !== 200) {
     expect(JSON.parse(result.body)).toEqual({ code: result.error.code, message: result.error.message });
   }
@@ -178,7 +178,7 @@ describe("notification handler under fuzz", () => {
       { numRuns: 1500 },
     );
     expect(delivered.length).toBeGreaterThan(0);
-    expect(handler.stats().byCode.NOTIFY_LISTENER_FAILED).toBeUndefined();
+    expect(handler.stats().byCode.BINDPOOL_NOTIFY_LISTENER_FAILED).toBeUndefined();
     const good = { eventType: "numStatus", numInfo: [{ number: "+8617000000001", status: 9 }] };
     const after = await handler.handle({
       headers: pushHeaders(appKey, appSecret),
@@ -195,7 +195,11 @@ describe("notification handler under fuzz", () => {
           headers: pushHeaders(appKey, appSecret),
           body: JSON.stringify(push),
         });
-        expect(result).toMatchObject({ status: 200, body: "", error: { code: "NOTIFY_UNKNOWN_EVENT" } });
+        expect(result).toMatchObject({
+          status: 200,
+          body: "",
+          error: { code: "BINDPOOL_NOTIFY_UNKNOWN_EVENT" },
+        });
       }),
       { numRuns: 300 },
     );
@@ -216,7 +220,7 @@ describe("notification handler under fuzz", () => {
           });
           const headers = signed ? pushHeaders(appKey, appSecret) : {};
           const result = await handler.handle({ headers, body });
-          expect(result).toMatchObject({ status: 413, error: { code: "NOTIFY_TOO_LARGE" } });
+          expect(result).toMatchObject({ status: 413, error: { code: "BINDPOOL_NOTIFY_TOO_LARGE" } });
         },
       ),
       { numRuns: 100 },
@@ -242,7 +246,7 @@ describe("notification handler under fuzz", () => {
       fc.asyncProperty(badHeaders, knownPush, async (headers, push) => {
         const result = await handler.handle({ headers, body: JSON.stringify(push) });
         expect(result.status).toBe(401);
-        expect(["NOTIFY_BAD_SIGNATURE", "NOTIFY_STALE"]).toContain(result.error?.code);
+        expect(["BINDPOOL_NOTIFY_BAD_SIGNATURE", "BINDPOOL_NOTIFY_STALE"]).toContain(result.error?.code);
       }),
       { numRuns: 500 },
     );

@@ -74,23 +74,23 @@ describe("createNotificationHandler: signature, window, replay", () => {
   });
 
   const bad: [string, () => Record<string, string>, NotificationErrorCode][] = [
-    ["a wrong digest", () => pushHeaders(appKey, "other-secret"), "NOTIFY_BAD_SIGNATURE"],
-    ["another app's key", () => pushHeaders("other-key", appSecret), "NOTIFY_BAD_SIGNATURE"],
-    ["no headers", () => ({}), "NOTIFY_BAD_SIGNATURE"],
+    ["a wrong digest", () => pushHeaders(appKey, "other-secret"), "BINDPOOL_NOTIFY_BAD_SIGNATURE"],
+    ["another app's key", () => pushHeaders("other-key", appSecret), "BINDPOOL_NOTIFY_BAD_SIGNATURE"],
+    ["no headers", () => ({}), "BINDPOOL_NOTIFY_BAD_SIGNATURE"],
     [
       "no X-AKSK header",
       () => ({ authorization: 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"' }),
-      "NOTIFY_BAD_SIGNATURE",
+      "BINDPOOL_NOTIFY_BAD_SIGNATURE",
     ],
     [
       "a Created 16 minutes old",
       () => pushHeaders(appKey, appSecret, { createdMs: Date.now() - 16 * 60_000 }),
-      "NOTIFY_STALE",
+      "BINDPOOL_NOTIFY_STALE",
     ],
     [
       "a Created 16 minutes ahead",
       () => pushHeaders(appKey, appSecret, { createdMs: Date.now() + 16 * 60_000 }),
-      "NOTIFY_STALE",
+      "BINDPOOL_NOTIFY_STALE",
     ],
   ];
   for (const [what, headers, code] of bad) {
@@ -117,7 +117,7 @@ describe("createNotificationHandler: signature, window, replay", () => {
     const on = setup();
     expect((await on.push(callin, headers)).status).toBe(200);
     const again = await on.push(callin, headers);
-    expect(again).toMatchObject({ status: 401, error: { code: "NOTIFY_REPLAYED" } });
+    expect(again).toMatchObject({ status: 401, error: { code: "BINDPOOL_NOTIFY_REPLAYED" } });
     expect(on.events).toHaveLength(1);
     const off = setup({ replayProtection: false });
     expect((await off.push(callin, headers)).status).toBe(200);
@@ -132,7 +132,7 @@ describe("createNotificationHandler: signature, window, replay", () => {
     expect((await push(callin, headers)).status).toBe(200);
     nowMs += 61_000;
     // Stale now, so a replay cannot get through whether or not the nonce is still held.
-    expect((await push(callin, headers)).error?.code).toBe("NOTIFY_STALE");
+    expect((await push(callin, headers)).error?.code).toBe("BINDPOOL_NOTIFY_STALE");
     for (let i = 0; i < 3; i++) {
       nowMs += 61_000;
       const fresh = pushHeaders(appKey, appSecret, { createdMs: nowMs });
@@ -149,7 +149,7 @@ describe("createNotificationHandler: signature, window, replay", () => {
     });
     const headers = pushHeaders(appKey, appSecret);
     const first = await push(callin, headers);
-    expect(first).toMatchObject({ status: 500, error: { code: "NOTIFY_LISTENER_FAILED" } });
+    expect(first).toMatchObject({ status: 500, error: { code: "BINDPOOL_NOTIFY_LISTENER_FAILED" } });
     expect(first.error?.cause).toBeInstanceOf(Error);
     expect(errors[0]?.message).toContain("+86****0001");
     expect(errors[0]?.message).not.toContain(X);
@@ -160,7 +160,7 @@ describe("createNotificationHandler: signature, window, replay", () => {
   it("rejects a body over maxBodyBytes with 413 before checking anything else", async () => {
     const { push } = setup({ maxBodyBytes: 100 });
     const result = await push({ ...callin, padding: "x".repeat(200) }, {});
-    expect(result).toMatchObject({ status: 413, error: { code: "NOTIFY_TOO_LARGE" } });
+    expect(result).toMatchObject({ status: 413, error: { code: "BINDPOOL_NOTIFY_TOO_LARGE" } });
   });
 
   it("validates its options with messages that echo the bad value", () => {
@@ -185,14 +185,14 @@ describe("createNotificationHandler: signature, window, replay", () => {
 
   it("maps every error code to its HTTP status", () => {
     expect(NOTIFICATION_ERROR_STATUS).toEqual({
-      NOTIFY_BAD_SIGNATURE: 401,
-      NOTIFY_STALE: 401,
-      NOTIFY_REPLAYED: 401,
-      NOTIFY_MALFORMED: 400,
-      NOTIFY_TOO_LARGE: 413,
-      NOTIFY_BAD_METHOD: 405,
-      NOTIFY_UNKNOWN_EVENT: 200,
-      NOTIFY_LISTENER_FAILED: 500,
+      BINDPOOL_NOTIFY_BAD_SIGNATURE: 401,
+      BINDPOOL_NOTIFY_STALE: 401,
+      BINDPOOL_NOTIFY_REPLAYED: 401,
+      BINDPOOL_NOTIFY_MALFORMED: 400,
+      BINDPOOL_NOTIFY_TOO_LARGE: 413,
+      BINDPOOL_NOTIFY_BAD_METHOD: 405,
+      BINDPOOL_NOTIFY_UNKNOWN_EVENT: 200,
+      BINDPOOL_NOTIFY_LISTENER_FAILED: 500,
     });
   });
 });
@@ -263,9 +263,9 @@ describe("createNotificationHandler: event types", () => {
 
   it("rejects a CDR list that is empty or has more than 50 records", async () => {
     const { push, events } = setup();
-    expect((await push({ eventType: "fee", feeLst: [] })).error?.code).toBe("NOTIFY_MALFORMED");
+    expect((await push({ eventType: "fee", feeLst: [] })).error?.code).toBe("BINDPOOL_NOTIFY_MALFORMED");
     const many = Array.from({ length: 51 }, (_, i) => ({ icid: String(i) }));
-    expect((await push({ eventType: "fee", feeLst: many })).error?.code).toBe("NOTIFY_MALFORMED");
+    expect((await push({ eventType: "fee", feeLst: many })).error?.code).toBe("BINDPOOL_NOTIFY_MALFORMED");
     expect(events).toEqual([]);
   });
 
@@ -300,7 +300,7 @@ describe("createNotificationHandler: event types", () => {
   it("rejects an undocumented X status as malformed, with the number masked", async () => {
     const { push, events } = setup();
     const result = await push({ eventType: "numStatus", numInfo: [{ number: X, status: 7 }] });
-    expect(result).toMatchObject({ status: 400, error: { code: "NOTIFY_MALFORMED" } });
+    expect(result).toMatchObject({ status: 400, error: { code: "BINDPOOL_NOTIFY_MALFORMED" } });
     expect(result.body).not.toContain(X);
     expect(events).toEqual([]);
   });
@@ -310,17 +310,20 @@ describe("createNotificationHandler: event types", () => {
     expect(await push({ eventType: "smsNotify", x: 1 })).toMatchObject({
       status: 200,
       body: "",
-      error: { code: "NOTIFY_UNKNOWN_EVENT" },
+      error: { code: "BINDPOOL_NOTIFY_UNKNOWN_EVENT" },
     });
     expect((await push({ appKey, smsEvent: { calling: "+8613800000001" } })).status).toBe(200);
     expect(events).toEqual([]);
-    expect(errors.map((e) => e.code)).toEqual(["NOTIFY_UNKNOWN_EVENT", "NOTIFY_UNKNOWN_EVENT"]);
+    expect(errors.map((e) => e.code)).toEqual([
+      "BINDPOOL_NOTIFY_UNKNOWN_EVENT",
+      "BINDPOOL_NOTIFY_UNKNOWN_EVENT",
+    ]);
   });
 
   it("rejects a body that is not JSON without quoting it", async () => {
     const { push } = setup();
     const result = await push(`{"caller": "+8613800001234",`);
-    expect(result).toMatchObject({ status: 400, error: { code: "NOTIFY_MALFORMED" } });
+    expect(result).toMatchObject({ status: 400, error: { code: "BINDPOOL_NOTIFY_MALFORMED" } });
     expect(result.body).not.toContain("13800001234");
   });
 });
@@ -355,7 +358,7 @@ describe("createNotificationHandler: node and fetch forms", () => {
       body: JSON.stringify(callin),
     });
     expect(bad.status).toBe(401);
-    expect(((await bad.json()) as { code: string }).code).toBe("NOTIFY_BAD_SIGNATURE");
+    expect(((await bad.json()) as { code: string }).code).toBe("BINDPOOL_NOTIFY_BAD_SIGNATURE");
     expect((await fetch(url)).status).toBe(405);
     expect(events).toHaveLength(1);
   });

@@ -27,14 +27,14 @@ export interface RedisLockOptions {
   readonly onError?: (error: StoreError) => void;
 }
 
-/** Another holder kept the lock for the whole retry window (code `BINDPOOL_ORDER_PENDING`). */
+/** Another holder kept the lock for the whole retry window (code `BINDPOOL_LOCK_BUSY`). */
 export class LockBusyError extends BindpoolError {
   readonly key: string;
   /** When a retry may find the lock free: the holder's lease ends within the lock's TTL, ms. */
   readonly retryAfterMs: number;
   constructor(key: string, tries: number, retryAfterMs: number) {
     super(
-      "BINDPOOL_ORDER_PENDING",
+      "BINDPOOL_LOCK_BUSY",
       `Lock "${key}" is held by another caller and was not released within ${tries} tries. Retry the call in ${retryAfterMs} ms.`,
     );
     this.key = key;

@@ -35,7 +35,7 @@ export interface RedisRateLimiterOptions {
 
 /**
  * The shared budget is booked further ahead than the caller's `maxWaitMs`; no slot was taken and nothing
- * was sent. Its code is `BINDPOOL_PLATFORM_UNAVAILABLE`: the request did not go, retry later.
+ * was sent (code `BINDPOOL_RATE_LIMIT_WAIT`): the request did not go, retry later.
  */
 export class RateLimitWaitError extends BindpoolError {
   /** How long the next slot is away, ms. */
@@ -43,7 +43,7 @@ export class RateLimitWaitError extends BindpoolError {
   readonly maxWaitMs: number;
   constructor(key: string, waitMs: number, maxWaitMs: number) {
     super(
-      "BINDPOOL_PLATFORM_UNAVAILABLE",
+      "BINDPOOL_RATE_LIMIT_WAIT",
       `The shared rate budget "${key}" is booked ${waitMs} ms ahead, beyond maxWaitMs ${maxWaitMs}; the request was not sent. Retry later, or raise maxWaitMs or requestsPerSecond.`,
     );
     this.waitMs = waitMs;

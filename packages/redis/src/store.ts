@@ -63,8 +63,15 @@ export class RedisStore implements Store {
   private readonly guard = new GenerationGuard();
 
   constructor(options: RedisStoreOptions) {
-    if (options.redis === undefined || options.redis === null) {
-      throw new ValidationError("RedisStore needs `redis`: an ioredis Redis or Cluster instance.");
+    const redis = (options as Partial<RedisStoreOptions> | undefined)?.redis as unknown;
+    if (
+      redis === null ||
+      typeof redis !== "object" ||
+      typeof (redis as { hget?: unknown }).hget !== "function"
+    ) {
+      throw new ValidationError(
+        `RedisStore needs \`redis\`: an ioredis Redis or Cluster instance (got ${typeof redis === "string" ? "a string; pass new Redis(url)" : typeof redis}).`,
+      );
     }
     const prefix = options.prefix ?? "bp";
     if (!/^[^{}\s]{1,64}$/.test(prefix)) {

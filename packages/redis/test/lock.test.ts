@@ -77,7 +77,7 @@ describe("RedisLock", () => {
     await h.held;
     const err = await waiter.using("k", 1_000, async () => "ran").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockBusyError);
-    expect(err).toMatchObject({ code: "BINDPOOL_ORDER_PENDING", key: "k" });
+    expect(err).toMatchObject({ code: "BINDPOOL_LOCK_BUSY", key: "k" });
     h.release();
     await h.done;
     expect(await waiter.using("k", 1_000, async () => "ran")).toBe("ran");
@@ -160,7 +160,7 @@ describe("RedisLock", () => {
       busy = got as LockBusyError;
       await sleep(50); // poll the lock's state
     }
-    expect(busy).toMatchObject({ code: "BINDPOOL_ORDER_PENDING", retryAfterMs: ttlMs });
+    expect(busy).toMatchObject({ code: "BINDPOOL_LOCK_BUSY", retryAfterMs: ttlMs });
   });
 
   it("passes errors of the work through", async () => {

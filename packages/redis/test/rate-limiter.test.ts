@@ -132,7 +132,7 @@ describe("RedisRateLimiter", () => {
       (error: unknown) => error,
     );
     expect(refused).toBeInstanceOf(RateLimitWaitError);
-    expect(refused).toMatchObject({ code: "BINDPOOL_PLATFORM_UNAVAILABLE", maxWaitMs: 150 });
+    expect(refused).toMatchObject({ code: "BINDPOOL_RATE_LIMIT_WAIT", maxWaitMs: 150 });
     // The refused take left its slot free: the next booking is one interval after the second, not two.
     const [, grantedSecond, next] = await Promise.all([first, second, l.takeAt({ maxWaitMs: 1_000 })]);
     expect(next - grantedSecond).toBeGreaterThanOrEqual(100_000);

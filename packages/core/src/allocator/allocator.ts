@@ -9,6 +9,7 @@ import {
   type Binding,
   type Entry,
   internalKey,
+  maskPhones,
   type NumberState,
   NumberStateSchema,
   OrderKeySchema,
@@ -25,6 +26,7 @@ import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
 import { allocateOnce, platformError } from "./allocate.js";
 import { type HoldRequest, HoldRequestSchema, requireAx, setCalleeOf, waitUntilEmpty } from "./ax.js";
+import { parseCallOptions, ReconcileOptionsSchema, SweepOptionsSchema } from "./call-options.js";
 import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
 import { PoolKeeper } from "./pool-keeper.js";
 import { boundEntry, reassignOrder } from "./reassign.js";
@@ -266,6 +268,16 @@ export class Allocator {
     const p = this.pool(options.pool ?? this.onlyPool());
     const number = this.parse(PhoneSchema, x, "x");
     this.parse(NumberStateSchema, state, "state");
+    const { untilMs } = options;
+    if (
+      untilMs !== undefined &&
+      (state !== "quarantined" || !Number.isSafeInteger(untilMs) || untilMs <= 0)
+    ) {
+      throw new ValidationError(
+        `untilMs goes with "quarantined" only, as a time in ms since the epoch (got ${JSON.stringify(untilMs) ?? String(untilMs)} with "${state}").`,
+        [{ path: "untilMs", message: "invalid" }],
+      );
+    }
     if (!this.hasNumber(number, p.id)) {
       throw new ValidationError(`${number} is not a number of pool "${p.id}".`, [
         { path: "x", message: "not in pool" },
@@ -314,6 +326,7 @@ export class Allocator {
    * retries queued unbinds. Run it on one instance at a time (`startJobs` elects one).
    */
   sweep(options: { pool?: string; limit?: number; signal?: AbortSignal } = {}): Promise<SweepReport> {
+    parseCallOptions(SweepOptionsSchema, "sweep", options);
     return this.acrossPools(options.pool, (p) =>
       sweepPool(this.ctx, p, options.limit ?? 500, options.signal),
     );
@@ -325,6 +338,7 @@ export class Allocator {
    * a store after data loss (orders whose userData carries their orderKey keep it).
    */
   reconcile(options: ReconcileOptions & { pool?: string } = {}): Promise<ReconcileReport> {
+    parseCallOptions(ReconcileOptionsSchema, "reconcile", options);
     return this.acrossPools(options.pool, (p) => reconcilePool(this.ctx, p, options));
   }
 
@@ -368,7 +382,7 @@ export class Allocator {
   ): T {
     const r = schema.safeParse(v);
     if (!r.success) {
-      throw new ValidationError(`Invalid ${path}: ${JSON.stringify(v) ?? String(v)}.`, [
+      throw new ValidationError(`Invalid ${path}: ${maskPhones(JSON.stringify(v) ?? String(v))}.`, [
         { path, message: "invalid" },
       ]);
     }

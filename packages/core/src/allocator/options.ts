@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { PlatformDriver } from "../driver/index.js";
 import { ValidationError } from "../errors/index.js";
 import type { OrderLock } from "../lock/index.js";
-import { type PoolConfig, PoolConfigSchema, type Strategy } from "../model/index.js";
+import { maskPhones, type PoolConfig, PoolConfigSchema, type Strategy } from "../model/index.js";
 import type { Logger } from "../observability/logging.js";
 import { type Scheduler, type Tuning, TuningSchema } from "../runtime/tuning.js";
 import type { Store } from "../store/index.js";
@@ -76,10 +76,36 @@ export function parseOptions(options: AllocatorOptions): {
   tuning: Tuning;
   pools: z.infer<typeof PoolConfigSchema>[];
 } {
+  if (options === null || typeof options !== "object") {
+    throw new ValidationError(
+      `Allocator options must be an object with store, driver and pools (got ${describe(options)}).`,
+    );
+  }
   const { store, driver, pools, lock, clock, scheduler, onListenerError, logger, writePools, ...tuning } =
     options;
   if (store === undefined || driver === undefined) {
     throw new ValidationError("Allocator needs a `store` and a `driver`.");
+  }
+  requireMethods("store", store, ["upsertPool", "reserve", "confirm", "release", "get", "entries"]);
+  requireMethods("driver", driver, ["bind", "unbind", "modify", "query"]);
+  if (lock !== undefined) requireMethods("lock", lock, ["using"]);
+  if (scheduler !== undefined) requireMethods("scheduler", scheduler, ["sleep", "random"]);
+  if (logger !== undefined) requireMethods("logger", logger, ["debug", "info", "warn", "error"]);
+  for (const [name, fn] of [
+    ["clock", clock],
+    ["onListenerError", onListenerError],
+  ] as const) {
+    if (fn !== undefined && typeof fn !== "function") {
+      throw new ValidationError(`Allocator option \`${name}\` must be a function (got ${describe(fn)}).`, [
+        { path: name, message: "not a function" },
+      ]);
+    }
+  }
+  if (writePools !== undefined && typeof writePools !== "boolean") {
+    throw new ValidationError(
+      `Allocator option \`writePools\` must be true or false (got ${describe(writePools)}).`,
+      [{ path: "writePools", message: "not a boolean" }],
+    );
   }
   const parsedTuning = TuningSchema.safeParse(tuning);
   if (!parsedTuning.success) throw fromZod("Invalid allocator options", parsedTuning.error, tuning);
@@ -107,6 +133,20 @@ export function parseOptions(options: AllocatorOptions): {
   return { tuning: parsedTuning.data, pools: parsedPools.data };
 }
 
+/** Refuses an option that is not an object with the methods bindpool calls on it. */
+function requireMethods(name: string, value: unknown, methods: readonly string[]): void {
+  const missing =
+    value === null || typeof value !== "object"
+      ? methods
+      : methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== "function");
+  if (missing.length > 0) {
+    throw new ValidationError(
+      `Allocator option \`${name}\` must be an object with ${methods.join(", ")} (missing ${missing.join(", ")}; got ${describe(value)}).`,
+      [{ path: name, message: `missing ${missing.join(", ")}` }],
+    );
+  }
+}
+
 /** Turns zod issues into a `ValidationError` whose message names each bad path and the value received. */
 export function fromZod(what: string, error: z.ZodError, input: unknown): ValidationError {
   const issues = error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message }));
@@ -128,8 +168,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** A received value for a message: short, and with phone numbers masked as in every other message. */
 function describe(v: unknown): string {
   if (v === undefined) return "nothing";
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  if (typeof v === "function") return "a function";
+  const s = maskPhones(JSON.stringify(v) ?? String(v));
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

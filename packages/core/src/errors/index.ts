@@ -9,6 +9,10 @@ export type ErrorCode =
   | "BINDPOOL_USER_LIMIT"
   | "BINDPOOL_ORDER_CONFLICT"
   | "BINDPOOL_ORDER_PENDING"
+  | "BINDPOOL_ORDER_LOCK_LOST"
+  | "BINDPOOL_LOCK_BUSY"
+  | "BINDPOOL_JOB_BUSY"
+  | "BINDPOOL_RATE_LIMIT_WAIT"
   | "BINDPOOL_UNKNOWN_ORDER"
   | "BINDPOOL_LEASE_LOST"
   | "BINDPOOL_PLATFORM_AUTH"
@@ -18,9 +22,36 @@ export type ErrorCode =
   | "BINDPOOL_STORE_LOST"
   | "BINDPOOL_STORE_RECOVERING";
 
-export class BindpoolError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+/**
+ * Codes of errors that a later call of the same request may get past: the platform or the store was
+ * unavailable, another caller held the order or a shared budget, or a pool was being rebuilt. Retry
+ * these with backoff (honour `retryAfterMs` where the error has one); the others need a change first.
+ */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "BINDPOOL_ORDER_PENDING",
+  "BINDPOOL_ORDER_LOCK_LOST",
+  "BINDPOOL_LOCK_BUSY",
+  "BINDPOOL_JOB_BUSY",
+  "BINDPOOL_RATE_LIMIT_WAIT",
+  "BINDPOOL_LEASE_LOST",
+  "BINDPOOL_PLATFORM_UNAVAILABLE",
+  "BINDPOOL_STORE",
+  "BINDPOOL_STORE_LOST",
+  "BINDPOOL_STORE_RECOVERING",
+]);
+
+/** Whether `error` is a bindpool error a later call of the same request may get past (`RETRYABLE_CODES`). */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof BindpoolError && RETRYABLE_CODES.has(error.code);
+}
+
+/**
+ * The base of every error bindpool throws. `C` is the code's type: core's `ErrorCode`, or a package's
+ * own codes (the Huawei notification handler's `BINDPOOL_NOTIFY_*`).
+ */
+export class BindpoolError<C extends string = ErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -106,7 +137,7 @@ export class OrderLockLostError extends BindpoolError {
   readonly retryAfterMs: number;
   constructor(orderKey: string, retryAfterMs: number) {
     super(
-      "BINDPOOL_ORDER_PENDING",
+      "BINDPOOL_ORDER_LOCK_LOST",
       `The lock on orderKey "${orderKey}" was lost while the call ran, so it stopped before its next platform request. Retry the call in ${retryAfterMs} ms; it picks up what is done.`,
     );
     this.orderKey = orderKey;

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { ValidationError } from "../errors/index.js";
 
 export * from "./entry-keys.js";
-export { mask, orderKeyFromUserData, userDataFor } from "./user-data.js";
+export { mask, maskPhones, orderKeyFromUserData, userDataFor } from "./user-data.js";
 
 /**
  * A phone number in global (E.164) format: `+`, country code, subscriber digits, at most 15 digits.
@@ -202,7 +203,9 @@ export interface Binding {
 }
 
 export function toBinding(e: Entry): Binding {
-  if (e.status !== "bound" || e.subscriptionId === undefined) throw new Error("entry is not bound");
+  if (e.status !== "bound" || e.subscriptionId === undefined) {
+    throw new ValidationError(`toBinding needs a bound entry; order "${e.orderKey}" is ${e.status}.`);
+  }
   return {
     pool: e.pool,
     orderKey: e.orderKey,

@@ -19,3 +19,8 @@ export function mask(phone: Phone | undefined): string {
   if (phone === undefined) return "-";
   return phone.length <= 7 ? "****" : `${phone.slice(0, 3)}****${phone.slice(-4)}`;
 }
+
+/** Replaces every phone-number-like run of digits (7 or more, optional `+`) in a text with its masked form. */
+export function maskPhones(text: string): string {
+  return text.replace(/\+?\d{7,}/g, (phone) => mask(phone));
+}

@@ -138,13 +138,13 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       nowMs,
     });
     if (!auth.ok) {
-      const code = auth.reason === "staleCreated" ? "NOTIFY_STALE" : "NOTIFY_BAD_SIGNATURE";
+      const code = auth.reason === "staleCreated" ? "BINDPOOL_NOTIFY_STALE" : "BINDPOOL_NOTIFY_BAD_SIGNATURE";
       return rejected(new NotificationError(code, `${auth.reason}: ${auth.message}`));
     }
     if (nonces !== undefined && !nonces.reserve(auth.nonce, auth.createdMs, nowMs)) {
       return rejected(
         new NotificationError(
-          "NOTIFY_REPLAYED",
+          "BINDPOOL_NOTIFY_REPLAYED",
           "the nonce of this push was already accepted within the window",
         ),
       );
@@ -160,7 +160,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       const reason = cause instanceof Error ? cause.message : String(cause);
       return rejected(
         new NotificationError(
-          "NOTIFY_LISTENER_FAILED",
+          "BINDPOOL_NOTIFY_LISTENER_FAILED",
           `onEvent failed for a ${parsed.event.type} event: ${reason}`,
           {
             cause,
@@ -182,11 +182,11 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       let result: NotificationResult;
       if (req.method !== "POST") {
         req.resume();
-        result = early("NOTIFY_BAD_METHOD", `method ${String(req.method)} is not POST`);
+        result = early("BINDPOOL_NOTIFY_BAD_METHOD", `method ${String(req.method)} is not POST`);
       } else {
         const body = await readNodeBody(req, maxBodyBytes);
         if (body === undefined) {
-          result = early("NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
+          result = early("BINDPOOL_NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
           res.setHeader("Connection", "close");
         } else {
           result = await handle({ headers: req.headers, body });
@@ -207,13 +207,13 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   async function fetchForm(request: Request): Promise<Response> {
     let result: NotificationResult;
     if (request.method !== "POST") {
-      result = early("NOTIFY_BAD_METHOD", `method ${request.method} is not POST`);
+      result = early("BINDPOOL_NOTIFY_BAD_METHOD", `method ${request.method} is not POST`);
     } else {
       const body = await readStreamBody(request, maxBodyBytes).catch(() => null);
       if (body === null) {
-        result = early("NOTIFY_MALFORMED", "the request body could not be read");
+        result = early("BINDPOOL_NOTIFY_MALFORMED", "the request body could not be read");
       } else if (body === undefined) {
-        result = early("NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
+        result = early("BINDPOOL_NOTIFY_TOO_LARGE", tooLarge(maxBodyBytes).message);
       } else {
         result = await handle({ headers: request.headers, body });
       }
@@ -254,10 +254,10 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
 }
 
 function tooLarge(maxBodyBytes: number): NotificationError {
-  return new NotificationError("NOTIFY_TOO_LARGE", `the body is larger than ${maxBodyBytes} bytes`);
+  return new NotificationError("BINDPOOL_NOTIFY_TOO_LARGE", `the body is larger than ${maxBodyBytes} bytes`);
 }
 
-/** Parses a verified body into an event; JSON without a known `eventType` is `NOTIFY_UNKNOWN_EVENT`. Pure. */
+/** Parses a verified body into an event; JSON without a known `eventType` is `BINDPOOL_NOTIFY_UNKNOWN_EVENT`. Pure. */
 export function parseNotification(body: string): ParsedNotification {
   let json: unknown;
   try {
@@ -324,11 +324,11 @@ export function parseNotification(body: string): ParsedNotification {
 }
 
 function malformed(message: string): ParsedNotification {
-  return { ok: false, error: new NotificationError("NOTIFY_MALFORMED", message) };
+  return { ok: false, error: new NotificationError("BINDPOOL_NOTIFY_MALFORMED", message) };
 }
 
 function unknown(message: string): ParsedNotification {
-  return { ok: false, error: new NotificationError("NOTIFY_UNKNOWN_EVENT", message) };
+  return { ok: false, error: new NotificationError("BINDPOOL_NOTIFY_UNKNOWN_EVENT", message) };
 }
 
 function issues(error: z.ZodError): string {

@@ -1,4 +1,10 @@
-import { type Mode, type NumberState, type Phone, PLATFORM_MAX_PAIRS_PER_X } from "../model/index.js";
+import {
+  AXYB_MAX_RELATIONS_PER_NUMBER,
+  type Mode,
+  type NumberState,
+  type Phone,
+  PLATFORM_MAX_PAIRS_PER_X,
+} from "../model/index.js";
 
 /** What a mode allows, as data. Stores enforce these inside their atomic reserve step. */
 export interface ModeRules {
@@ -32,11 +38,26 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
     needsB: false,
     maxXPerUser: Number.POSITIVE_INFINITY,
   },
+  // A on X and B on Y, both numbers of the pool (one number may be X of some bindings and Y of others).
+  // The platform's rules are unconfirmed; bindpool holds the AXB rule on both numbers: a binding counts
+  // on X and on Y, and neither A nor B appears twice on one number, so a call to a number is routed by
+  // its caller alone. At most 5 bindings per number: the query by X lists 1-5.
+  AXYB: {
+    defaultCapacity: AXYB_MAX_RELATIONS_PER_NUMBER,
+    capacityConfigurable: true,
+    needsB: true,
+    maxXPerUser: Number.POSITIVE_INFINITY,
+  },
 };
 
-/** The user numbers a binding occupies on its X. */
+/** The user numbers a binding occupies on its X (in AXYB: on X and on Y alike). */
 export function usersOf(mode: Mode, a: Phone, b: Phone | undefined): Phone[] {
-  return mode === "AXB" && b !== undefined ? [a, b] : [a];
+  return (mode === "AXB" || mode === "AXYB") && b !== undefined ? [a, b] : [a];
+}
+
+/** The numbers of the pool an entry holds: its X, and in AXYB its Y too. */
+export function entryNumbersOf(e: { readonly x: Phone; readonly y?: Phone | undefined }): Phone[] {
+  return e.y === undefined ? [e.x] : [e.x, e.y];
 }
 
 /**

@@ -43,8 +43,8 @@ export const NumberConfigSchema = z.strictObject({
   /** Province (any label), the second rung of the area fallback ladder. */
   province: z.string().min(1).max(32).optional(),
   /**
-   * Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1, AXE 200, AXYB 5:
-   * there a binding counts on both of its numbers, X and Y).
+   * Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1, AXE 200, AXYB 1:
+   * there a binding counts on both of its numbers, X and Y; at most 5).
    */
   capacity: z.number().int().positive().optional(),
   state: NumberStateSchema.optional(),

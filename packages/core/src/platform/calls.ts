@@ -40,6 +40,7 @@ export class PlatformCalls {
         a: entry.a,
         b: entry.b,
         extension: entry.extension,
+        y: entry.y,
         durationSeconds,
         userData,
       }),

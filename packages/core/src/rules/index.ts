@@ -1,10 +1,4 @@
-import {
-  AXYB_MAX_RELATIONS_PER_NUMBER,
-  type Mode,
-  type NumberState,
-  type Phone,
-  PLATFORM_MAX_PAIRS_PER_X,
-} from "../model/index.js";
+import { type Mode, type NumberState, type Phone, PLATFORM_MAX_PAIRS_PER_X } from "../model/index.js";
 
 /** What a mode allows, as data. Stores enforce these inside their atomic reserve step. */
 export interface ModeRules {
@@ -41,9 +35,11 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
   // A on X and B on Y, both numbers of the pool (one number may be X of some bindings and Y of others).
   // The platform's rules are unconfirmed; bindpool holds the AXB rule on both numbers: a binding counts
   // on X and on Y, and neither A nor B appears twice on one number, so a call to a number is routed by
-  // its caller alone. At most 5 bindings per number: the query by X lists 1-5.
+  // its caller alone. Default 1 binding per number: Huawei's usage notes say an X carries one A at a time
+  // (anyone calling X reaches A), which only one binding per number always satisfies; a capacity up to
+  // 5 (the query by X lists 1-5) may be configured where the app takes shared numbers.
   AXYB: {
-    defaultCapacity: AXYB_MAX_RELATIONS_PER_NUMBER,
+    defaultCapacity: 1,
     capacityConfigurable: true,
     needsB: true,
     maxXPerUser: Number.POSITIVE_INFINITY,

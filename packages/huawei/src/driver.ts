@@ -15,6 +15,14 @@ import {
 import { z } from "zod";
 import { bindAx, modifyAx, queryAx, setCalleeAx, unbindAx } from "./ax.js";
 import { bindAxb, modifyAxb, queryAxb, unbindAxb } from "./axb.js";
+import {
+  AXYB_DEFAULT_FIELDS,
+  type AxybOptions,
+  bindAxyb,
+  queryAxyb,
+  unbindAxyb,
+  validAxybDuration,
+} from "./axyb.js";
 import { PlatformClient } from "./http.js";
 
 /** Options of {@link HuaweiDriver}. One driver talks to one platform app (one app key). */
@@ -59,6 +67,8 @@ export interface HuaweiDriverOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /** AXYB apps: the bind request's field names and the YB lifetime (see `AxybOptions`). */
+  readonly axyb?: AxybOptions;
 }
 
 /** Counters of one driver, for observability. */
@@ -108,6 +118,22 @@ const OptionsSchema = z.strictObject({
     .optional(),
   fetch: z.custom<typeof fetch>((v) => typeof v === "function", "must be a function").optional(),
   now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
+  axyb: z
+    .strictObject({
+      fields: z
+        .strictObject({
+          a: z.string().min(1).optional(),
+          b: z.string().min(1).optional(),
+          x: z.string().min(1).optional(),
+          y: z.string().min(1).optional(),
+        })
+        .optional(),
+      ybDurationSeconds: z
+        .number()
+        .refine(validAxybDuration, "must be 0 or a whole number of seconds from 60 to 7776000")
+        .optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -118,6 +144,7 @@ const OptionsSchema = z.strictObject({
 export class HuaweiDriver implements PlatformDriver {
   readonly #client: PlatformClient;
   readonly #byKind = new Map<string, number>();
+  readonly #axyb: Parameters<typeof bindAxyb>[0];
 
   constructor(options: HuaweiDriverOptions) {
     const parsed = OptionsSchema.safeParse(options);
@@ -147,10 +174,33 @@ export class HuaweiDriver implements PlatformDriver {
       fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       now: o.now ?? Date.now,
     });
+    const fields = { ...AXYB_DEFAULT_FIELDS, ...o.axyb?.fields };
+    if (new Set(Object.values(fields)).size !== 4) {
+      throw new ValidationError(
+        `Invalid HuaweiDriver options: axyb.fields must name four different fields (got ${JSON.stringify(fields)})`,
+      );
+    }
+    this.#axyb = {
+      client: this.#client,
+      appKey: o.appKey,
+      fields,
+      ybDurationSeconds: o.axyb?.ybDurationSeconds ?? 0,
+    };
   }
 
   /** Binds (x, a, b) for AXB (lifetime `durationSeconds`, 0: permanent) or (x, a) for AX (never expires). */
-  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string }>> {
+  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string; y?: string }>> {
+    if (req.mode === "AXYB") {
+      if (req.b === undefined || req.y === undefined) {
+        throw new ValidationError("An AXYB bind needs a B number and a Y number (req.b, req.y).");
+      }
+      if (!validAxybDuration(req.durationSeconds)) {
+        throw new ValidationError(
+          `An AXYB durationSeconds must be 0 or 60-7776000 (got ${JSON.stringify(req.durationSeconds)}).`,
+        );
+      }
+      return this.#count(await bindAxyb(this.#axyb, { ...req, b: req.b, y: req.y }));
+    }
     if (req.mode === "AXB") {
       if (req.b === undefined) throw new ValidationError("An AXB bind needs a B number (req.b).");
       return this.#count(await bindAxb(this.#client, { ...req, b: req.b }));
@@ -160,9 +210,16 @@ export class HuaweiDriver implements PlatformDriver {
     return this.#count(await bindAx(this.#client, req));
   }
 
-  /** Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings). */
+  /**
+   * Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings); AXYB
+   * with `yb`: only the YB relation.
+   */
   async unbind(req: UnbindRequest): Promise<Outcome<void>> {
     requireSubscriptionId(req.subscriptionId);
+    if (req.yb !== undefined && req.mode !== "AXYB") {
+      throw new ValidationError("Only AXYB bindings have a YB relation to remove on its own.");
+    }
+    if (req.mode === "AXYB") return this.#count(await unbindAxyb(this.#axyb, req.subscriptionId, req.yb));
     const outcome =
       req.mode === "AXB"
         ? await unbindAxb(this.#client, req.subscriptionId)
@@ -173,6 +230,7 @@ export class HuaweiDriver implements PlatformDriver {
   /** Changes A, B or (AXB only) the lifetime in seconds, counted from now; absent fields stay as they are. */
   async modify(req: ModifyRequest): Promise<Outcome<void>> {
     requireSubscriptionId(req.subscriptionId);
+    if (req.mode === "AXYB") throw new ValidationError("The platform has no AXYB modify API.");
     if (req.mode === "AXB") return this.#count(await modifyAxb(this.#client, req));
     if (req.b !== undefined || req.durationSeconds !== undefined) {
       throw new ValidationError("An AX modify can change only A: AX bindings have no B and no lifetime.");
@@ -189,6 +247,8 @@ export class HuaweiDriver implements PlatformDriver {
       );
     }
     if (req.mode === "AXB") return this.#count(await queryAxb(this.#client, req));
+    // AXYB: by subscriptionId, or every binding on X (the listing is not narrowed by A or B).
+    if (req.mode === "AXYB") return this.#count(await queryAxyb(this.#axyb, req));
     if (!("subscriptionId" in req) && req.b !== undefined) {
       throw new ValidationError("An AX query takes no B number.");
     }

@@ -12,6 +12,7 @@ export {
 } from "./auth.js";
 export { AX_PATH } from "./ax.js";
 export { AXB_PATH } from "./axb.js";
+export { AXYB_DEFAULT_FIELDS, AXYB_PATH, type AxybFieldNames, type AxybOptions } from "./axyb.js";
 export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
 export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
 export { LOCAL_CODES } from "./http.js";

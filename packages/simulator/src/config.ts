@@ -19,7 +19,7 @@ const numberEntry = z.object({
 const appEntry = z.object({
   appKey: z.string().min(1),
   appSecret: z.string().min(1),
-  mode: z.enum(["AXB", "AX"]),
+  mode: z.enum(["AXB", "AX", "AXYB"]),
   numbers: z.array(numberEntry).min(1),
 });
 

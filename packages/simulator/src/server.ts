@@ -8,6 +8,7 @@ import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
+import { AXYB_PATH, axybRoute } from "./routes/axyb.js";
 import type { Reply, Route } from "./routes/types.js";
 import {
   type AppConfig,
@@ -101,6 +102,7 @@ const ROUTES = new Map<string, Route>([
   [AXB_PATH, axbRoute],
   [AX_PATH, axRoute],
   [AX_CALLEE_PATH, axCalleeRoute],
+  [AXYB_PATH, axybRoute],
 ]);
 
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { forgetOn } from "./axyb-state.js";
 import { Code } from "./codes.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 
-export type Mode = "AXB" | "AX";
+export type Mode = "AXB" | "AX" | "AXYB";
 /**
  * X number status (§11.3): `normal` (5); `paused` (9) and `abnormal` (10, "unavailable"): no binds, calls
  * or SMS; `frozen` (11): no new binds, existing bindings still call.
@@ -59,6 +60,8 @@ export interface BindingRecord {
   readonly x: string;
   a: string;
   b?: string;
+  /** AXYB: the number A calls to reach B (the YB relation, with `b`); absent once the YB is unbound. */
+  y?: string;
   /** Lifetime in seconds; 0 = permanent. */
   durationSeconds: number;
   readonly createdAtMs: number;
@@ -178,7 +181,7 @@ export class PlatformState {
 
   constructor(
     apps: readonly AppConfig[],
-    private readonly nowMs: () => number,
+    readonly nowMs: () => number,
     /** Result code for binds on an abnormal X. */
     readonly abnormalCode: string = Code.blacklisted,
   ) {
@@ -204,7 +207,8 @@ export class PlatformState {
           x: n.x,
           city: n.city ?? "",
           province: n.province ?? "",
-          capacity: config.mode === "AX" ? 1 : (n.capacity ?? DEFAULT_AXB_CAPACITY),
+          capacity:
+            config.mode === "AX" ? 1 : (n.capacity ?? (config.mode === "AXYB" ? 5 : DEFAULT_AXB_CAPACITY)),
           status: n.status ?? "normal",
           subs: new Set(),
           users: new Map(),
@@ -522,7 +526,8 @@ export class PlatformState {
 
   // ---- shared -------------------------------------------------------------------------------
 
-  private pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
+  /** @internal Shared with the AXYB module (axyb-state.ts). */
+  pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
     if (area.areaCode === undefined) return app.any.find(fits);
     const city = app.byCity.get(area.areaCode);
     const inCity = city?.find(fits);
@@ -532,7 +537,8 @@ export class PlatformState {
     return inProvince ?? app.any.find(fits);
   }
 
-  private create(
+  /** @internal */
+  create(
     app: AppState,
     n: NumberState,
     a: string,
@@ -586,22 +592,25 @@ export class PlatformState {
     if (set?.size === 0) app.axByA.delete(binding.a);
   }
 
-  private remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
+  /** @internal */
+  remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
     const app = this.apps.get(binding.appKey)!;
     const n = app.numbers.get(binding.x)!;
+    if (binding.y !== undefined) forgetOn(app.numbers.get(binding.y)!, binding);
     binding.live = false;
     delete binding.tempCallee;
     n.subs.delete(binding.subscriptionId);
     if (n.users.get(binding.a) === binding.subscriptionId) n.users.delete(binding.a);
     if (binding.b !== undefined && n.users.get(binding.b) === binding.subscriptionId)
       n.users.delete(binding.b);
-    if (binding.mode === "AX") this.forgetAxOwner(app, binding);
+    if (binding.mode !== "AXB") this.forgetAxOwner(app, binding);
     app.bindings.delete(binding.subscriptionId);
     this.all.delete(binding.subscriptionId);
     this.emit({ type: "unbound", binding, reason });
   }
 
-  private emit(event: StateEvent): void {
+  /** @internal */
+  emit(event: StateEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -38,9 +38,15 @@ export class ScriptedPlatform implements PlatformDriver {
     if (scripted) return scripted;
     const taken = [...this.bindings.values()].some(
       (b) =>
-        b.x === req.x &&
-        ([b.a, b.b].some((u) => u !== undefined && (u === req.a || u === req.b)) ||
-          (req.extension !== undefined && b.extension === req.extension)),
+        (b.x === req.x &&
+          ([b.a, b.b].some((u) => u !== undefined && (u === req.a || u === req.b)) ||
+            (req.extension !== undefined && b.extension === req.extension))) ||
+        // AXYB: X carries one A (nothing else shares it); a Y is shared without a repeated user.
+        (req.mode === "AXYB" &&
+          (b.x === req.x ||
+            b.y === req.x ||
+            b.x === req.y ||
+            (b.y === req.y && [b.a, b.b].some((u) => u === req.a || u === req.b)))),
     );
     if (taken) return { kind: "conflict", code: "1012010", message: "already bound" } as const;
     const subscriptionId = `sub-${this.next++}`;
@@ -56,7 +62,8 @@ export class ScriptedPlatform implements PlatformDriver {
       return { kind: "timeout", code: "TIMEOUT", message: "no answer" } as const;
     }
     const extension = req.extension === undefined ? {} : { extension: req.extension };
-    return { kind: "ok", value: { subscriptionId, x: req.x, ...extension } } as const;
+    const y = req.y === undefined ? {} : { y: req.y };
+    return { kind: "ok", value: { subscriptionId, x: req.x, ...extension, ...y } } as const;
   }
   async unbind(req: { subscriptionId: string }) {
     this.calls.push(`unbind ${req.subscriptionId}`);
@@ -125,6 +132,7 @@ export class ScriptedPlatform implements PlatformDriver {
         a: b.a,
         b: b.b,
         extension: b.extension,
+        y: b.y,
         userData: b.userData,
         durationSeconds: b.durationSeconds,
         boundAtMs: this.boundAt.get(subscriptionId),

@@ -25,6 +25,14 @@ import {
   unbindAxe,
 } from "./axe.js";
 import {
+  AXYB_DEFAULT_FIELDS,
+  type AxybOptions,
+  bindAxyb,
+  queryAxyb,
+  unbindAxyb,
+  validAxybDuration,
+} from "./axyb.js";
+import {
   type NoRecording,
   type RecordingRequest,
   type RecordingSettings,
@@ -91,6 +99,8 @@ export interface HuaweiDriverOptions {
    * @default undefined (no recording)
    */
   readonly recording?: RecordingSettings;
+  /** AXYB apps: the bind request's field names and the YB lifetime (see `AxybOptions`). */
+  readonly axyb?: AxybOptions;
 }
 
 /** Counters of one driver, for observability. */
@@ -149,6 +159,22 @@ const OptionsSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  axyb: z
+    .strictObject({
+      fields: z
+        .strictObject({
+          a: z.string().min(1).optional(),
+          b: z.string().min(1).optional(),
+          x: z.string().min(1).optional(),
+          y: z.string().min(1).optional(),
+        })
+        .optional(),
+      ybDurationSeconds: z
+        .number()
+        .refine(validAxybDuration, "must be 0 or a whole number of seconds from 60 to 7776000")
+        .optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -161,6 +187,7 @@ export class HuaweiDriver implements PlatformDriver {
   readonly #byKind = new Map<string, number>();
   readonly #axe: AxeOptions;
   readonly #bindFields: Readonly<Record<string, unknown>>;
+  readonly #axyb: Parameters<typeof bindAxyb>[0];
 
   constructor(options: HuaweiDriverOptions) {
     const parsed = OptionsSchema.safeParse(options);
@@ -192,16 +219,42 @@ export class HuaweiDriver implements PlatformDriver {
       now: o.now ?? Date.now,
     });
     this.#bindFields = recordingFields(o.recording);
+
+    const fields = { ...AXYB_DEFAULT_FIELDS, ...o.axyb?.fields };
+    if (new Set(Object.values(fields)).size !== 4) {
+      throw new ValidationError(
+        `Invalid HuaweiDriver options: axyb.fields must name four different fields (got ${JSON.stringify(fields)})`,
+      );
+    }
+    this.#axyb = {
+      client: this.#client,
+      appKey: o.appKey,
+      fields,
+      ybDurationSeconds: o.axyb?.ybDurationSeconds ?? 0,
+    };
   }
 
   /**
    * Binds (x, a, b) for AXB (lifetime `durationSeconds`, 0: permanent), (x, a) for AX (never expires), or
    * a behind (x, extension) for AXE (lifetime sent in whole minutes, rounded up; no extension: the
-   * platform picks one). Answers the AXE extension bound.
+   * platform picks one); AXYB binds A to x and B to y. Answers the AXE extension bound.
    */
-  async bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: string; extension?: string }>> {
+  async bind(
+    req: BindRequest,
+  ): Promise<Outcome<{ subscriptionId: string; x: string; extension?: string; y?: string }>> {
     if (req.mode !== "AXE" && req.extension !== undefined)
       throw new ValidationError(`Only AXE binds take an extension (mode ${req.mode}).`);
+    if (req.mode === "AXYB") {
+      if (req.b === undefined || req.y === undefined) {
+        throw new ValidationError("An AXYB bind needs a B number and a Y number (req.b, req.y).");
+      }
+      if (!validAxybDuration(req.durationSeconds)) {
+        throw new ValidationError(
+          `An AXYB durationSeconds must be 0 or 60-7776000 (got ${JSON.stringify(req.durationSeconds)}).`,
+        );
+      }
+      return this.#count(await bindAxyb(this.#axyb, { ...req, b: req.b, y: req.y }));
+    }
     if (req.mode === "AXE") {
       if (req.b !== undefined)
         throw new ValidationError(`An AXE bind takes no B number (got b ${JSON.stringify(req.b)}).`);
@@ -221,9 +274,16 @@ export class HuaweiDriver implements PlatformDriver {
     return this.#count(await bindAx(this.#client, req, this.#bindFields));
   }
 
-  /** Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings). */
+  /**
+   * Removes one binding by `subscriptionId` (never by X, which would remove all of X's bindings); AXYB
+   * with `yb`: only the YB relation.
+   */
   async unbind(req: UnbindRequest): Promise<Outcome<void>> {
     requireSubscriptionId(req.subscriptionId);
+    if (req.yb !== undefined && req.mode !== "AXYB") {
+      throw new ValidationError("Only AXYB bindings have a YB relation to remove on its own.");
+    }
+    if (req.mode === "AXYB") return this.#count(await unbindAxyb(this.#axyb, req.subscriptionId, req.yb));
     const outcome =
       req.mode === "AXB"
         ? await unbindAxb(this.#client, req.subscriptionId)
@@ -239,6 +299,7 @@ export class HuaweiDriver implements PlatformDriver {
    */
   async modify(req: ModifyRequest): Promise<Outcome<void>> {
     requireSubscriptionId(req.subscriptionId);
+    if (req.mode === "AXYB") throw new ValidationError("The platform has no AXYB modify API.");
     if (req.mode === "AXB") return this.#count(await modifyAxb(this.#client, req));
     if (req.mode === "AXE") {
       const seconds = req.durationSeconds;
@@ -276,6 +337,8 @@ export class HuaweiDriver implements PlatformDriver {
       );
     }
     if (req.mode === "AXB") return this.#count(await queryAxb(this.#client, req));
+    // AXYB: by subscriptionId, or every binding on X (the listing is not narrowed by A or B).
+    if (req.mode === "AXYB") return this.#count(await queryAxyb(this.#axyb, req));
     if (!("subscriptionId" in req) && req.b !== undefined) {
       throw new ValidationError("An AX query takes no B number.");
     }

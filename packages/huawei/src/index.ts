@@ -13,6 +13,7 @@ export {
 export { AX_PATH } from "./ax.js";
 export { AXB_PATH } from "./axb.js";
 export { AXE_PATH, AXE_V2_PATH, type AxeOptions } from "./axe.js";
+export { AXYB_DEFAULT_FIELDS, AXYB_PATH, type AxybFieldNames, type AxybOptions } from "./axyb.js";
 export {
   CALL_STOP_PATH,
   type NoRecording,

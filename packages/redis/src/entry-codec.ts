@@ -10,13 +10,18 @@ const STATUS: Readonly<Record<string, Entry["status"]>> = { r: "reserved", b: "b
 /**
  * Unpacks `xid|token|status|untilMs|a|b[,previousB][|subscriptionId]` (see keys.ts) into an Entry; status
  * r(eserved), b(ound), l (releasing). The subscriptionId part is present only when the entry has one, the
- * previousB only while a changeB is not settled. AXE entries (no B) have `#extension` in B's place.
+ * previousB only while a changeB is not settled. AXE entries (no B) have `#extension` in B's place, AXYB
+ * entries `b@yid`. `numbers` is the entry's X as the scripts reply it, `x,y` in AXYB.
  */
-export function decodeEntry(pool: string, orderKey: string, packed: string, x: string): Entry {
+export function decodeEntry(pool: string, orderKey: string, packed: string, numbers: string): Entry {
   const f = packed.split("|");
   const [, token = "0", status = "r", untilMs = "0", a = "", bs = ""] = f;
   const extension = bs.startsWith("#") ? bs.slice(1) : undefined;
-  const [b = "", previousB] = extension === undefined ? bs.split(",", 2) : [];
+  const at = bs.indexOf("@");
+  const [b = "", previousB] = extension !== undefined ? [] : at >= 0 ? [bs.slice(0, at)] : bs.split(",", 2);
+  const comma = numbers.indexOf(",");
+  const x = comma < 0 ? numbers : numbers.slice(0, comma);
+  const y = comma < 0 ? undefined : numbers.slice(comma + 1);
   const subscriptionId = f.length > 6 || status === "b" ? f.slice(6).join("|") : undefined;
   return {
     pool,
@@ -26,6 +31,7 @@ export function decodeEntry(pool: string, orderKey: string, packed: string, x: s
     b: b === "" ? undefined : b,
     ...(previousB === undefined ? {} : { previousB }),
     ...(extension === undefined ? {} : { extension }),
+    ...(y === undefined ? {} : { y }),
     token: decodeNumber(token),
     status: STATUS[status] ?? "reserved",
     untilMs: decodeNumber(untilMs),

@@ -13,11 +13,15 @@
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
  * | `<p>exp` | zset | expiry buckets, score = the earliest end in the bucket, ms |
- * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b) |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b; AXYB: `b@yid`, Y's short id) |
  * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
  * | `<p>x:<bucket>` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
- * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds |
+ * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds (AXYB: A and B each hold both X and Y) |
  * | `<p>xe:<X id>` | string | AXE: bitmap of the extensions entries hold on X (bit n-1: extension n) |
+ *
+ * AXYB costs a few bytes per binding over AXB and no key more: the entry's B field carries `@` and Y's id
+ * (2-4 base-36 characters), each user's list one id more, and Y's load sits in its own number record.
+ * Replies that carry an entry's X (`reserve`, `getEntries`, `expiredEntries`, `allEntries`) give `x,y`.
  *
  * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.

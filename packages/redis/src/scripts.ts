@@ -9,7 +9,7 @@ export type RedisClient = Redis | Cluster;
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
-/** `[1 | 2, packedEntry, x]` (new or existing reservation) or a negative code. */
+/** `[1 | 2, packedEntry, x]` (new or existing reservation; x is `x,y` in AXYB) or a negative code. */
 export type ReserveReply = [number, string, string] | number;
 
 /** Pool writes that `batch-7` may run several of in one call: every state change but upsertPool. */
@@ -240,6 +240,8 @@ export class PoolScripts {
       preferX: string;
       /** AXE, with x: the extension to take, "" the lowest free one. */
       extension: string;
+      /** AXYB, with x: the Y to reserve with it. */
+      y: string;
       exclude: readonly string[];
     },
   ): Promise<ReserveReply> {
@@ -258,6 +260,7 @@ export class PoolScripts {
       r.x,
       r.preferX,
       r.extension,
+      r.y,
       ...r.exclude,
     ]) as Promise<ReserveReply>;
   }

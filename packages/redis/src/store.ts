@@ -195,6 +195,7 @@ export class RedisStore implements Store {
       x: req.x ?? "",
       preferX: req.preferX ?? "",
       extension: (req.x !== undefined && req.extension && String(Number(req.extension))) || "",
+      y: (req.x !== undefined && req.y) || "",
       exclude: req.exclude,
     });
     if (typeof reply === "number") {

@@ -21,7 +21,7 @@ const numberEntry = z.object({
 const appEntry = z.object({
   appKey: z.string().min(1),
   appSecret: z.string().min(1),
-  mode: z.enum(["AXB", "AX", "AXE", "X"]),
+  mode: z.enum(["AXB", "AX", "AXE", "AXYB", "X"]),
   numbers: z.array(numberEntry).min(1),
   /** AXE: one A may sit behind two extensions of one X (default false: `1012010`). */
   allowRepeatedA: z.boolean().optional(),

@@ -12,6 +12,7 @@ import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, request
 import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
 import { AXB_PATH, axbRoute } from "./routes/axb.js";
 import { AXE_PATH, AXE_V2_PATH, axeRoute, axeV2Route } from "./routes/axe.js";
+import { AXYB_PATH, axybRoute } from "./routes/axyb.js";
 import { CALL_STOP_PATH, callStopRoute, RECORDING_PATH, recordingRoute } from "./routes/call-control.js";
 import type { Reply, Route } from "./routes/types.js";
 import {
@@ -141,6 +142,7 @@ const ROUTES = new Map<string, Route>([
   [AX_CALLEE_PATH, axCalleeRoute],
   [AXE_PATH, axeRoute],
   [AXE_V2_PATH, axeV2Route],
+  [AXYB_PATH, axybRoute],
 ]);
 
 /** Runs the HTTP(S) server over a {@link PlatformState}. */

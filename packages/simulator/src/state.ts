@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { type AxeSettings, AxeState, axeNumberLimits } from "./axe-state.js";
+import { forgetOn } from "./axyb-state.js";
 import { Code } from "./codes.js";
 import { ExpiryQueue } from "./expiry-queue.js";
 
 /** `X`: the platform keeps no bindings and asks the app per call (§8, `x-mode.ts`). */
-export type Mode = "AXB" | "AX" | "AXE" | "X";
+export type Mode = "AXB" | "AX" | "AXE" | "AXYB" | "X";
 /**
  * X number status (§11.3): `normal` (5); `paused` (9) and `abnormal` (10, "unavailable"): no binds, calls
  * or SMS; `frozen` (11): no new binds, existing bindings still call.
@@ -82,6 +83,8 @@ export interface BindingRecord {
   readonly x: string;
   a: string;
   b?: string;
+  /** AXYB: the number A calls to reach B (the YB relation, with `b`); absent once the YB is unbound. */
+  y?: string;
   /** Lifetime in seconds; 0 = permanent. */
   durationSeconds: number;
   readonly createdAtMs: number;
@@ -209,7 +212,7 @@ export class PlatformState {
 
   constructor(
     apps: readonly AppConfig[],
-    private readonly nowMs: () => number,
+    readonly nowMs: () => number,
     /** Result code for binds on an abnormal X. */
     readonly abnormalCode: string = Code.blacklisted,
     /** AXE: result code of a bind naming an extension already in use on that X. */
@@ -241,7 +244,9 @@ export class PlatformState {
           x: n.x,
           city: n.city ?? "",
           province: n.province ?? "",
-          capacity: axe?.capacity ?? (config.mode === "AX" ? 1 : (n.capacity ?? DEFAULT_AXB_CAPACITY)),
+          capacity:
+            axe?.capacity ??
+            (config.mode === "AX" ? 1 : (n.capacity ?? (config.mode === "AXYB" ? 5 : DEFAULT_AXB_CAPACITY))),
           extensionDigits: axe?.digits ?? 0,
           status: n.status ?? "normal",
           subs: new Set(),
@@ -560,7 +565,7 @@ export class PlatformState {
 
   // ---- shared -------------------------------------------------------------------------------
 
-  /** Picks an X by area (§13); shared with the AXE module. */
+  /** Picks an X by area (§13); shared with the AXE and AXYB modules. */
   pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
     if (area.areaCode === undefined) return app.any.find(fits);
     const city = app.byCity.get(area.areaCode);
@@ -571,7 +576,7 @@ export class PlatformState {
     return inProvince ?? app.any.find(fits);
   }
 
-  /** Records a new live binding on n and emits `bound`; shared with the AXE module. */
+  /** Records a new live binding on n and emits `bound`; shared with the AXE and AXYB modules. */
   create(
     app: AppState,
     n: NumberState,
@@ -630,22 +635,24 @@ export class PlatformState {
     if (set?.size === 0) app.axByA.delete(binding.a);
   }
 
-  /** Ends a binding and emits `unbound`; shared with the AXE module. */
+  /** Ends a binding and emits `unbound`; shared with the AXE and AXYB modules. */
   remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
     const app = this.apps.get(binding.appKey)!;
     const n = app.numbers.get(binding.x)!;
+    if (binding.y !== undefined) forgetOn(app.numbers.get(binding.y)!, binding);
     binding.live = false;
     delete binding.tempCallee;
     n.subs.delete(binding.subscriptionId);
     if (n.users.get(binding.a) === binding.subscriptionId) n.users.delete(binding.a);
     if (binding.b !== undefined && n.users.get(binding.b) === binding.subscriptionId)
       n.users.delete(binding.b);
-    if (binding.mode === "AX") this.forgetAxOwner(app, binding);
+    if (binding.mode !== "AXB") this.forgetAxOwner(app, binding);
     app.bindings.delete(binding.subscriptionId);
     this.all.delete(binding.subscriptionId);
     this.emit({ type: "unbound", binding, reason });
   }
 
+  /** @internal */
   emit(event: StateEvent): void {
     for (const listener of this.listeners) listener(event);
   }

@@ -4,7 +4,9 @@ import { entryUsersOf, MODE_RULES, type Phone, type Store } from "@bindpool/core
  * Checks the invariants of DESIGN.md on a store's pool and returns what is broken (empty: all hold):
  * no user number twice on one X, no X over capacity, each X's load equals its entries, per-user limits.
  * A B that a pending `changeB` is leaving (`previousB`) holds X like the entry's own users. AXE: every
- * entry holds an extension of 1-4 digits above 0, no extension twice on one X.
+ * entry holds an extension of 1-4 digits above 0, no extension twice on one X. AXYB (written out here, not
+ * taken from core): every entry holds a Y other than its X, counts in the load of both, and A and B are
+ * held on both like on an AXB X.
  */
 export async function invariantViolations(store: Store, pool: string): Promise<string[]> {
   const [numbers, entries, stats] = await Promise.all([
@@ -18,7 +20,12 @@ export async function invariantViolations(store: Store, pool: string): Promise<s
   const xPerUser = new Map<Phone, Set<Phone>>();
   const extensionsOnX = new Map<string, string>();
   for (const e of entries) {
-    perX.set(e.x, (perX.get(e.x) ?? 0) + 1);
+    const axyb = stats.mode === "AXYB";
+    if (axyb && (e.y === undefined || e.y === e.x))
+      problems.push(`order ${e.orderKey} has no Y apart from X`);
+    if (!axyb && e.y !== undefined) problems.push(`order ${e.orderKey} has a Y in a ${stats.mode} pool`);
+    const held = axyb && e.y !== undefined && e.y !== e.x ? [e.x, e.y] : [e.x];
+    for (const n of held) perX.set(n, (perX.get(n) ?? 0) + 1);
     if (stats.mode === "AXE") {
       if (e.extension === undefined || !/^\d{1,4}$/.test(e.extension) || Number(e.extension) === 0) {
         problems.push(`order ${e.orderKey} on ${e.x} has no valid extension (${e.extension})`);
@@ -33,17 +40,20 @@ export async function invariantViolations(store: Store, pool: string): Promise<s
     } else if (e.extension !== undefined) {
       problems.push(`order ${e.orderKey} has an extension in a ${stats.mode} pool`);
     }
-    for (const u of entryUsersOf(stats.mode, e)) {
-      const key = `${e.x}/${u}`;
-      const other = usersOnX.get(key);
-      if (other !== undefined) problems.push(`${u} is twice on ${e.x} (orders ${other} and ${e.orderKey})`);
-      usersOnX.set(key, e.orderKey);
-      let set = xPerUser.get(u);
-      if (set === undefined) {
-        set = new Set();
-        xPerUser.set(u, set);
+    const users = axyb ? [e.a, ...(e.b === undefined ? [] : [e.b])] : entryUsersOf(stats.mode, e);
+    for (const n of held) {
+      for (const u of users) {
+        const key = `${n}/${u}`;
+        const other = usersOnX.get(key);
+        if (other !== undefined) problems.push(`${u} is twice on ${n} (orders ${other} and ${e.orderKey})`);
+        usersOnX.set(key, e.orderKey);
+        let set = xPerUser.get(u);
+        if (set === undefined) {
+          set = new Set();
+          xPerUser.set(u, set);
+        }
+        set.add(n);
       }
-      set.add(e.x);
     }
   }
   for (const n of numbers) {

@@ -33,6 +33,8 @@ export interface ModelReserve {
   x?: Phone | undefined;
   /** AXE, with `x`: exactly this extension of X. */
   extension?: string | undefined;
+  /** AXYB, with `x`: exactly this Y. */
+  y?: Phone | undefined;
 }
 
 export type Expectation =
@@ -41,8 +43,8 @@ export type Expectation =
   | { kind: "exhausted" }
   /** The pool is rebuilding: no new reservation without a named X. */
   | { kind: "recovering" }
-  /** Any of `candidates` is a correct pick. */
-  | { kind: "pick"; candidates: Set<Phone> };
+  /** Any of `candidates` is a correct pick; in AXYB, with any of `yFor(x)` as its Y. */
+  | { kind: "pick"; candidates: Set<Phone>; yFor?: (x: Phone) => Set<Phone> };
 
 export class PoolModel {
   readonly numbers = new Map<Phone, ModelNumber>();
@@ -52,15 +54,21 @@ export class PoolModel {
 
   constructor(readonly mode: Mode) {}
 
+  /** Entries on X; in AXYB an entry counts on its X and on its Y. */
   load(x: Phone): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.x === x) n++;
+    for (const e of this.entries.values()) if (e.x === x || e.y === x) n++;
     return n;
   }
 
   held(user: Phone): Set<Phone> {
     const out = new Set<Phone>();
-    for (const e of this.entries.values()) if (entryUsersOf(this.mode, e).includes(user)) out.add(e.x);
+    for (const e of this.entries.values()) {
+      if (this.mode === "AXYB") {
+        // Written out: A and B are each held on X and on Y.
+        if (e.a === user || e.b === user) for (const n of [e.x, e.y]) if (n !== undefined) out.add(n);
+      } else if (entryUsersOf(this.mode, e).includes(user)) out.add(e.x);
+    }
     return out;
   }
 
@@ -120,6 +128,7 @@ export class PoolModel {
     if (existing !== undefined) return { kind: "existing", entry: existing };
     // Recovering refuses new reservations, but not the recording of a binding found at the platform (`x`).
     if (this.recovering && req.x === undefined) return { kind: "recovering" };
+    if (this.mode === "AXYB") return this.expectAxyb(req, nowMs);
     const users = usersOf(this.mode, req.a, req.b);
     const held = users.map((u) => this.held(u));
     if (held.some((s) => s.size >= MODE_RULES[this.mode].maxXPerUser)) return { kind: "userLimit" };
@@ -160,6 +169,47 @@ export class PoolModel {
       };
     }
     return { kind: "exhausted" };
+  }
+
+  /**
+   * AXYB, written out: a number fits the pair when it is under capacity (entries count on X and Y) and
+   * neither A nor B is on it. X is picked as in AXB; then Y, the same way among the other numbers; no Y
+   * is `exhausted`. An adoption names both, which must fit and differ.
+   */
+  private expectAxyb(req: ModelReserve, nowMs: number): Expectation {
+    const users = req.b === undefined ? [req.a] : [req.a, req.b];
+    const held = users.map((u) => this.held(u));
+    const fits = (n: ModelNumber | undefined): n is ModelNumber =>
+      n !== undefined &&
+      !req.exclude.includes(n.x) &&
+      this.load(n.x) < n.capacity &&
+      !held.some((s) => s.has(n.x));
+    if (req.x !== undefined) {
+      const x = this.numbers.get(req.x);
+      const y = req.y === undefined ? undefined : this.numbers.get(req.y);
+      if (!fits(x) || !fits(y) || x.x === y.x) return { kind: "exhausted" };
+      return { kind: "pick", candidates: new Set([x.x]), yFor: () => new Set([y.x]) };
+    }
+    const eligible = [...this.numbers.values()].filter((n) => this.takesBinds(n, nowMs) && fits(n));
+    const rungs = this.rungs(req.area);
+    const best = (among: ModelNumber[]): Set<Phone> | undefined => {
+      for (const rung of rungs) {
+        const inRung = among.filter(rung);
+        if (inRung.length === 0) continue;
+        const loads = inRung.map((n) => this.load(n.x));
+        const want = req.strategy === "leastLoaded" ? Math.min(...loads) : Math.max(...loads);
+        return new Set(inRung.filter((_, i) => loads[i] === want).map((n) => n.x));
+      }
+      return undefined;
+    };
+    const preferred = eligible.find((n) => n.x === req.preferX);
+    const xs =
+      preferred !== undefined && rungs.some((inRung) => inRung(preferred))
+        ? new Set([preferred.x])
+        : best(eligible);
+    const yFor = (x: Phone) => best(eligible.filter((n) => n.x !== x)) ?? new Set<Phone>();
+    if (xs === undefined || yFor([...xs][0]!).size === 0) return { kind: "exhausted" };
+    return { kind: "pick", candidates: xs, yFor };
   }
 
   private rungs(area: ModelReserve["area"]): ((n: ModelNumber) => boolean)[] {

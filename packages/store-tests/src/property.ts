@@ -72,6 +72,8 @@ function commandArb(xCount: number): fc.Arbitrary<Command> {
             ),
             // AXE, with x: the binding's extension (padded to X's length when the command runs).
             extensionNumber: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+            // AXYB, with x: the binding's Y (sometimes X itself, which no store may take).
+            yNumber: xi.map(phoneX),
           })
           .filter((r) => r.a !== r.b),
         withOldB: mostly.map((m) => !m),
@@ -151,16 +153,20 @@ function aimAt(model: PoolModel, status: Entry["status"], orderKey: string): str
   return keys.sort()[ORDERS.indexOf(orderKey) % keys.length]!;
 }
 
-/** The reserve as the mode takes it: B only in AXB, an extension only in AXE with a named X. */
+/**
+ * The reserve as the mode takes it: B only in AXB and AXYB, an extension only in AXE with a named X, a Y
+ * only in AXYB with a named X.
+ */
 function forMode(
   model: PoolModel,
-  req: ModelReserve & { extensionNumber?: number | undefined },
+  req: ModelReserve & { extensionNumber?: number | undefined; yNumber?: Phone | undefined },
 ): ModelReserve {
-  const { extensionNumber, ...rest } = req;
+  const { extensionNumber, yNumber, ...rest } = req;
   const digits = req.x === undefined ? undefined : model.numbers.get(req.x)?.digits;
   return {
     ...rest,
-    b: model.mode === "AXB" ? req.b : undefined,
+    b: model.mode === "AXB" || model.mode === "AXYB" ? req.b : undefined,
+    y: model.mode === "AXYB" && req.x !== undefined ? yNumber : undefined,
     extension:
       model.mode === "AXE" && digits !== undefined && extensionNumber !== undefined
         ? String(extensionNumber).padStart(digits, "0")
@@ -183,6 +189,7 @@ function sameEntry(a: Entry, b: Entry): boolean {
     a.b === b.b &&
     a.previousB === b.previousB &&
     a.extension === b.extension &&
+    a.y === b.y &&
     a.token === b.token &&
     a.status === b.status &&
     a.untilMs === b.untilMs &&
@@ -279,6 +286,12 @@ async function run(
           }
           if (entry.status !== "reserved" || entry.untilMs !== now + LEASE_MS || entry.a !== req.a) {
             fail(step, `bad reservation ${JSON.stringify(entry)}`);
+          }
+          if (
+            expected.yFor !== undefined &&
+            (entry.y === undefined || !expected.yFor(entry.x).has(entry.y))
+          ) {
+            fail(step, `Y ${entry.y}, expected one of ${[...expected.yFor(entry.x)]}`);
           }
           if (mode === "AXE") {
             const want =

@@ -24,6 +24,7 @@ import { settleLapsedReservation } from "../repair/adoption.js";
 import type { Context } from "../repair/context.js";
 import { fenceBlockers } from "../repair/fencing.js";
 import { unbindUnowned } from "../repair/outbox.js";
+import { entryNumbersOf } from "../rules/index.js";
 import type { ParsedPool, Tuning } from "../runtime/tuning.js";
 
 /** A parsed allocate request. */
@@ -109,7 +110,8 @@ export async function allocateOnce(
     }
     if (result.kind === "fatal") throw result.error;
     lastFailure = `last answer ${result.failure.kind} ${result.failure.code} on ${entry.x}`;
-    exclude.push(entry.x);
+    // AXYB: the answer may be about either number; both are left out of the next try.
+    exclude.push(entry.x, ...(entry.y === undefined ? [] : [entry.y]));
     attempt++;
   }
   throw new PoolExhaustedError(pool.id, lastFailure, tuning.maxAttempts);
@@ -159,6 +161,7 @@ async function bindReserved(
       a: req.a,
       b: req.b,
       ...(entry.extension === undefined ? {} : { extension: entry.extension }),
+      ...(entry.y === undefined ? {} : { y: entry.y }),
       subscriptionId,
       expiresAtMs: untilMs,
     };
@@ -179,8 +182,8 @@ async function bindReserved(
     // reserved): the binding is the order's; adopt it.
     if ((await confirm(true)) === "ok") return { kind: "bound", binding };
     // Taken over: never keep a binding the store does not own.
-    const { x, a, b, extension } = entry;
-    await unbindUnowned(ctx, pool, { x, a, b, extension, subscriptionId }, "orphan");
+    const { x, a, b, extension, y } = entry;
+    await unbindUnowned(ctx, pool, { x, a, b, extension, y, subscriptionId }, "orphan");
     ctx.events.emit("leaseLost", { pool: pool.id, orderKey: req.orderKey, x, extension });
     return { kind: "fatal", error: new LeaseLostError(req.orderKey) };
   }
@@ -205,8 +208,9 @@ async function bindReserved(
       retried();
       return { kind: "next", failure };
     case "exhausted":
-      // Full: keep X out of picks for a while instead of every next pair trying it.
-      await store.cooldown(pool.id, entry.x, now() + tuning.cooldownMs);
+      // Full: keep X out of picks for a while instead of every next pair trying it (AXYB: X and Y; the
+      // answer does not say which one is full).
+      for (const n of entryNumbersOf(entry)) await store.cooldown(pool.id, n, now() + tuning.cooldownMs);
       retried();
       return { kind: "next", failure };
     case "numberAbnormal": {

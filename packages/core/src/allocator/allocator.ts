@@ -22,6 +22,7 @@ import { OrderSerialiser } from "../orders/serialiser.js";
 import { PlatformCalls } from "../platform/calls.js";
 import type { Context } from "../repair/context.js";
 import { unbindAndFree } from "../repair/outbox.js";
+import { MODE_RULES } from "../rules/index.js";
 import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
 import { allocateOnce, platformError } from "./allocate.js";
@@ -100,12 +101,13 @@ export class Allocator {
     if (!parsed.success) throw fromZod("Invalid allocate request", parsed.error, request);
     const req = parsed.data;
     const pool = this.pool(req.pool);
-    if (pool.mode === "AXB" && req.b === undefined) {
-      throw new ValidationError(`Pool "${pool.id}" is an AXB pool: the request needs a b number.`, [
-        { path: "b", message: "required in AXB mode" },
+    const needsB = MODE_RULES[pool.mode].needsB;
+    if (needsB && req.b === undefined) {
+      throw new ValidationError(`Pool "${pool.id}" is an ${pool.mode} pool: the request needs a b number.`, [
+        { path: "b", message: `required in ${pool.mode} mode` },
       ]);
     }
-    if (pool.mode !== "AXB" && req.b !== undefined) {
+    if (!needsB && req.b !== undefined) {
       throw new ValidationError(
         `Pool "${pool.id}" is an ${pool.mode} pool: a binding has no b number; leave b out.`,
         [{ path: "b", message: `not used in ${pool.mode} mode` }],
@@ -166,6 +168,11 @@ export class Allocator {
     this.parse(OrderKeySchema, orderKey, "orderKey");
     return this.keeper.use(p, () =>
       this.ctx.orders.run(p.id, orderKey, async () => {
+        if (p.mode === "AXYB") {
+          throw new ValidationError(
+            `Pool "${p.id}" is an AXYB pool: the platform cannot change an AXYB binding's lifetime.`,
+          );
+        }
         const entry = await boundEntry(this.ctx, p, orderKey);
         const grace = this.ctx.tuning.graceSeconds;
         if (p.mode !== "AX") {

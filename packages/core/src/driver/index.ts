@@ -29,6 +29,8 @@ export interface PlatformBinding {
   readonly b?: Phone | undefined;
   /** AXE: the extension behind X that reaches A (digits, as the platform writes it, e.g. `0042`). */
   readonly extension?: string | undefined;
+  /** AXYB: B's privacy number (A calls it to reach B); absent once the YB relation is gone. */
+  readonly y?: Phone | undefined;
   /** Lifetime in seconds (0: permanent), when the platform reports it. */
   readonly durationSeconds?: number | undefined;
   /** When the binding was made (ms since the epoch), when the platform reports it. */
@@ -43,6 +45,8 @@ export interface BindRequest {
   readonly b?: Phone | undefined;
   /** AXE: the extension behind X to bind A to (the store picked it; digits as X's extension length). */
   readonly extension?: string | undefined;
+  /** AXYB: the number to bind B to (A calls it to reach B); `x` is A's (B calls it to reach A). */
+  readonly y?: Phone | undefined;
   /** Binding lifetime in seconds; the platform removes the binding after it. */
   readonly durationSeconds: number;
   readonly userData?: string | undefined;
@@ -51,6 +55,11 @@ export interface BindRequest {
 export interface UnbindRequest {
   readonly mode: Mode;
   readonly subscriptionId: string;
+  /**
+   * AXYB: remove only the YB relation (B behind Y), named by `y` (wins) or `b`; A's relation on X stays.
+   * Absent: the whole binding.
+   */
+  readonly yb?: { readonly y: Phone } | { readonly b: Phone } | undefined;
 }
 
 export interface ModifyRequest {
@@ -103,8 +112,13 @@ export interface QueryResult {
 
 /** A telecom platform's binding API, normalised. Drivers never throw for platform answers; they return outcomes. */
 export interface PlatformDriver {
-  /** AXE drivers answer the extension the platform bound (the request's, when it named one). */
-  bind(req: BindRequest): Promise<Outcome<{ subscriptionId: string; x: Phone; extension?: string }>>;
+  /**
+   * AXE drivers answer the extension the platform bound (the request's, when it named one); AXYB drivers
+   * the Y (the request's: the platform's answer names one number only).
+   */
+  bind(
+    req: BindRequest,
+  ): Promise<Outcome<{ subscriptionId: string; x: Phone; extension?: string; y?: Phone }>>;
   unbind(req: UnbindRequest): Promise<Outcome<void>>;
   modify(req: ModifyRequest): Promise<Outcome<void>>;
   query(req: QueryRequest): Promise<Outcome<QueryResult>>;

@@ -124,8 +124,8 @@ async function settleUnknown(
 ): Promise<void> {
   const owned = new Set<string>();
   const reservedFor = new Map<string, Entry>(); // reservations by X and pair
-  const pairOn = (e: Pick<Entry, "x" | "a" | "b" | "extension">) =>
-    `${e.x}|${e.a}|${e.b ?? ""}|${e.extension === undefined ? "" : Number(e.extension)}`;
+  const pairOn = (e: Pick<Entry, "x" | "a" | "b" | "extension" | "y">) =>
+    `${e.x}|${e.a}|${e.b ?? ""}|${e.extension === undefined ? "" : Number(e.extension)}|${e.y ?? ""}`;
   for (const e of await ctx.store.entries(pool.id)) {
     if (e.subscriptionId !== undefined) owned.add(e.subscriptionId);
     if (e.status === "reserved") reservedFor.set(pairOn(e), e);

@@ -16,10 +16,11 @@ export const PhoneSchema = z
   );
 export type Phone = string;
 
-export const ModeSchema = z.enum(["AXB", "AX", "AXE"]);
+export const ModeSchema = z.enum(["AXB", "AX", "AXE", "AXYB"]);
 /**
  * Binding mode: AXB binds a pair (A, B) to X; AX binds one A to X; AXE binds one A behind X plus an
- * extension E (callers dial X, then E).
+ * extension E (callers dial X, then E); AXYB binds A to X and B to Y (B sees X as A's number, A sees Y
+ * as B's).
  */
 export type Mode = z.infer<typeof ModeSchema>;
 
@@ -42,7 +43,10 @@ export const NumberConfigSchema = z.strictObject({
   city: AreaCodeSchema.optional(),
   /** Province (any label), the second rung of the area fallback ladder. */
   province: z.string().min(1).max(32).optional(),
-  /** Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1, AXE 200). */
+  /**
+   * Most bindings X may carry; defaults to the mode's platform capacity (AXB 5000, AX 1, AXE 200, AXYB 1:
+   * there a binding counts on both of its numbers, X and Y; at most 5).
+   */
   capacity: z.number().int().positive().optional(),
   state: NumberStateSchema.optional(),
   /**
@@ -60,6 +64,12 @@ export const PoolIdSchema = z
 
 /** The most pairs one X carries at the platform (AXB, 1012009); a configured capacity may only be lower. */
 export const PLATFORM_MAX_PAIRS_PER_X = 5000;
+
+/**
+ * AXYB: the most bindings one number takes part in (as X or as Y). The platform's query by X answers a
+ * list of 1-5 bindings with no paging, so a number with more could not be listed whole.
+ */
+export const AXYB_MAX_RELATIONS_PER_NUMBER = 5;
 
 /** AXE: the extension length of an X when its config does not say. */
 export const DEFAULT_EXTENSION_DIGITS = 4;
@@ -92,7 +102,9 @@ export const PoolConfigSchema = z
       const most =
         pool.mode === "AXE"
           ? extensionSpace(n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS)
-          : PLATFORM_MAX_PAIRS_PER_X;
+          : pool.mode === "AXYB"
+            ? AXYB_MAX_RELATIONS_PER_NUMBER
+            : PLATFORM_MAX_PAIRS_PER_X;
       if (n.capacity !== undefined && n.capacity > most) {
         ctx.addIssue({
           code: "custom",
@@ -100,7 +112,9 @@ export const PoolConfigSchema = z
           message:
             pool.mode === "AXE"
               ? `${n.capacity} is more than the ${most} extensions of ${n.extensionDigits ?? DEFAULT_EXTENSION_DIGITS} digits`
-              : `${n.capacity} is more than the ${most} pairs one X carries at the platform`,
+              : pool.mode === "AXYB"
+                ? `${n.capacity} is more than the ${most} bindings the platform lists for one AXYB number`
+                : `${n.capacity} is more than the ${most} pairs one X carries at the platform`,
         });
       }
     });
@@ -183,6 +197,11 @@ export interface Entry {
   readonly status: "reserved" | "bound" | "releasing";
   /** AXE: the extension behind X the entry holds (unique on X), zero-padded to X's extension length. */
   readonly extension?: string | undefined;
+  /**
+   * AXYB: B's privacy number (A calls Y to reach B); `x` is A's (B calls X to reach A). Another number of
+   * the same pool than X; the entry holds both.
+   */
+  readonly y?: Phone | undefined;
   /** Reserved: when the lease ends. Bound: when the order expires. Releasing: when to retry the unbind. */
   readonly untilMs: number;
   readonly subscriptionId?: string | undefined;
@@ -197,6 +216,8 @@ export interface Binding {
   readonly b?: Phone | undefined;
   /** AXE: the extension callers dial after X to reach A. */
   readonly extension?: string | undefined;
+  /** AXYB: the number A calls to reach B (B calls `x` to reach A). */
+  readonly y?: Phone | undefined;
   readonly subscriptionId: string;
   /** When the order expires, ms since the epoch. */
   readonly expiresAtMs: number;
@@ -213,6 +234,7 @@ export function toBinding(e: Entry): Binding {
     a: e.a,
     b: e.b,
     ...(e.extension === undefined ? {} : { extension: e.extension }),
+    ...(e.y === undefined ? {} : { y: e.y }),
     subscriptionId: e.subscriptionId,
     expiresAtMs: e.untilMs,
   };

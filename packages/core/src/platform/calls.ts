@@ -40,7 +40,9 @@ export class PlatformCalls {
         a: entry.a,
         b: entry.b,
         extension: entry.extension,
-        durationSeconds,
+        y: entry.y,
+        // AXYB lifetimes are 0 or at least 60 s; a shorter order keeps the binding a little longer.
+        durationSeconds: pool.mode === "AXYB" ? Math.max(60, durationSeconds) : durationSeconds,
         userData,
       }),
     );
@@ -81,14 +83,19 @@ export class PlatformCalls {
     return { kind: "ok", value: outcome.value.find((b) => b.subscriptionId === subscriptionId) };
   }
 
-  /** Asks the platform for the binding of (X, A, B), or in AXE of (X, extension), if it exists. */
+  /**
+   * Asks the platform for the binding of (X, A, B), in AXE of (X, extension), in AXYB of (X, A, Y, B),
+   * if it exists.
+   */
   async findBinding(mode: Mode, entry: Slot): Promise<Outcome<PlatformBinding | undefined>> {
     const outcome = await this.lookup(
       mode === "AXE" && entry.extension !== undefined
         ? { mode, x: entry.x, extension: entry.extension }
-        : mode === "AXB" && entry.b !== undefined
-          ? { mode, x: entry.x, a: entry.a, b: entry.b }
-          : { mode, x: entry.x, a: entry.a },
+        : mode === "AXYB"
+          ? { mode, x: entry.x }
+          : mode === "AXB" && entry.b !== undefined
+            ? { mode, x: entry.x, a: entry.a, b: entry.b }
+            : { mode, x: entry.x, a: entry.a },
     );
     if (outcome.kind !== "ok") return outcome;
     return { kind: "ok", value: outcome.value.find((b) => samePair(mode, b, entry)) };
@@ -102,7 +109,7 @@ export class PlatformCalls {
     const { x } = entry;
     const users = [entry.a, ...(mode === "AXB" && entry.b !== undefined ? [entry.b] : [])];
     const queries: QueryRequest[] =
-      mode === "AX"
+      mode === "AX" || mode === "AXYB"
         ? [{ mode, x }]
         : mode === "AXE"
           ? [{ mode, x, extension: entry.extension ?? "" }]
@@ -116,6 +123,7 @@ export class PlatformCalls {
     for (const outcome of outcomes) {
       if (outcome.kind !== "ok") return outcome;
       for (const b of outcome.value) {
+        // AXYB: X carries one A at the platform, so any other binding on X blocks it.
         const holdsUser = mode !== "AXB" || users.includes(b.a) || (b.b !== undefined && users.includes(b.b));
         if (b.x === x && holdsUser && !samePair(mode, b, entry)) found.set(b.subscriptionId, b);
       }
@@ -229,12 +237,13 @@ export class PlatformCalls {
   }
 }
 
-/** Where an entry sits on its X: the pair, and in AXE the extension. */
-type Slot = Pick<Entry, "x" | "a" | "b" | "extension">;
+/** Where an entry sits on its X: the pair, in AXE the extension, in AXYB the Y. */
+type Slot = Pick<Entry, "x" | "a" | "b" | "extension" | "y">;
 
 /** Whether a platform binding is the entry's pair on its X (in AXE: A on the entry's extension). */
 function samePair(mode: Mode, b: PlatformBinding, entry: Slot): boolean {
   if (b.x !== entry.x || b.a !== entry.a) return false;
   if (mode === "AXE") return sameExtension(b.extension, entry.extension);
+  if (mode === "AXYB") return b.b === entry.b && b.y === entry.y;
   return mode === "AX" || b.b === entry.b;
 }

@@ -12,7 +12,7 @@ export async function recordBinding(
   ctx: Context,
   pool: ParsedPool,
   orderKey: string,
-  binding: Pick<PlatformBinding, "x" | "a" | "b" | "extension" | "subscriptionId">,
+  binding: Pick<PlatformBinding, "x" | "a" | "b" | "extension" | "y" | "subscriptionId">,
   untilMs: number,
 ): Promise<Entry | undefined> {
   const nowMs = ctx.now();
@@ -23,6 +23,7 @@ export async function recordBinding(
     b: binding.b,
     x: binding.x,
     extension: binding.extension,
+    y: binding.y,
     exclude: [],
     strategy: ctx.tuning.strategy,
     leaseMs: ctx.tuning.leaseMs,

@@ -49,7 +49,7 @@ export async function unbindAndFree(
 export async function unbindUnowned(
   ctx: Context,
   pool: ParsedPool,
-  binding: Pick<PlatformBinding, "x" | "a" | "b" | "extension" | "subscriptionId">,
+  binding: Pick<PlatformBinding, "x" | "a" | "b" | "extension" | "y" | "subscriptionId">,
   reason: ReleaseReason,
 ): Promise<"released" | "pending" | "skipped"> {
   const key = internalKey("unbind", binding.subscriptionId);

@@ -32,11 +32,28 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRules>> = {
     needsB: false,
     maxXPerUser: Number.POSITIVE_INFINITY,
   },
+  // A on X and B on Y, both numbers of the pool (one number may be X of some bindings and Y of others).
+  // The platform's rules are unconfirmed; bindpool holds the AXB rule on both numbers: a binding counts
+  // on X and on Y, and neither A nor B appears twice on one number, so a call to a number is routed by
+  // its caller alone. Default 1 binding per number: Huawei's usage notes say an X carries one A at a time
+  // (anyone calling X reaches A), which only one binding per number always satisfies; a capacity up to
+  // 5 (the query by X lists 1-5) may be configured where the app takes shared numbers.
+  AXYB: {
+    defaultCapacity: 1,
+    capacityConfigurable: true,
+    needsB: true,
+    maxXPerUser: Number.POSITIVE_INFINITY,
+  },
 };
 
-/** The user numbers a binding occupies on its X. */
+/** The user numbers a binding occupies on its X (in AXYB: on X and on Y alike). */
 export function usersOf(mode: Mode, a: Phone, b: Phone | undefined): Phone[] {
-  return mode === "AXB" && b !== undefined ? [a, b] : [a];
+  return (mode === "AXB" || mode === "AXYB") && b !== undefined ? [a, b] : [a];
+}
+
+/** The numbers of the pool an entry holds: its X, and in AXYB its Y too. */
+export function entryNumbersOf(e: { readonly x: Phone; readonly y?: Phone | undefined }): Phone[] {
+  return e.y === undefined ? [e.x] : [e.x, e.y];
 }
 
 /**

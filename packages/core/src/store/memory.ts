@@ -6,7 +6,7 @@ import {
   type NumberState,
   type Phone,
 } from "../model/index.js";
-import { entryUsersOf, MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
+import { entryNumbersOf, entryUsersOf, MODE_RULES, takesBinds, usersOf } from "../rules/index.js";
 import { Extensions, formatExtension, parseExtension } from "./extensions.js";
 import { GenerationGuard, newGeneration } from "./generation.js";
 import { IndexKind, LoadIndex } from "./load-index.js";
@@ -210,12 +210,20 @@ export class MemoryStore implements Store {
 
     const usable = (x: Phone) => !req.exclude.includes(x) && !heldSets.some((s) => s?.has(x));
     let picked: Phone | undefined;
+    // AXYB: Y, picked after X by the same rules among the other numbers (see `Store.reserve`).
+    let pickedY: Phone | undefined;
     const wantedExtension = req.x === undefined ? undefined : parseExtension(req.extension);
+    const fits = (x: Phone | undefined) => {
+      const n = x === undefined ? undefined : p.numbers.get(x);
+      return n !== undefined && n.load < n.capacity && usable(n.x);
+    };
     if (req.x !== undefined) {
       const forced = p.numbers.get(req.x);
       const extensionFree = wantedExtension === undefined || !forced?.extensions?.has(wantedExtension);
-      if (forced !== undefined && forced.load < forced.capacity && usable(forced.x) && extensionFree) {
-        picked = forced.x;
+      const yFits = p.mode !== "AXYB" || (req.y !== req.x && fits(req.y));
+      if (fits(req.x) && extensionFree && yFits) {
+        picked = req.x;
+        if (p.mode === "AXYB") pickedY = req.y;
       }
     } else {
       // Sticky: the pair's earlier X when it takes binds now (indexed) and suits the pair and the area.
@@ -233,8 +241,18 @@ export class MemoryStore implements Store {
           if (picked !== undefined) break;
         }
       }
+      if (picked !== undefined && p.mode === "AXYB") {
+        const x = picked;
+        const ascending = req.strategy.name === "leastLoaded";
+        for (const index of rungs(p, req.area)) {
+          pickedY = index.find(ascending, (y) => y !== x && usable(y))?.x;
+          if (pickedY !== undefined) break;
+        }
+      }
     }
-    if (picked === undefined) return { ok: false, reason: "exhausted" };
+    if (picked === undefined || (p.mode === "AXYB" && pickedY === undefined)) {
+      return { ok: false, reason: "exhausted" };
+    }
     const rec = p.numbers.get(picked)!;
     // AXE: X's load is below its capacity, which is at most its extension space, so one is free.
     const extension = rec.extensions?.take(wantedExtension);
@@ -244,16 +262,20 @@ export class MemoryStore implements Store {
       orderKey: req.orderKey,
       x: picked,
       a: req.a,
-      b: p.mode === "AXB" ? req.b : undefined,
+      b: p.mode === "AXB" || p.mode === "AXYB" ? req.b : undefined,
       token: ++p.tok,
       status: "reserved",
       untilMs: req.nowMs + req.leaseMs,
       ...(typeof extension === "number" ? { extension: formatExtension(extension, rec.digits) } : {}),
+      ...(pickedY === undefined ? {} : { y: pickedY }),
     };
     p.entries.set(req.orderKey, entry);
-    for (const u of users) hold(p, u, picked);
-    rec.load++;
-    sync(p, rec);
+    for (const n of entryNumbersOf(entry)) {
+      const num = p.numbers.get(n)!;
+      for (const u of users) hold(p, u, n);
+      num.load++;
+      sync(p, num);
+    }
     p.deadlines.push({ at: entry.untilMs, orderKey: entry.orderKey, token: entry.token });
     this.guard.saw(req.pool, entry.token);
     return { ok: true, entry, existing: false };
@@ -277,9 +299,10 @@ export class MemoryStore implements Store {
     if (p === undefined || e === undefined) return "unknown";
     if (token !== undefined && e.token !== token) return "lost";
     p.entries.delete(orderKey);
-    for (const u of entryUsersOf(p.mode, e)) unhold(p, u, e.x);
-    const rec = p.numbers.get(e.x);
-    if (rec !== undefined) {
+    for (const n of entryNumbersOf(e)) {
+      for (const u of entryUsersOf(p.mode, e)) unhold(p, u, n);
+      const rec = p.numbers.get(n);
+      if (rec === undefined) continue;
       const extension = parseExtension(e.extension);
       if (extension !== undefined) rec.extensions?.free(extension);
       rec.load--;

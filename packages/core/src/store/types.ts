@@ -14,7 +14,7 @@ export interface ReserveRequest {
   readonly pool: string;
   readonly orderKey: string;
   readonly a: Phone;
-  /** AXB only. */
+  /** AXB and AXYB only. */
   readonly b?: Phone | undefined;
   /** Area to match; absent: any X of the pool. */
   readonly area?:
@@ -33,6 +33,11 @@ export interface ReserveRequest {
    * (`exhausted` when an entry of the pool holds it on X).
    */
   readonly extension?: string | undefined;
+  /**
+   * AXYB, with `x`: the Y of the platform's binding. Both numbers must fit (room, the pair's rules, X and
+   * Y different); without `y` an AXYB adoption is `exhausted`.
+   */
+  readonly y?: Phone | undefined;
   /** Sticky pick: take this X when it is eligible for the pair (see `reserve`), else pick as usual. */
   readonly preferX?: Phone | undefined;
   /** How long the reservation holds X before it counts as abandoned. */
@@ -161,9 +166,13 @@ export interface Store {
    *   ended lease) it is returned with `existing: true` and nothing changes, whatever the pair.
    * - Eligible X: state `active` (or `quarantined` whose `untilMs` has passed), cooldown over
    *   (`cooldownUntilMs <= nowMs`), load below capacity, not in `exclude`, and no user of the pair
-   *   already on it (`usersOf`: AXB a and b, AX and AXE a).
+   *   already on it (`usersOf`: AXB and AXYB a and b, AX and AXE a).
    * - AXE: the reservation also takes an extension of X that no entry of the pool holds: the lowest free
    *   one (from 1), zero-padded to X's `extensionDigits`; release frees it.
+   * - AXYB: the reservation takes two numbers, X then Y, in the same step: X is picked as above, then Y
+   *   the same way (same rungs, strategy, exclude and pair rules) among the numbers other than X; the
+   *   entry counts in the load of both and A and B are held on both. No Y: `exhausted`, nothing held.
+   *   `preferX` is about X only. Release frees both.
    * - `userLimit` first: when a user of the pair already holds `MODE_RULES[mode].maxXPerUser` X (AX: 5).
    * - Area: none = any X of the pool. `strict` = only X whose city is `area.city`. `ladder` = the city
    *   first; if no X there is eligible, X of the province (`area.province`, else the province recorded

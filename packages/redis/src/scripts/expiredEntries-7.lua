@@ -8,7 +8,7 @@
     ARGV[2] nowMs
     ARGV[3] most entries to return
   Output:
-    flat list of { orderKey, entry, x }
+    flat list of { orderKey, entry, x (AXYB: `x,y`) }
 ]]
 local now, limit = ARGV[2], tonumber(ARGV[3])
 local due = {}
@@ -27,7 +27,7 @@ for i = 1, math.min(limit, #due) do
   if e then
     out[#out + 1] = orderKey
     out[#out + 1] = e.raw
-    out[#out + 1] = xOf(e.xid)
+    out[#out + 1] = numbersOf(e.xid, e.yid)
   end
 end
 return out

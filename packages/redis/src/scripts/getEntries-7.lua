@@ -6,7 +6,7 @@
     ARGV[1] pool key base
     ARGV[2..] orderKeys
   Output:
-    flat list of { orderKey, entry, x } for the orderKeys that have an entry
+    flat list of { orderKey, entry, x (AXYB: `x,y`) } for the orderKeys that have an entry
     CODE.recovering an orderKey has no entry and the pool is recovering (it may have lost it)
 ]]
 local out = {}
@@ -16,7 +16,7 @@ for i = 2, #ARGV do
   if e then
     out[#out + 1] = ARGV[i]
     out[#out + 1] = e.raw
-    out[#out + 1] = xOf(e.xid)
+    out[#out + 1] = numbersOf(e.xid, e.yid)
   end
 end
 return out

@@ -22,9 +22,12 @@
     ARGV[13] sticky: the X the pair used before ("" none), picked first when it is in the load index
              (takes binds now), the pair may use it, and with a strict area it is in the city
     ARGV[14] AXE, with ARGV[12]: the extension to take on that X ("" the lowest free one)
-    ARGV[15..] excluded X
+    ARGV[15] AXYB, with ARGV[12]: the Y to reserve with it (same checks as X; "" none: exhausted)
+    ARGV[16..] excluded X
+  AXYB: after X, Y is picked the same way among the other numbers (sticky aside); no Y: exhausted with
+  nothing changed. The entry counts on both and holds A and B on both.
   Output:
-    { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry
+    { 1, entry, x } a new reservation; { 2, entry, x } the orderKey's existing entry (x: `x,y` in AXYB)
     CODE.exhausted (also: unknown pool), CODE.userLimit
     CODE.recovering the pool is recovering and the orderKey has no entry (without ARGV[12])
 ]]
@@ -32,7 +35,7 @@ local orderKey, a, b = ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(ARGV[6])
 
 local existing = entryGet(orderKey)
-if existing then return { 2, existing.raw, xOf(existing.xid) } end
+if existing then return { 2, existing.raw, numbersOf(existing.xid, existing.yid) } end
 
 if not meta().mode then return CODE.exhausted end
 -- Recovering: the platform may hold a binding the store lost, so only adopting one (ARGV[12]) reserves.
@@ -71,8 +74,8 @@ for i, u in ipairs(users) do
     end
   end
 end
-if #ARGV >= 15 then
-  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 15))
+if #ARGV >= 16 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 16))
   for _, id in pairs(ids) do
     if id and not skip[id] then
       skip[id] = true
@@ -95,15 +98,48 @@ local function pickFrom(key)
   return nil
 end
 
-local id
+local id, yid
 local match, city = ARGV[8], ARGV[9]
 local axe = meta().mode == "AXE"
+local axyb = meta().mode == "AXYB"
 local wantedExt = axe and ARGV[12] ~= "" and tonumber(ARGV[14]) or nil
+-- The id of a named number when it has room and the pair may use it, else nil.
+local function fitting(x)
+  local named = x ~= "" and redis.call("HGET", K.xid, x)
+  if not named or skip[named] then return nil end
+  local r = numGet(named)
+  if r and r.load < r.cap then return named end
+  return nil
+end
+-- The first usable X of the area's rungs (strict: the city; ladder: city, province, any; none: any).
+local function pickInArea()
+  local rungs
+  if match == "s" then
+    rungs = { P .. "ic:" .. city }
+  elseif match == "l" then
+    local prov = ARGV[10]
+    if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
+    rungs = { P .. "ic:" .. city }
+    if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
+    rungs[#rungs + 1] = K.i
+  else
+    rungs = { K.i }
+  end
+  for _, key in ipairs(rungs) do
+    local found = pickFrom(key)
+    if found then return found end
+  end
+  return nil
+end
 if ARGV[12] ~= "" then
-  local forced = redis.call("HGET", K.xid, ARGV[12])
-  if forced and not skip[forced] and not (wantedExt and extHeld(forced, wantedExt)) then
-    local r = numGet(forced)
-    if r and r.load < r.cap then id = forced end
+  local forced = fitting(ARGV[12])
+  if forced and not (wantedExt and extHeld(forced, wantedExt)) then
+    if not axyb then
+      id = forced
+    elseif ARGV[15] ~= ARGV[12] then
+      yid = fitting(ARGV[15])
+      if yid then id = forced end
+    end
   end
 else
   if ARGV[13] ~= "" then
@@ -115,23 +151,13 @@ else
       if redis.call("ZSCORE", index, preferred) then id = preferred end
     end
   end
-  if not id then
-    local rungs
-    if match == "s" then
-      rungs = { P .. "ic:" .. city }
-    elseif match == "l" then
-      local prov = ARGV[10]
-      if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
-      rungs = { P .. "ic:" .. city }
-      if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
-      rungs[#rungs + 1] = K.i
-    else
-      rungs = { K.i }
-    end
-    for _, key in ipairs(rungs) do
-      id = pickFrom(key)
-      if id then break end
-    end
+  if not id then id = pickInArea() end
+  if id and axyb then
+    -- Y: as X, with X skipped too (the window grows by one, so it still holds a usable Y if any).
+    skip[id] = true
+    skipCount = skipCount + 1
+    yid = pickInArea()
+    if not yid then id = nil end
   end
 end
 if not id then return CODE.exhausted end
@@ -141,15 +167,26 @@ r.load = r.load + 1
 numPut(r)
 reindex(r, now)
 for i, u in ipairs(users) do holdAdd(u, id, helds[i]) end
+local numbers = r.x
+if yid then
+  local ry = numGet(yid)
+  ry.load = ry.load + 1
+  numPut(ry)
+  reindex(ry, now)
+  for i, u in ipairs(users) do holdAdd(u, yid, helds[i]) end
+  numbers = r.x .. "," .. ry.x
+end
 metaAdd("tok", 1)
 local token = metaNum("tok")
 local untilMs = now + tonumber(ARGV[5])
--- B is part of the entry only in pair modes (AXB).
+-- B is part of the entry only in pair modes (AXB, AXYB).
 if #users == 1 then b = "" end
 -- AXE: X's load was below its capacity, which is at most its extension space, so one is free.
 local ext = ""
 if axe then ext = extTake(r, wantedExt) end
-local raw = entryPut(orderKey, { xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, ext = ext })
+local raw = entryPut(orderKey, {
+  xid = id, token = token, status = "r", untilMs = untilMs, a = a, b = b, ext = ext, yid = yid or "",
+})
 metaAdd("reserved", 1)
 metaFlush()
-return { 1, raw, r.x }
+return { 1, raw, numbers }

@@ -404,7 +404,8 @@ end
      unbind is pending, X and the users stay held); the subscriptionId of a bound entry (kept while it is
      releasing) in s[orderKey]; its end time in x (see above). `sub` is nil when the entry has none.
      While a changeB is not settled, the B field is `b,previousB` (`prev`, "" when none: no extra bytes);
-     the previous B holds X like the entry's own users. AXE entries (no B) keep `#<extension>` there.
+     the previous B holds X like the entry's own users. AXE entries (no B) keep `#<extension>` there;
+     AXYB entries `b@<Y id>` (Y: B's number, held like X: the users on it and a load slot).
      `raw` is the packed entry with `|subscriptionId` appended when it has one, as the TypeScript side reads it. ]]
 local function entryRaw(v, sub)
   if sub then return v .. "|" .. sub end
@@ -416,12 +417,17 @@ local function entryGet(orderKey)
   local v = redis.call("HGET", P .. "e:" .. b, orderKey)
   if not v then return nil end
   local xid, token, status, untilMs, a, pb = string.match(v, ENTRY_FIELDS)
-  local prev, ext = "", ""
+  local prev, ext, yid = "", "", ""
   if string.byte(pb, 1) == 35 then -- "#"
     pb, ext = "", string.sub(pb, 2)
   else
     local comma = string.find(pb, ",", 1, true)
-    if comma then pb, prev = string.sub(pb, 1, comma - 1), string.sub(pb, comma + 1) end
+    if comma then
+      pb, prev = string.sub(pb, 1, comma - 1), string.sub(pb, comma + 1)
+    else
+      local at = string.find(pb, "@", 1, true)
+      if at then pb, yid = string.sub(pb, 1, at - 1), string.sub(pb, at + 1) end
+    end
   end
   local sub = nil
   if status ~= "r" then sub = redis.call("HGET", P .. "s:" .. b, orderKey) or nil end
@@ -429,7 +435,7 @@ local function entryGet(orderKey)
   if status == "b" and not sub then sub = "" end
   return {
     xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, ext = ext,
-    sub = sub, raw = entryRaw(v, sub),
+    yid = yid, sub = sub, raw = entryRaw(v, sub),
   }
 end
 -- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
@@ -438,6 +444,8 @@ local function entryPut(orderKey, e, oldUntilMs)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
   if e.ext and e.ext ~= "" then
     v = v .. "#" .. e.ext
+  elseif e.yid and e.yid ~= "" then
+    v = v .. "@" .. e.yid
   elseif e.prev and e.prev ~= "" then
     v = v .. "," .. e.prev
   end
@@ -465,6 +473,11 @@ local function xOf(id)
   if not v then return "" end
   return (string.match(v, "^[^|]*"))
 end
+-- The numbers of an entry as replies carry them: X, or in AXYB `X,Y`.
+local function numbersOf(xid, yid)
+  if yid == nil or yid == "" then return xOf(xid) end
+  return xOf(xid) .. "," .. xOf(yid)
+end
 
 --[[ Users: u[user] = comma separated X ids it holds. ]]
 local function heldBy(user)
@@ -489,17 +502,22 @@ local function usersOf(a, b)
   return { a }
 end
 
--- Frees an entry's slot: user holds (a pending previous B's too), X load, counters, expiry.
+-- Frees an entry's slot: user holds (a pending previous B's too), X load (and Y's in AXYB), counters,
+-- expiry.
 local function entryFree(orderKey, e)
   entryDel(orderKey, e)
-  for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, e.xid) end
+  local ids = { e.xid }
+  if e.yid ~= "" then ids[2] = e.yid end
+  for _, id in ipairs(ids) do
+    for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, id) end
+    local r = numGet(id)
+    if r then
+      r.load = r.load - 1
+      numPut(r)
+      reindex(r, nil)
+    end
+  end
   if e.prev ~= "" then holdRemove(e.prev, e.xid) end
   if e.ext ~= "" then redis.call("SETBIT", extKey(e.xid), tonumber(e.ext) - 1, 0) end
-  local r = numGet(e.xid)
-  if r then
-    r.load = r.load - 1
-    numPut(r)
-    reindex(r, nil)
-  end
   metaAdd(counterOf(e.status), -1)
 end

@@ -28,7 +28,10 @@ export async function quietStateViolations(q: QuietState): Promise<string[]> {
   const violations = await invariantViolations(store, q.pool);
   const entries = await store.entries(q.pool);
   const bindings = q.sim.bindings(q.appKey);
-  violations.push(...platformViolations(bindings, q.capacity), ...agreementViolations(entries, bindings));
+  violations.push(
+    ...platformViolations("AXB", bindings, q.capacity),
+    ...agreementViolations(entries, bindings),
+  );
   const byOrder = new Map(entries.map((e) => [e.orderKey, e]));
   for (const e of entries) {
     if (!q.live.has(e.orderKey) && !q.broughtBack(e.subscriptionId))

@@ -1,4 +1,4 @@
-import { type Entry, type Phone, usersOf } from "@bindpool/core";
+import { type Entry, type Mode, type Phone, usersOf } from "@bindpool/core";
 
 /** A binding as the simulator reports it. */
 type PlatformBinding = {
@@ -6,29 +6,48 @@ type PlatformBinding = {
   readonly x: Phone;
   readonly a: Phone;
   readonly b?: Phone;
+  readonly extension?: string;
 };
 
-/** The platform's side of the AXB rules: no user twice on one X, no X over capacity. */
-export function platformViolations(bindings: readonly PlatformBinding[], capacity: number): string[] {
+/**
+ * The platform's side of the mode's rules: no user twice on one X, no X over capacity (AX: 1), AX: no A
+ * on more than 5 X, AXE: no extension twice on one X.
+ */
+export function platformViolations(
+  mode: Mode,
+  bindings: readonly PlatformBinding[],
+  capacity: number,
+): string[] {
   const problems: string[] = [];
   const perX = new Map<Phone, Set<Phone>>();
   const count = new Map<Phone, number>();
+  const xPerA = new Map<Phone, number>();
+  const extensions = new Set<string>();
   for (const b of bindings) {
     const users = perX.get(b.x) ?? new Set<Phone>();
-    for (const u of usersOf("AXB", b.a, b.b)) {
+    for (const u of usersOf(mode, b.a, b.b)) {
       if (users.has(u)) problems.push(`platform: ${u} twice on ${b.x}`);
       users.add(u);
+    }
+    xPerA.set(b.a, (xPerA.get(b.a) ?? 0) + 1);
+    if (mode === "AXE") {
+      const key = `${b.x}#${b.extension}`;
+      if (b.extension === undefined || extensions.has(key))
+        problems.push(`platform: extension ${b.extension} on ${b.x} is not one binding's`);
+      extensions.add(key);
     }
     perX.set(b.x, users);
     count.set(b.x, (count.get(b.x) ?? 0) + 1);
   }
   for (const [x, n] of count) if (n > capacity) problems.push(`platform: ${x} carries ${n} > ${capacity}`);
+  if (mode === "AX")
+    for (const [a, n] of xPerA) if (n > 5) problems.push(`platform: ${a} holds ${n} X, more than 5`);
   return problems;
 }
 
 /**
  * Store and platform agree in a quiet state: every store entry is bound and its binding is at the platform
- * with the same X and pair; every platform binding belongs to a store entry.
+ * with the same X and pair (AXE: and extension); every platform binding belongs to a store entry.
  */
 export function agreementViolations(
   entries: readonly Entry[],
@@ -45,7 +64,7 @@ export function agreementViolations(
     owned.add(e.subscriptionId);
     const b = bySubscription.get(e.subscriptionId);
     if (b === undefined) problems.push(`order ${e.orderKey} has no binding at the platform`);
-    else if (b.x !== e.x || b.a !== e.a || b.b !== e.b)
+    else if (b.x !== e.x || b.a !== e.a || b.b !== e.b || b.extension !== e.extension)
       problems.push(`order ${e.orderKey} disagrees with the platform`);
   }
   for (const b of bindings) {

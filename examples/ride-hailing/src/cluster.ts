@@ -5,7 +5,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { PoolConfig } from "@bindpool/core";
+import type { Mode, NumberConfig, PoolConfig } from "@bindpool/core";
 import { RedisStore } from "@bindpool/redis";
 import { startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
@@ -15,10 +15,18 @@ import type { InstanceConfig, InstanceMessage } from "./instance.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
+  /**
+   * AXB: each order binds a rider and a driver; AX: each order binds its rider alone to an X of its own
+   * (a rider holds at most 5 X); AXE: the rider behind X plus an extension. @default "AXB"
+   */
+  readonly mode?: Mode;
   readonly instances: number;
   readonly orders: number;
   readonly numbers: number;
+  /** AXB: pairs per X; AXE: riders behind one X (at most the extensions); AX: always 1. */
   readonly capacity: number;
+  /** AXE: the extension length of every X, 1-4. @default 4 */
+  readonly extensionDigits?: number;
   /** The platform's flow-control limit per app key (the simulator answers 1010010 above it). */
   readonly platformRequestsPerSecond: number;
   /**
@@ -52,27 +60,32 @@ const CITIES = [
   { city: "010", province: "BJ" },
 ];
 
+/** The pool's numbers as the mode has them: AX numbers carry one A, AXE ones an extension length. */
+function numbersOf(o: ClusterOptions, mode: Mode): NumberConfig[] {
+  return Array.from({ length: o.numbers }, (_, i) => ({
+    x: `+86171${String(i).padStart(8, "0")}`,
+    ...CITIES[i % CITIES.length]!,
+    ...(mode === "AXB" ? { capacity: o.capacity } : {}),
+    ...(mode === "AXE" ? { capacity: o.capacity, extensionDigits: o.extensionDigits ?? 4 } : {}),
+  }));
+}
+
 export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
+  const mode = o.mode ?? "AXB";
+  const capacity = mode === "AX" ? 1 : o.capacity;
   const app = { appKey: "cluster-app", appSecret: "cluster-secret" };
-  const pool: PoolConfig = {
-    id: "rides",
-    mode: "AXB",
-    numbers: Array.from({ length: o.numbers }, (_, i) => ({
-      x: `+86171${String(i).padStart(8, "0")}`,
-      ...CITIES[i % CITIES.length]!,
-      capacity: o.capacity,
-    })),
-  };
+  const pool: PoolConfig = { id: "rides", mode, numbers: numbersOf(o, mode) };
   const sim = await startSimulator({
     apps: [
       {
         ...app,
-        mode: "AXB",
-        numbers: pool.numbers.map((n) => ({
-          x: n.x,
-          city: n.city,
-          province: n.province,
-          capacity: o.capacity,
+        mode,
+        numbers: pool.numbers.map(({ x, city, province, capacity, extensionDigits }) => ({
+          x,
+          city,
+          province,
+          capacity,
+          extensionDigits,
         })),
       },
     ],
@@ -146,7 +159,10 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
     const violations = await invariantViolations(store, pool.id);
     const entries = await store.entries(pool.id);
     const platform = sim.bindings(app.appKey);
-    violations.push(...platformViolations(platform, o.capacity), ...agreementViolations(entries, platform));
+    violations.push(
+      ...platformViolations(mode, platform, capacity),
+      ...agreementViolations(entries, platform),
+    );
 
     for (const c of children) c.child.send({ type: "phase2" });
     await Promise.all(children.map((c) => c.waitFor("phase2")));

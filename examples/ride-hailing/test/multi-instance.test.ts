@@ -31,4 +31,49 @@ describe("many instances on one Redis", () => {
     expect(report.leakedInStore).toBe(0);
     expect(report.leakedOnPlatform).toBe(0);
   }, 900_000);
+
+  // The same quiet-state checks in the modes without B: smaller runs, each mode's rules near their limits.
+  it("keeps every AX rule (one A per X, at most 5 X per A) over 1 500 orders from 4 processes", async () => {
+    const platformRequestsPerSecond = 1_500;
+    const report = await runCluster({
+      redisUrl: redis.url,
+      mode: "AX",
+      instances: 4,
+      orders: 1_500,
+      numbers: 700,
+      capacity: 1,
+      platformRequestsPerSecond,
+    });
+    // A few busy riders place many rides: past their fifth X the rule refuses them, and nothing else fails.
+    expect(Object.keys(report.failed)).toEqual(["BINDPOOL_USER_LIMIT"]);
+    expect(report.allocated + report.failed.BINDPOOL_USER_LIMIT!).toBe(1_500);
+    expect(report.openBindings).toBeGreaterThan(250);
+    expect(report.violations).toEqual([]);
+    expect(report.maxPerSecond).toBeLessThanOrEqual(platformRequestsPerSecond);
+    expect(report.flowControlled).toBe(0);
+    expect(report.leakedInStore).toBe(0);
+    expect(report.leakedOnPlatform).toBe(0);
+  }, 300_000);
+
+  it("keeps every AXE rule (an extension per binding, one A per X) over 3 000 orders from 4 processes", async () => {
+    const platformRequestsPerSecond = 1_500;
+    const report = await runCluster({
+      redisUrl: redis.url,
+      mode: "AXE",
+      instances: 4,
+      orders: 3_000,
+      numbers: 30,
+      capacity: 50,
+      extensionDigits: 2,
+      platformRequestsPerSecond,
+    });
+    expect(report.failed).toEqual({});
+    expect(report.allocated).toBe(3_000);
+    expect(report.openBindings).toBeGreaterThan(600); // 30 X × 50: about half the extensions taken
+    expect(report.violations).toEqual([]);
+    expect(report.maxPerSecond).toBeLessThanOrEqual(platformRequestsPerSecond);
+    expect(report.flowControlled).toBe(0);
+    expect(report.leakedInStore).toBe(0);
+    expect(report.leakedOnPlatform).toBe(0);
+  }, 300_000);
 });

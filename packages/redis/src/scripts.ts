@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { StoreError, StoreLostError, type StoreLostReason } from "@bindpool/core";
-import type { Cluster, Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { PoolKeys } from "./keys.js";
 
-/** A standalone, Sentinel-managed or Cluster ioredis client. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -415,7 +414,7 @@ export class PoolScripts {
     if (this.loading === undefined) {
       const lib = poolLibrary().source;
       const redis = this.redis;
-      const targets: Redis[] = "nodes" in redis && redis.isCluster ? redis.nodes("master") : [redis as Redis];
+      const targets = redis.isCluster && redis.nodes !== undefined ? redis.nodes("master") : [redis];
       this.loading = Promise.all(targets.map((n) => n.call("FUNCTION", "LOAD", "REPLACE", lib))).then(
         () => {
           this.loading = undefined;

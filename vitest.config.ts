@@ -1,4 +1,14 @@
+import { execFileSync } from "node:child_process";
 import { defineConfig } from "vitest/config";
+
+// The Redis package imports its Lua from a generated module (not in git): write it before any test loads.
+execFileSync(
+  process.execPath,
+  [new URL("./packages/redis/scripts/inline-lua.mjs", import.meta.url).pathname],
+  {
+    stdio: "inherit",
+  },
+);
 
 export default defineConfig({
   resolve: { conditions: ["source"] },

@@ -11,8 +11,8 @@ execFileSync(
 );
 
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  resolve: { conditions: ["@bindpool/source"] },
+  ssr: { resolve: { conditions: ["@bindpool/source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -28,7 +28,7 @@ describe("a bundled app", () => {
         platform: "node",
         format: "esm",
         target: "node20",
-        conditions: ["source"],
+        conditions: ["@bindpool/source"],
         // ioredis is CommonJS and requires Node's built-ins; an ESM bundle needs a `require` for it.
         banner: {
           js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // The Redis package imports its Lua from a generated module (not in git): write it before any test loads.
 execFileSync(
   process.execPath,
-  [new URL("./packages/redis/scripts/inline-lua.mjs", import.meta.url).pathname],
+  [fileURLToPath(new URL("./packages/redis/scripts/inline-lua.mjs", import.meta.url))],
   {
     stdio: "inherit",
   },

@@ -1,6 +1,6 @@
 /**
  * RedisStore throughput, latency and memory against a ceiling and two baselines, all on one Redis the
- * harness starts in this run. Run alone: `node --conditions=source --import tsx bench/redis-store.ts`.
+ * harness starts in this run. Run alone: `node --conditions=@bindpool/source --import tsx bench/redis-store.ts`.
  *
  * - ceiling: a trivial one-key Lua script (INCR) via EVALSHA, at the same concurrency;
  * - RedisStore reserve alone, and the full order lifecycle (reserve + confirm + release);

@@ -117,7 +117,7 @@ export class ChaosFleet {
 
   private spawn(): Instance {
     const child = fork(fileURLToPath(new URL("./chaos-instance.ts", import.meta.url)), [], {
-      execArgv: ["--conditions=source", "--import", "tsx"],
+      execArgv: ["--conditions=@bindpool/source", "--import", "tsx"],
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     const instance: Instance = {

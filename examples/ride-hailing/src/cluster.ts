@@ -99,7 +99,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterReport> {
     const per = Math.ceil(o.orders / o.instances);
     const children = Array.from({ length: o.instances }, (_, index) => {
       const child = fork(fileURLToPath(new URL("./instance.ts", import.meta.url)), [], {
-        execArgv: ["--conditions=source", "--import", "tsx"],
+        execArgv: ["--conditions=@bindpool/source", "--import", "tsx"],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       const config: InstanceConfig = {

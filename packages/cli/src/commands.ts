@@ -14,9 +14,12 @@ import {
   StoreError,
 } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
-import { type RedisClient, RedisLock, RedisStore } from "@bindpool/redis";
+import { RedisLock, RedisStore } from "@bindpool/redis";
 import { Cluster, Redis } from "ioredis";
 import { type CliConfig, loadConfig, UsageError } from "./config.js";
+
+/** The CLI makes and closes its own connection, so it holds the whole ioredis client. */
+type RedisClient = Redis | Cluster;
 
 export const HELP = `bindpool: operator commands for a bindpool deployment on Redis
 

@@ -65,10 +65,14 @@ function config(extra: Record<string, unknown> = {}): string {
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
-      env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: app.appSecret, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@bindpool/source", "--import", "tsx", CLI, ...args],
+      {
+        env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: app.appSecret, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

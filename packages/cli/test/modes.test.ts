@@ -79,10 +79,14 @@ function config(pool: PoolConfig, app: { appKey: string }): string {
 
 function cli(args: string[], secret: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
-      env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: secret },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@bindpool/source", "--import", "tsx", CLI, ...args],
+      {
+        env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: secret },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

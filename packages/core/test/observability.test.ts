@@ -1,3 +1,4 @@
+import { metrics } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -5,7 +6,13 @@ import {
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
 import { describe, expect, it } from "vitest";
-import { Allocator, instrumentAllocator, type Logger, MemoryStore } from "../src/index.js";
+import {
+  Allocator,
+  instrumentAllocator,
+  type Logger,
+  MemoryStore,
+  NO_METER_PROVIDER_WARNING,
+} from "../src/index.js";
 import { ScriptedPlatform } from "./scripted-platform.js";
 
 const numbers = [
@@ -102,5 +109,63 @@ describe("observability", () => {
     expect(util).toContain(util?.find((u) => u.endsWith("=0.1")));
     stop();
     await provider.shutdown();
+  });
+
+  it("warns once through the allocator's logger when metrics are requested with no global MeterProvider", () => {
+    const warnings: { fields: object; message?: string }[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (fields, message) => warnings.push({ fields, message }),
+      error: () => {},
+    };
+    const allocator = new Allocator({
+      store: new MemoryStore(),
+      driver: new ScriptedPlatform(),
+      pools: [{ id: "p", mode: "AXB", numbers }],
+      logger,
+    });
+    const stop = instrumentAllocator(allocator);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.fields).toEqual({ code: NO_METER_PROVIDER_WARNING });
+    expect(warnings[0]?.message).toContain("no global OpenTelemetry MeterProvider");
+    stop();
+  });
+
+  it("warns through process.emitWarning when the allocator has no logger", async () => {
+    const allocator = new Allocator({
+      store: new MemoryStore(),
+      driver: new ScriptedPlatform(),
+      pools: [{ id: "p", mode: "AXB", numbers }],
+    });
+    const warning = new Promise<Error & { code?: string }>((resolve) => process.once("warning", resolve));
+    instrumentAllocator(allocator)();
+    expect((await warning).code).toBe(NO_METER_PROVIDER_WARNING);
+  });
+
+  it("does not warn when a global MeterProvider is registered or a meter is given", async () => {
+    const warned: string[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_fields, message) => warned.push(message ?? ""),
+      error: () => {},
+    };
+    const allocator = new Allocator({
+      store: new MemoryStore(),
+      driver: new ScriptedPlatform(),
+      pools: [{ id: "p", mode: "AXB", numbers }],
+      logger,
+    });
+    const provider = new MeterProvider();
+    instrumentAllocator(allocator, { meter: provider.getMeter("given") })();
+    expect(metrics.setGlobalMeterProvider(provider)).toBe(true);
+    try {
+      instrumentAllocator(allocator)();
+    } finally {
+      metrics.disable();
+      await provider.shutdown();
+    }
+    expect(warned).toEqual([]);
   });
 });

@@ -74,7 +74,9 @@ export class RedisLock implements OrderLock {
         throw new ValidationError(`RedisLock \`${name}\` must be a non-negative integer, got ${v}.`);
       }
     }
-    this.redlock = new Redlock(clients as RedisClient[], { retryCount, retryDelay, retryJitter });
+    // Redlock types its clients as ioredis's classes; it only uses defineCommand and the commands it defines.
+    const redlockClients = clients as unknown as ConstructorParameters<typeof Redlock>[0];
+    this.redlock = new Redlock(redlockClients, { retryCount, retryDelay, retryJitter });
     // Extension failures surface through the AbortSignal; the emitter must not crash the process.
     this.redlock.on("error", () => {});
     this.prefix = options.prefix ?? "bp";

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { StoreError, StoreLostError, type StoreLostReason } from "@bindpool/core";
-import type { Cluster, Redis } from "ioredis";
+import type { RedisClient } from "./client.js";
 import type { PoolKeys } from "./keys.js";
+import { LUA } from "./lua.generated.js";
 
-/** A standalone, Sentinel-managed or Cluster ioredis client. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 /** One flat reply row per entry: orderKey, packed entry, X. */
 export type EntryRows = string[];
@@ -39,8 +38,14 @@ const POOL_SCRIPTS = [
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
 
+/**
+ * `scripts/<file>`'s text, inlined at build time (scripts/inline-lua.mjs): nothing is read from the
+ * package's folder at run time, so bundlers work.
+ */
 function readScript(file: string): string {
-  return readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
+  const lua = LUA[file];
+  if (lua === undefined) throw new StoreError(`No Lua script ${file} in this build of @bindpool/redis`);
+  return lua;
 }
 
 const verbNoun = (script: string) => script.slice(0, script.lastIndexOf("-"));
@@ -82,7 +87,7 @@ export function libraryName(assembled: string): string {
 
 let library: { readonly name: string; readonly source: string } | undefined;
 /**
- * The Redis Functions library holding the pool scripts (read from disk once per process), named after
+ * The Redis Functions library holding the pool scripts (assembled once per process), named after
  * the hash of its own source: any change to any Lua file gives a new name, so an old instance beside a
  * new one never calls a function of the other's contract. Loaded once per server (FUNCTION LOAD
  * REPLACE), so the prelude's helpers are built once, not on every call.
@@ -116,7 +121,7 @@ export function defineScript(redis: RedisClient, file: string, lua: string): Com
   return command.bind(redis);
 }
 
-/** Reads `scripts/<file>.lua` (once per process). */
+/** `scripts/<file>.lua` (once per process). */
 const standalone = new Map<string, string>();
 export function scriptSource(file: string): string {
   let lua = standalone.get(file);
@@ -421,7 +426,7 @@ export class PoolScripts {
     if (this.loading === undefined) {
       const lib = poolLibrary().source;
       const redis = this.redis;
-      const targets: Redis[] = "nodes" in redis && redis.isCluster ? redis.nodes("master") : [redis as Redis];
+      const targets = redis.isCluster && redis.nodes !== undefined ? redis.nodes("master") : [redis];
       this.loading = Promise.all(targets.map((n) => n.call("FUNCTION", "LOAD", "REPLACE", lib))).then(
         () => {
           this.loading = undefined;

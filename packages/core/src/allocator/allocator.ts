@@ -17,7 +17,7 @@ import {
   PhoneSchema,
   toBinding,
 } from "../model/index.js";
-import { attachLogger } from "../observability/logging.js";
+import { attachLogger, type Logger } from "../observability/logging.js";
 import { OrderSerialiser } from "../orders/serialiser.js";
 import { PlatformCalls } from "../platform/calls.js";
 import type { Context } from "../repair/context.js";
@@ -47,11 +47,13 @@ export class Allocator {
   private readonly numbersOf: Map<string, Set<Phone>>;
   private readonly events: Events;
   private readonly keeper: PoolKeeper;
+  private readonly log: Logger | undefined;
 
   constructor(options: AllocatorOptions) {
     const { tuning, pools } = parseOptions(options);
     this.events = new Events(options.onListenerError);
     if (options.logger) attachLogger(this.events, options.logger);
+    this.log = options.logger;
     const now = options.clock ?? Date.now;
     const scheduler = options.scheduler ?? realScheduler;
     this.ctx = {
@@ -71,6 +73,11 @@ export class Allocator {
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<K extends EventName>(name: K, listener: Listener<K>): () => void {
     return this.events.on(name, listener);
+  }
+
+  /** The `logger` option: where bindpool's helpers (`instrumentAllocator`) log too. */
+  get logger(): Logger | undefined {
+    return this.log;
   }
 
   /** Errors thrown by event listeners so far. */

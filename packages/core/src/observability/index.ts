@@ -1,2 +1,2 @@
 export { attachLogger, type Logger } from "./logging.js";
-export { instrumentAllocator, type MetricsOptions } from "./metrics.js";
+export { instrumentAllocator, type MetricsOptions, NO_METER_PROVIDER_WARNING } from "./metrics.js";

@@ -1,19 +1,49 @@
-import { type Meter, metrics } from "@opentelemetry/api";
+import { createNoopMeter, type Meter, metrics } from "@opentelemetry/api";
 import type { Allocator } from "../allocator/allocator.js";
+import type { Logger } from "./logging.js";
 
 export interface MetricsOptions {
   /** Where to record. @default metrics.getMeter("bindpool") from the global MeterProvider */
   readonly meter?: Meter;
+  /**
+   * Where the warning about a missing global MeterProvider goes.
+   * @default the allocator's `logger`, else `process.emitWarning`
+   */
+  readonly logger?: Logger;
+}
+
+/** The `code` of the warning given when metrics are requested but would go nowhere. */
+export const NO_METER_PROVIDER_WARNING = "BINDPOOL_METRICS_NO_PROVIDER";
+
+const NO_PROVIDER_MESSAGE =
+  "bindpool: instrumentAllocator found no global OpenTelemetry MeterProvider, so its metrics are dropped. " +
+  "Register the SDK's MeterProvider (metrics.setGlobalMeterProvider) before calling instrumentAllocator, " +
+  "or pass `meter`. With one registered, check that the app and @bindpool/core share one " +
+  "@opentelemetry/api (npm ls @opentelemetry/api): a second copy does not see the first's provider.";
+
+/**
+ * The global meter, and a warning when it is the API's no-op meter. The metrics API has no proxy (unlike
+ * traces): a meter taken before the SDK registers its provider stays a no-op for good, and an API copy
+ * other than the SDK's never sees the provider. Either way every series would be silently empty.
+ */
+function globalMeter(logger: Logger | undefined): Meter {
+  const meter = metrics.getMeter("bindpool");
+  if (meter === createNoopMeter()) {
+    if (logger !== undefined) logger.warn({ code: NO_METER_PROVIDER_WARNING }, NO_PROVIDER_MESSAGE);
+    else process.emitWarning(NO_PROVIDER_MESSAGE, { code: NO_METER_PROVIDER_WARNING });
+  }
+  return meter;
 }
 
 /**
  * Records the allocator's activity as OpenTelemetry metrics (any exporter works): allocations and their
  * latency, retries by reason, platform calls by result code, releases, lease expiries, quarantines,
  * reconciler fixes, and pool utilisation per pool and per city (an observable gauge, read on export).
- * Returns a function that stops recording.
+ * Returns a function that stops recording. Without `meter`, it warns once (this call) when no global
+ * MeterProvider is registered: the metrics would go nowhere.
  */
 export function instrumentAllocator(allocator: Allocator, options: MetricsOptions = {}): () => void {
-  const meter = options.meter ?? metrics.getMeter("bindpool");
+  const meter = options.meter ?? globalMeter(options.logger ?? allocator.logger);
   const allocations = meter.createCounter("bindpool.allocations", { description: "Bindings made" });
   const allocationMs = meter.createHistogram("bindpool.allocation.duration", {
     unit: "ms",

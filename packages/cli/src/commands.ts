@@ -485,9 +485,13 @@ function pollSeconds(flags: Flags): number {
   return seconds;
 }
 
-/** Where an entry is: X, and in AXE the extension callers dial after it (`+8619900000001 ext 0042`). */
-function onX(e: Pick<Entry, "x" | "extension">): string {
-  return e.extension === undefined ? e.x : `${e.x} ext ${e.extension}`;
+/**
+ * Where an entry is: X, in AXE with the extension callers dial after it (`+8619900000001 ext 0042`), in
+ * AXYB with B's number Y (`+8619900000001 / Y +8619900000002`).
+ */
+function onX(e: Pick<Entry, "x" | "extension" | "y">): string {
+  if (e.extension !== undefined) return `${e.x} ext ${e.extension}`;
+  return e.y === undefined ? e.x : `${e.x} / Y ${e.y}`;
 }
 
 /** An entry as shown: bindpool's own keys readable (`<kind:id>`), users masked (a pending previousB too) unless --show-numbers. */

@@ -1,4 +1,5 @@
 import {
+  BindpoolError,
   PlatformAuthError,
   StoreLostError,
   type StoreLostReason,
@@ -15,6 +16,9 @@ const REBUILD_ATTEMPTS = 5;
 
 /** The lock a pool's rebuild runs under (no orderKey can be this: it starts with a control character). */
 const REBUILD_LOCK = "\u0000rebuild";
+
+/** Answers of a lock that another holder keeps: the rebuild is running elsewhere. */
+const LOCK_WAIT_CODES: ReadonlySet<string> = new Set(["BINDPOOL_LOCK_BUSY", "BINDPOOL_ORDER_PENDING"]);
 
 /**
  * Keeps each pool usable: writes it into the store on first use (unless `writePools: false`), and when the
@@ -83,13 +87,22 @@ export class PoolKeeper {
     // One instance rebuilds; the others wait here for the lock and then find the pool recovered.
     while (g.recovering) {
       const generation = g.generation;
-      g = await this.ctx.orders.run(pool.id, REBUILD_LOCK, async () => {
-        const now = await this.ctx.store.poolGeneration(pool.id);
-        if (now === undefined) throw new StoreLostError(pool.id, "missing");
-        if (!now.recovering || now.generation !== generation) return now;
-        await this.rebuildRetrying(pool, now);
-        return (await this.ctx.store.poolGeneration(pool.id)) ?? now;
-      });
+      try {
+        g = await this.ctx.orders.run(pool.id, REBUILD_LOCK, async () => {
+          const now = await this.ctx.store.poolGeneration(pool.id);
+          if (now === undefined) throw new StoreLostError(pool.id, "missing");
+          if (!now.recovering || now.generation !== generation) return now;
+          await this.rebuildRetrying(pool, now);
+          return (await this.ctx.store.poolGeneration(pool.id)) ?? now;
+        });
+      } catch (error) {
+        // A big pool's rebuild outlasts the lock's retry window: while another instance runs it (the
+        // lock is held, and ends at its TTL if that instance died), keep waiting instead of failing.
+        if (!(error instanceof BindpoolError && LOCK_WAIT_CODES.has(error.code))) throw error;
+        const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs ?? this.ctx.tuning.backoffMs;
+        await this.ctx.scheduler.sleep(Math.max(1, Math.min(retryAfterMs, this.ctx.tuning.maxBackoffMs)));
+        g = (await this.ctx.store.poolGeneration(pool.id)) ?? g;
+      }
     }
   }
 

@@ -7,11 +7,13 @@ type PlatformBinding = {
   readonly a: Phone;
   readonly b?: Phone;
   readonly extension?: string;
+  readonly y?: Phone;
 };
 
 /**
  * The platform's side of the mode's rules: no user twice on one X, no X over capacity (AX: 1), AX: no A
- * on more than 5 X, AXE: no extension twice on one X.
+ * on more than 5 X, AXE: no extension twice on one X. AXYB: every binding holds its X and its Y, each
+ * number counts the bindings it serves as X or as Y, and no user twice on a number.
  */
 export function platformViolations(
   mode: Mode,
@@ -23,6 +25,7 @@ export function platformViolations(
   const count = new Map<Phone, number>();
   const xPerA = new Map<Phone, number>();
   const extensions = new Set<string>();
+  if (mode === "AXYB") return axybViolations(bindings, capacity);
   for (const b of bindings) {
     const users = perX.get(b.x) ?? new Set<Phone>();
     for (const u of usersOf(mode, b.a, b.b)) {
@@ -45,6 +48,31 @@ export function platformViolations(
   return problems;
 }
 
+function axybViolations(bindings: readonly PlatformBinding[], capacity: number): string[] {
+  const problems: string[] = [];
+  const users = new Map<Phone, Set<Phone>>();
+  const hold = (n: Phone, u: Phone) => {
+    const on = users.get(n) ?? new Set<Phone>();
+    if (on.has(u)) problems.push(`platform: ${u} twice on ${n}`);
+    users.set(n, on.add(u));
+  };
+  for (const b of bindings) {
+    if (b.y === undefined || b.b === undefined || b.y === b.x) {
+      problems.push(`platform: binding ${b.subscriptionId} has no YB relation of its own`);
+      continue;
+    }
+    hold(b.x, b.a);
+    hold(b.x, b.b);
+    hold(b.y, b.a);
+    hold(b.y, b.b);
+  }
+  const served = new Map<Phone, number>();
+  for (const b of bindings) for (const n of [b.x, b.y]) if (n) served.set(n, (served.get(n) ?? 0) + 1);
+  for (const [n, count] of served)
+    if (count > capacity) problems.push(`platform: ${n} serves ${count} > ${capacity}`);
+  return problems;
+}
+
 /**
  * Store and platform agree in a quiet state: every store entry is bound and its binding is at the platform
  * with the same X and pair (AXE: and extension); every platform binding belongs to a store entry.
@@ -64,7 +92,7 @@ export function agreementViolations(
     owned.add(e.subscriptionId);
     const b = bySubscription.get(e.subscriptionId);
     if (b === undefined) problems.push(`order ${e.orderKey} has no binding at the platform`);
-    else if (b.x !== e.x || b.a !== e.a || b.b !== e.b || b.extension !== e.extension)
+    else if (b.x !== e.x || b.a !== e.a || b.b !== e.b || b.extension !== e.extension || b.y !== e.y)
       problems.push(`order ${e.orderKey} disagrees with the platform`);
   }
   for (const b of bindings) {

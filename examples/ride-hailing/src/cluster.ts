@@ -67,6 +67,7 @@ function numbersOf(o: ClusterOptions, mode: Mode): NumberConfig[] {
     ...CITIES[i % CITIES.length]!,
     ...(mode === "AXB" ? { capacity: o.capacity } : {}),
     ...(mode === "AXE" ? { capacity: o.capacity, extensionDigits: o.extensionDigits ?? 4 } : {}),
+    ...(mode === "AXYB" ? { capacity: o.capacity } : {}),
   }));
 }
 

@@ -76,7 +76,7 @@ async function run(config: InstanceConfig, send: (m: InstanceMessage) => void, p
           pool: config.pool.id,
           orderKey,
           a: rider,
-          ...(config.pool.mode === "AXB" ? { b: driverPhone } : {}),
+          ...(config.pool.mode === "AXB" || config.pool.mode === "AXYB" ? { b: driverPhone } : {}),
           ttlSeconds: 3_600,
           area: { city: config.cities[random(config.cities.length)]!, match: "ladder" },
         });

@@ -76,4 +76,27 @@ describe("many instances on one Redis", () => {
     expect(report.leakedInStore).toBe(0);
     expect(report.leakedOnPlatform).toBe(0);
   }, 300_000);
+
+  it("keeps every AXYB rule (X and Y picked together, each number's load) over 1 500 orders from 4 processes", async () => {
+    const platformRequestsPerSecond = 1_500;
+    const report = await runCluster({
+      redisUrl: redis.url,
+      mode: "AXYB",
+      instances: 4,
+      orders: 1_500,
+      numbers: 1_200,
+      capacity: 1,
+      platformRequestsPerSecond,
+    });
+    // The platform holds one A on at most 5 X (the store does not count X apart from Y, so the platform's
+    // 1011003 says it): busy riders past their fifth ride are refused, and nothing else fails.
+    expect(Object.keys(report.failed).filter((code) => code !== "BINDPOOL_USER_LIMIT")).toEqual([]);
+    expect(report.allocated + (report.failed.BINDPOOL_USER_LIMIT ?? 0)).toBe(1_500);
+    expect(report.openBindings).toBeGreaterThan(200);
+    expect(report.violations).toEqual([]);
+    expect(report.maxPerSecond).toBeLessThanOrEqual(platformRequestsPerSecond);
+    expect(report.flowControlled).toBe(0);
+    expect(report.leakedInStore).toBe(0);
+    expect(report.leakedOnPlatform).toBe(0);
+  }, 300_000);
 });

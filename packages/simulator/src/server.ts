@@ -74,6 +74,8 @@ export interface SimulatorBinding {
   readonly calleeExpiresAtMs?: number;
   /** AXE: the extension behind X that reaches A. */
   readonly extension?: string;
+  /** AXYB: B's privacy number (A reaches B by calling it), while the YB relation lives. */
+  readonly y?: string;
   /** AXE: the party A's call through X reaches now (the live call-back record), if any. */
   readonly callbackParty?: string;
   /** AXE: when {@link callbackParty}'s record expires, by the `now` clock (absent: with the binding). */
@@ -497,6 +499,7 @@ class SimulatorServer implements Simulator {
         ...(b.userData === undefined ? {} : { userData: b.userData }),
         ...(temp === undefined ? {} : { callee: temp.calleeNum, calleeExpiresAtMs: temp.expiresAtMs }),
         ...(b.extension === undefined ? {} : { extension: b.extension }),
+        ...(b.y === undefined ? {} : { y: b.y }),
         ...(back === undefined ? {} : { callbackParty: back.caller }),
         ...(back?.expiresAtMs === undefined ? {} : { callbackExpiresAtMs: back.expiresAtMs }),
       };

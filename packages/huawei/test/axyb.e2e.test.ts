@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Allocator, MemoryStore, PoolExhaustedError } from "@bindpool/core";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
@@ -22,12 +24,25 @@ const order = (i: number) => ({
 });
 
 const running: Simulator[] = [];
+const receivers: Server[] = [];
 afterEach(async () => {
   for (const sim of running.splice(0)) await sim.close();
+  for (const server of receivers.splice(0)) await new Promise((done) => server.close(done));
 });
 
+/** Where the simulator pushes call events: takes everything with a 200. */
+async function pushReceiver(): Promise<string> {
+  const server = createServer((req, res) => req.resume().on("end", () => res.end()));
+  receivers.push(server);
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
 async function setup() {
-  const sim = await startSimulator({ apps: [{ ...app, mode: "AXYB", numbers }] });
+  const sim = await startSimulator({
+    apps: [{ ...app, mode: "AXYB", numbers }],
+    push: { url: await pushReceiver() },
+  });
   running.push(sim);
   const store = new MemoryStore();
   const driver = new HuaweiDriver({ baseUrl: sim.url, ...app, requestsPerSecond: Number.POSITIVE_INFINITY });
@@ -65,6 +80,16 @@ describe("AXYB end to end against the simulator", () => {
     const fourth = await allocator.allocate(order(4));
     expect(new Set([fourth.x, fourth.y])).toEqual(new Set([bound[1]!.x, bound[1]!.y]));
     expect(await invariantViolations(store, "p")).toEqual([]);
+  });
+
+  it("routes A's call through Y to B and B's call through X to A, each seeing the other's number", async () => {
+    const { sim, allocator } = await setup();
+    const b = await allocator.allocate(order(1));
+    const fromA = await sim.simulateCall(app.appKey, { subscriptionId: b.subscriptionId, from: "a" });
+    expect(fromA).toMatchObject({ x: b.y, caller: rider(1), called: driverNumber(1) });
+    const fromB = await sim.simulateCall(app.appKey, { subscriptionId: b.subscriptionId, from: "b" });
+    expect(fromB).toMatchObject({ x: b.x, caller: driverNumber(1), called: rider(1) });
+    expect(sim.bindings(app.appKey)).toEqual([expect.objectContaining({ x: b.x, y: b.y })]);
   });
 
   it("adopts every binding by its X and Y when the store lost its data", async () => {

@@ -6,8 +6,9 @@ import type { BindingRecord, NumberStatus } from "./state.js";
 export interface SimulatedCallInput {
   readonly subscriptionId: string;
   /**
-   * Who dials X: `a` (AXB: reaches B; AX: the temporary callee; AXE: the call-back party) or `b` (AXB: B
-   * reaches A; AX: `peer` reaches A; AXE: `peer` dials X and A's extension and reaches A).
+   * Who dials X: `a` (AXB: reaches B; AX: the temporary callee; AXE: the call-back party; AXYB: dials Y
+   * and reaches B) or `b` (AXB: B reaches A; AX: `peer` reaches A; AXE: `peer` dials X and A's extension
+   * and reaches A; AXYB: B dials X and reaches A).
    */
   readonly from: "a" | "b";
   /**
@@ -32,6 +33,7 @@ export interface SimulatedCallInput {
 export interface SimulatedCall {
   readonly sessionId: string;
   readonly icid: string;
+  /** The privacy number dialled: X, or in AXYB for A's call, Y. */
   readonly x: string;
   readonly caller: string;
   readonly called: string;
@@ -84,11 +86,17 @@ export function callPushes(
   // set there is nobody to forward to, so the call is refused after callin (called: X) rather than sent to
   // some made-up party.
   const temp = binding.mode === "AX" && input.from === "a" ? liveTempCallee(binding, startMs) : undefined;
+  // AXYB: A dials Y to reach B, B dials X to reach A; each sees the other side's privacy number. With
+  // the YB relation gone, A's call through Y has nobody to reach.
+  const axyb = binding.mode === "AXYB";
+  const dialled = axyb && input.from === "a" ? (binding.y ?? binding.x) : binding.x;
+  const shown = axyb ? (input.from === "a" ? binding.x : (binding.y ?? binding.x)) : binding.x;
   const noCallee =
     (binding.mode === "AX" && input.from === "a" && temp === undefined) ||
-    (axeFromA && axeRoute.called === undefined);
+    (axeFromA && axeRoute.called === undefined) ||
+    (axyb && (binding.y === undefined || binding.b === undefined));
   const [caller, called] =
-    binding.mode === "AXB"
+    binding.mode === "AXB" || axyb
       ? input.from === "a"
         ? [binding.a, binding.b ?? peer]
         : [binding.b ?? peer, binding.a]
@@ -136,7 +144,7 @@ export function callPushes(
     [
       "callin",
       {
-        ...info(startMs, binding.x),
+        ...info(startMs, dialled),
         ...(userData === undefined ? {} : { userData }),
       },
     ],
@@ -152,12 +160,12 @@ export function callPushes(
     spId: "sim-sp",
     appKey: binding.appKey,
     icid,
-    bindNum: binding.x,
+    bindNum: dialled,
     sessionId,
     callerNum: caller,
     calleeNum: called,
     // AXE displayNumMode 1: A sees the real caller (§6.1); everyone else always sees X.
-    fwdDisplayNum: binding.axe?.displayNumMode === "1" && input.from === "b" ? caller : binding.x,
+    fwdDisplayNum: binding.axe?.displayNumMode === "1" && input.from === "b" ? caller : shown,
     ...(noCallee ? {} : { fwdDstNum: called }),
     callInTime: platformTime(startMs),
     ...(blocked
@@ -197,7 +205,7 @@ export function callPushes(
     { kind: "fee", body: { eventType: "fee", feeLst: [fee] } },
   ];
   return {
-    call: { sessionId, icid, x: binding.x, caller, called, pushed: [...events.map(([e]) => e), "fee"] },
+    call: { sessionId, icid, x: dialled, caller, called, pushed: [...events.map(([e]) => e), "fee"] },
     pushes,
   };
 }

@@ -21,7 +21,7 @@
  *
  * AXYB costs a few bytes per binding over AXB and no key more: the entry's B field carries `@` and Y's id
  * (2-4 base-36 characters), each user's list one id more, and Y's load sits in its own number record.
- * Replies that carry an entry's X (`reserve`, `getEntries`, `expiredEntries`, `allEntries`) give `x,y`.
+ * Replies that carry an entry's X (`reserve`, `getEntries`, `expiredEntries`, `entriesPage`) give `x,y`.
  *
  * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.

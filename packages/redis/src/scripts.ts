@@ -33,7 +33,7 @@ const POOL_SCRIPTS = [
   ...BATCHED,
   "getEntries-7",
   "expiredEntries-7",
-  "allEntries-7",
+  "entriesPage-7",
   "getNumbers-7",
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
@@ -323,8 +323,9 @@ export class PoolScripts {
     return this.call("expiredEntries-7", k, [k.base, nowMs, limit]) as Promise<EntryRows>;
   }
 
-  allEntries(k: PoolKeys): Promise<EntryRows> {
-    return this.call("allEntries-7", k, [k.base]) as Promise<EntryRows>;
+  /** One page of entries: `[next bucket (-1: done), ...rows]` (see `entriesPage-7.lua`). */
+  entriesPage(k: PoolKeys, firstBucket: number, buckets: number): Promise<[number, ...EntryRows]> {
+    return this.call("entriesPage-7", k, [k.base, firstBucket, buckets]) as Promise<[number, ...EntryRows]>;
   }
 
   /** `[mode ("" no pool), reserved, bound, ...packed number records]`. */

@@ -58,6 +58,40 @@ describe("RedisStore", () => {
     for (const k of keys) expect(k.startsWith("tagged:{p-1}:")).toBe(true);
   });
 
+  it("reads a big pool's entries in many short calls, missing none while buckets split meanwhile", async () => {
+    const store = fresh();
+    await readyPool(store, "p", "AXB", xs(50));
+    const reserve = (i: number) =>
+      store.reserve(req({ orderKey: `order-${i}`, a: phone("+8613", i), b: phone("+8615", i), nowMs: T0 }));
+    const first = 4_000;
+    for (let i = 0; i < first; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, (_, j) => reserve(i + j)));
+    }
+    const calls = async () => {
+      const info = String(await redis.info("commandstats"));
+      return (
+        Number(/cmdstat_fcall_ro:calls=(\d+)/.exec(info)?.[1] ?? 0) +
+        Number(/cmdstat_fcall:calls=(\d+)/.exec(info)?.[1] ?? 0)
+      );
+    };
+    // More reservations land while the pages are read: the entry table splits buckets under the reader.
+    const [entries] = await Promise.all([
+      store.entries("p"),
+      (async () => {
+        for (let i = first; i < first + 2_000; i += 50) {
+          await Promise.all(Array.from({ length: 50 }, (_, j) => reserve(i + j)));
+        }
+      })(),
+    ]);
+    const read = new Set(entries.map((e) => e.orderKey));
+    expect(read.size).toBe(entries.length); // each entry once
+    for (let i = 0; i < first; i++) expect(read.has(`order-${i}`)).toBe(true);
+    // Alone, a read of 6 000 entries takes many short calls (about 400 entries each), not one long one.
+    const before = await calls();
+    expect(await store.entries("p")).toHaveLength(first + 2_000);
+    expect((await calls()) - before).toBeGreaterThan(10);
+  });
+
   it("splits entry and user buckets as the pool grows, keeping every bucket compact", async () => {
     const store = fresh();
     await readyPool(store, "p", "AXB", xs(50));

@@ -1,16 +1,24 @@
 --[[
-  Every entry of the pool (read only, O(entries): for checks and reconciliation, not the hot path).
+  One page of the pool's entries: the entry buckets from ARGV[2], at most ARGV[3] of them (read only; a
+  whole pool is read page by page, so no call holds Redis for long however big the pool is). A bucket
+  that splits between two pages moves entries only to a bucket after every bucket read so far, so a
+  walk over all pages misses no entry that stays; it may meet a moved one twice.
 
   Input:
     KEYS[1..7] the pool's fixed keys (includes/pool.lua)
     ARGV[1] pool key base
+    ARGV[2] first bucket
+    ARGV[3] most buckets to read
   Output:
-    flat list of { orderKey, entry, x (AXYB: `x,y`) }
+    { next bucket (-1: that was the last), then per entry orderKey, entry, x (AXYB: `x,y`) }
 ]]
-local out = {}
 local st = lhState("e")
+local count = 2 ^ st.L + st.S
+local first = tonumber(ARGV[2])
+local last = math.min(count, first + tonumber(ARGV[3])) - 1
+local out = { last + 1 < count and last + 1 or -1 }
 local xs = {}
-for b = 0, 2 ^ st.L + st.S - 1 do
+for b = first, last do
   local kv = redis.call("HGETALL", P .. "e:" .. b)
   local subs = {}
   local skv = redis.call("HGETALL", P .. "s:" .. b)

@@ -1,6 +1,7 @@
 import { cpus, totalmem } from "node:os";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchMemoryStore } from "./memory-store.js";
+import { benchMillion } from "./million.js";
 import { benchRedisStore } from "./redis-store.js";
 
 /**
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     ["memory", benchMemoryStore],
     ["e2e", benchEndToEnd],
     ["redis", benchRedisStore],
+    ["million", benchMillion],
   ];
   const sections: string[] = [
     "## bindpool benchmarks",

@@ -2,6 +2,7 @@ import { cpus, totalmem } from "node:os";
 import { benchEndToEnd } from "./end-to-end.js";
 import { benchMemoryStore } from "./memory-store.js";
 import { benchMillion } from "./million.js";
+import { benchOverhead } from "./overhead.js";
 import { benchRedisStore } from "./redis-store.js";
 
 /**
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     ["e2e", benchEndToEnd],
     ["redis", benchRedisStore],
     ["million", benchMillion],
+    ["overhead", benchOverhead],
   ];
   const sections: string[] = [
     "## bindpool benchmarks",

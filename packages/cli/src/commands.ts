@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
   Allocator,
   BindpoolError,
@@ -10,16 +9,25 @@ import {
   type NumberLoad,
   type NumberState,
   type PlatformDriver,
+  type PoolConfig,
   type PoolStats,
   StoreError,
 } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
-import { Cluster, Redis } from "ioredis";
 import { type CliConfig, loadConfig, UsageError } from "./config.js";
-
-/** The CLI makes and closes its own connection, so it holds the whole ioredis client. */
-type RedisClient = Redis | Cluster;
+import { connection, type RedisClient } from "./connection.js";
+import {
+  type Command,
+  check,
+  type Flags,
+  type Invocation,
+  isCommand,
+  PLATFORM_COMMANDS,
+  parse,
+} from "./flags.js";
+import { poolsFromStore } from "./pools.js";
+import { Secrets } from "./secrets.js";
 
 export const HELP = `bindpool: operator commands for a bindpool deployment on Redis
 
@@ -38,7 +46,8 @@ Commands
                          nothing (AX couriers' shifts ended, orders completed), checking every
                          --poll-seconds N (default 5)
   retire X               as drain, for good
-  quarantine X           no new binds until --minutes N from now (default: until activate)
+  quarantine X           no new binds until --minutes N from now (N > 0, may be fractional;
+                         default: until activate)
   activate X             X takes new binds again
   callee ORDER_KEY NUMBER  AX: the order's holder reaches NUMBER with its next call through X, for
                          --seconds N (1-259200, default 60; needs "platform")
@@ -47,25 +56,33 @@ Commands
                          --adopt-unknown adopts unknown bindings instead of unbinding them
 
 Options
-  --config FILE          deployment config (default ./bindpool.json): redis, pools, platform
-  --pool ID              the pool (default: every pool for stats, numbers, sweep and reconcile;
-                         needed for the other commands when there are several)
+  --config FILE          deployment config (default ./bindpool.json): redis; optionally pools
+                         (which of the store's pools) and platform (for callee, sweep, reconcile)
+  --pool ID              the pool (default: every pool in the store, or the config's pools, for
+                         stats, numbers, entries, sweep and reconcile; needed for the other
+                         commands when there are several)
   --json                 print JSON instead of text
   -h, --help
 
-Environment: REDIS_URL overrides redis.url (and redis.cluster, redis.sentinel); the platform app secret is read from the variable
-named by platform.appSecretEnv (default PN_APP_SECRET).
-Exit codes: 0 done, 1 the command failed (bindpool error code printed), 2 bad usage or config.
+Environment: REDIS_URL overrides redis.url (and redis.cluster, redis.sentinel); callee, sweep and
+reconcile read the platform app secret from the variable named by platform.appSecretEnv (default
+PN_APP_SECRET). Passwords never appear in what the CLI prints.
+Exit codes: 0 done, 1 the command failed (bindpool error code printed), 2 bad usage or config
+(arguments and flags are checked before anything changes).
 `;
 
-const STATE_COMMANDS: Readonly<Record<string, NumberState>> = {
+const STATE_COMMANDS: Readonly<Partial<Record<Command, NumberState>>> = {
   drain: "draining",
   retire: "retired",
   quarantine: "quarantined",
   activate: "active",
 };
-const ENTRY_STATUSES: readonly string[] = ["reserved", "bound", "releasing"];
-const ENTRY_KINDS: readonly string[] = ["order", "foreign", "unbind", "adopted", "reassign"];
+/** The commands that work on one pool (`--pool` when the store has several). */
+const ONE_POOL: ReadonlySet<Command> = new Set([
+  "order",
+  "callee",
+  ...(Object.keys(STATE_COMMANDS) as Command[]),
+]);
 
 /** What a command prints: `text` for people, `json` with `--json`. */
 interface Output {
@@ -79,8 +96,21 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs one CLI command; never throws (errors become exit codes and messages). */
+/**
+ * Runs one CLI command; never throws (errors become exit codes and messages). No credential it knows of
+ * (Redis passwords in any form, the platform secret) appears in what it returns.
+ */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const secrets = new Secrets();
+  const result = await runCommand(argv, env, secrets);
+  return { ...result, stdout: secrets.scrub(result.stdout), stderr: secrets.scrub(result.stderr) };
+}
+
+async function runCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  secrets: Secrets,
+): Promise<RunResult> {
   let values: Flags;
   let positionals: string[];
   try {
@@ -92,10 +122,13 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   if (values.help || command === undefined) return { code: values.help ? 0 : 2, stdout: HELP, stderr: "" };
   let deployment: Deployment | undefined;
   try {
-    if (!Deployment.runs(command)) throw new UsageError(`Unknown command "${command}". Run bindpool --help.`);
-    const config = loadConfig(values.config ?? "bindpool.json");
-    deployment = await Deployment.open(config, env);
-    const out = await deployment.run(command, args, values);
+    if (!isCommand(command)) throw new UsageError(`Unknown command "${command}". Run bindpool --help.`);
+    // Every argument and flag is checked before anything connects: a refused command changes nothing.
+    const invocation = check(command, args, values, Date.now());
+    const config = loadConfig(values.config ?? "bindpool.json", secrets);
+    const driver = PLATFORM_COMMANDS.has(command) ? driverFor(command, config, env, secrets) : OFFLINE;
+    deployment = await Deployment.open(config, env, invocation, driver, secrets);
+    const out = await deployment.run();
     return { code: 0, stdout: `${values.json ? JSON.stringify(out.json, null, 2) : out.text}\n`, stderr: "" };
   } catch (error) {
     if (error instanceof UsageError) return { code: 2, stdout: "", stderr: `bindpool: ${error.message}\n` };
@@ -106,69 +139,26 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      config: { type: "string" },
-      pool: { type: "string" },
-      json: { type: "boolean" },
-      "show-numbers": { type: "boolean" },
-      "adopt-unknown": { type: "boolean" },
-      minutes: { type: "string" },
-      status: { type: "string" },
-      "key-prefix": { type: "string" },
-      kind: { type: "string" },
-      limit: { type: "string" },
-      wait: { type: "boolean" },
-      "poll-seconds": { type: "string" },
-      seconds: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-}
-
-type Flags = ReturnType<typeof parse>["values"];
-
-type Handler = (d: Deployment, args: string[], flags: Flags) => Promise<Output>;
-
-/** The app's Redis, store, order lock and pools, as one Allocator sees them. */
+/** The app's Redis, store, order lock and pools (read from the store), as one Allocator sees them. */
 class Deployment {
-  /** Every command, by name. */
-  private static readonly commands: Readonly<Record<string, Handler>> = {
-    stats: (d, _args, flags) => d.stats(flags),
-    numbers: (d, _args, flags) => d.numbers(flags),
-    order: (d, args, flags) => d.order(one("order", args, "ORDER_KEY"), flags),
-    entries: (d, _args, flags) => d.entries(flags),
-    sweep: (d, _args, flags) => d.job("sweep", flags),
-    reconcile: (d, _args, flags) => d.job("reconcile", flags),
-    callee: (d, args, flags) => d.callee(args, flags),
-    ...Object.fromEntries(
-      Object.entries(STATE_COMMANDS).map(([name, state]): [string, Handler] => [
-        name,
-        (d, args, flags) => d.setState(state, one(name, args, "X"), flags),
-      ]),
-    ),
-  };
-
-  static runs(command: string): boolean {
-    return Object.hasOwn(Deployment.commands, command);
-  }
-
   private constructor(
-    private readonly config: CliConfig,
-    private readonly url: string,
-    private readonly prefix: string,
+    private readonly invocation: Invocation,
     private readonly redis: RedisClient,
     private readonly store: RedisStore,
     private readonly lock: RedisLock,
     private readonly allocator: Allocator,
+    /** The pools the command works on. */
+    private readonly pools: readonly PoolConfig[],
   ) {}
 
-  static async open(config: CliConfig, env: NodeJS.ProcessEnv): Promise<Deployment> {
-    const driver = driverFor(config, env);
-    const { redis, url } = connection(config, env);
+  static async open(
+    config: CliConfig,
+    env: NodeJS.ProcessEnv,
+    invocation: Invocation,
+    driver: PlatformDriver,
+    secrets: Secrets,
+  ): Promise<Deployment> {
+    const { redis, url } = connection(config, env, secrets);
     let lastError: Error | undefined;
     redis.on("error", (error: Error) => {
       lastError = error;
@@ -181,66 +171,61 @@ class Deployment {
         cause: error,
       });
     }
-    const prefix = config.redis.prefix ?? "bp";
-    const store = new RedisStore({ redis, prefix });
-    // The order lock of the app instances, so a sweep or reconcile never races one of their calls.
-    const lock = new RedisLock({ redis, prefix: config.redis.lockPrefix ?? prefix });
-    // The app instances write the pools; a stale copy of their config here must never change them.
-    const allocator = new Allocator({ store, driver, pools: config.pools, lock, writePools: false });
-    return new Deployment(config, url, prefix, redis, store, lock, allocator);
+    try {
+      const prefix = config.redis.prefix ?? "bp";
+      const store = new RedisStore({ redis, prefix });
+      const { command, flags } = invocation;
+      const pools = await poolsFromStore(store, { url, prefix }, config, flags.pool, ONE_POOL.has(command));
+      // The order lock of the app instances, so a sweep or reconcile never races one of their calls.
+      const lock = new RedisLock({ redis, prefix: config.redis.lockPrefix ?? prefix });
+      // The app instances write the pools; the CLI only works on them.
+      const allocator = new Allocator({ store, driver, pools, lock, writePools: false });
+      return new Deployment(invocation, redis, store, lock, allocator, pools);
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  run(command: string, args: string[], flags: Flags): Promise<Output> {
-    return Deployment.commands[command]!(this, args, flags);
-  }
-
-  /** The pools a command works on: `--pool`, or all of the config's. */
-  private chosenPools(flags: Flags): string[] {
-    const ids = this.config.pools.map((p) => p.id);
-    if (flags.pool === undefined) return ids;
-    if (!ids.includes(flags.pool)) {
-      throw new UsageError(`No pool "${flags.pool}" in the config file (pools: ${ids.join(", ")}).`);
+  run(): Promise<Output> {
+    const { command, args } = this.invocation;
+    const state = STATE_COMMANDS[command];
+    if (state !== undefined) return this.setState(state, args[0]!);
+    switch (command) {
+      case "stats":
+        return this.stats();
+      case "numbers":
+        return this.numbers();
+      case "order":
+        return this.order(args[0]!);
+      case "entries":
+        return this.entries();
+      case "callee":
+        return this.callee(args[0]!, args[1]!);
+      default:
+        return this.job(command === "sweep" ? "sweep" : "reconcile");
     }
-    return [flags.pool];
   }
 
-  /** The chosen pools, checked to be in the store (for commands whose own reads cannot tell). */
-  private async pools(flags: Flags): Promise<string[]> {
-    const ids = this.chosenPools(flags);
-    for (const id of ids) await this.storeStats(id);
-    return ids;
+  private get flags(): Flags {
+    return this.invocation.flags;
   }
 
-  private async onePool(flags: Flags): Promise<string> {
-    if (flags.pool === undefined && this.config.pools.length > 1) {
-      const ids = this.config.pools.map((p) => p.id);
-      throw new UsageError(`Name the pool with --pool (pools: ${ids.join(", ")}).`);
-    }
-    return (await this.pools(flags))[0]!;
+  private get poolIds(): string[] {
+    return this.pools.map((p) => p.id);
   }
 
-  /** A pool's stats; a pool without numbers in the store was never written there (wrong Redis or prefix). */
-  private async storeStats(id: string): Promise<PoolStats> {
-    const stats = await this.store.stats(id, Date.now());
-    if (stats.numbers === 0) throw this.notInStore(id);
-    return stats;
-  }
-
-  private notInStore(id: string): BindpoolError {
-    return new BindpoolError(
-      "BINDPOOL_UNKNOWN_POOL",
-      `Pool "${id}" is not in the store at ${this.url} with prefix "${this.prefix}": no app instance has written it (the CLI never creates pools). Check redis and prefix.`,
-    );
-  }
-
-  private async stats(flags: Flags): Promise<Output> {
+  private async stats(): Promise<Output> {
     const pools: (PoolStats & { cities: Awaited<ReturnType<Allocator["utilisation"]>> })[] = [];
-    for (const id of this.chosenPools(flags)) {
-      pools.push({ ...(await this.storeStats(id)), cities: await this.allocator.utilisation(id) });
+    for (const id of this.poolIds) {
+      pools.push({
+        ...(await this.store.stats(id, Date.now())),
+        cities: await this.allocator.utilisation(id),
+      });
     }
     const text = pools.map((p) => {
       const states = Object.entries(p.byState)
@@ -258,12 +243,10 @@ class Deployment {
     return { text: text.join("\n"), json: pools };
   }
 
-  private async numbers(flags: Flags): Promise<Output> {
+  private async numbers(): Promise<Output> {
     const rows: (NumberLoad & { pool: string })[] = [];
-    for (const pool of this.chosenPools(flags)) {
-      const numbers = await this.store.numbers(pool);
-      if (numbers.length === 0) throw this.notInStore(pool);
-      for (const n of numbers) rows.push({ pool, ...n });
+    for (const pool of this.poolIds) {
+      for (const n of await this.store.numbers(pool)) rows.push({ pool, ...n });
     }
     const now = Date.now();
     const text = rows.map((n) => {
@@ -273,11 +256,11 @@ class Deployment {
     return { text: text.join("\n"), json: rows };
   }
 
-  private async order(orderKey: string, flags: Flags): Promise<Output> {
-    const pool = await this.onePool(flags);
+  private async order(orderKey: string): Promise<Output> {
+    const pool = this.poolIds[0]!;
     const entry = await this.allocator.get(orderKey, pool);
     if (entry === undefined) return { text: `no order "${orderKey}" in pool ${pool}`, json: null };
-    const shown = masked(entry, flags);
+    const shown = masked(entry, this.flags);
     const text = [
       `order ${shown.orderKey} in pool ${shown.pool}: ${shown.status} on ${onX(shown)}`,
       `  a ${shown.a}${shown.b === undefined ? "" : `, b ${shown.b}`}`,
@@ -290,20 +273,11 @@ class Deployment {
     return { text: text.join("\n"), json: shown };
   }
 
-  private async entries(flags: Flags): Promise<Output> {
-    const { status, kind, "key-prefix": keyPrefix = "" } = flags;
-    if (status !== undefined && !ENTRY_STATUSES.includes(status)) {
-      throw new UsageError(`--status takes one of ${ENTRY_STATUSES.join(", ")}, got "${status}".`);
-    }
-    if (kind !== undefined && !ENTRY_KINDS.includes(kind)) {
-      throw new UsageError(`--kind takes one of ${ENTRY_KINDS.join(", ")}, got "${kind}".`);
-    }
-    const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new UsageError(`--limit takes a whole number of at least 1, got "${flags.limit}".`);
-    }
+  private async entries(): Promise<Output> {
+    const { status, kind, "key-prefix": keyPrefix = "" } = this.flags;
+    const { limit } = this.invocation;
     const matching: Entry[] = [];
-    for (const pool of await this.pools(flags)) {
+    for (const pool of this.poolIds) {
       for (const e of await this.store.entries(pool)) {
         const entryKind = internalKind(e.orderKey) ?? "order";
         if (
@@ -314,7 +288,7 @@ class Deployment {
           matching.push(e);
       }
     }
-    const shown = matching.slice(0, limit).map((e) => masked(e, flags));
+    const shown = matching.slice(0, limit).map((e) => masked(e, this.flags));
     const lines = shown.map(
       (e) => `${e.pool}  ${e.orderKey}  ${e.status.padEnd(9)}  ${onX(e)}  until ${iso(e.untilMs)}`,
     );
@@ -325,11 +299,10 @@ class Deployment {
     };
   }
 
-  private async drainAndWait(x: string, flags: Flags): Promise<Output> {
-    const pollMs = pollSeconds(flags) * 1000;
-    const pool = await this.onePool(flags);
+  private async drainAndWait(x: string): Promise<Output> {
+    const pool = this.poolIds[0]!;
     const started = Date.now();
-    await this.allocator.drain(x, { pool, pollMs });
+    await this.allocator.drain(x, { pool, pollMs: this.invocation.pollMs });
     const waited = Math.round((Date.now() - started) / 1000);
     return {
       text: `${x} in pool ${pool} is draining and carries nothing now (waited ${waited} s)`,
@@ -337,48 +310,36 @@ class Deployment {
     };
   }
 
-  private async callee(args: string[], flags: Flags): Promise<Output> {
-    if (args.length !== 2)
-      throw new UsageError(`callee takes ORDER_KEY and NUMBER, got ${args.length} arguments.`);
-    const [orderKey, callee] = args as [string, string];
-    const seconds = flags.seconds === undefined ? undefined : Number(flags.seconds);
-    const pool = await this.onePool(flags);
-    const set = await this.allocator.setCallee(orderKey, { callee, ttlSeconds: seconds }, pool);
-    const shown = flags["show-numbers"] ? callee : mask(callee);
+  private async callee(orderKey: string, callee: string): Promise<Output> {
+    const pool = this.poolIds[0]!;
+    const set = await this.allocator.setCallee(
+      orderKey,
+      { callee, ttlSeconds: this.invocation.seconds },
+      pool,
+    );
+    const shown = this.flags["show-numbers"] ? callee : mask(callee);
     return {
       text: `order ${orderKey} in pool ${pool}: the next call through ${set.x} reaches ${shown} until ${iso(set.expiresAtMs)}`,
       json: { pool, orderKey, ...set },
     };
   }
 
-  private async setState(state: NumberState, x: string, flags: Flags): Promise<Output> {
-    if (flags.wait && state !== "draining") throw new UsageError("--wait goes with drain only.");
-    if (state === "draining" && flags.wait) return this.drainAndWait(x, flags);
-    const pool = await this.onePool(flags);
-    let untilMs: number | undefined;
-    if (flags.minutes !== undefined) {
-      const minutes = Number(flags.minutes);
-      if (state !== "quarantined" || !(minutes > 0)) {
-        throw new UsageError("--minutes takes a positive number, with quarantine only.");
-      }
-      untilMs = Date.now() + minutes * 60_000;
-    }
+  private async setState(state: NumberState, x: string): Promise<Output> {
+    if (state === "draining" && this.flags.wait) return this.drainAndWait(x);
+    const pool = this.poolIds[0]!;
+    const { untilMs } = this.invocation;
     await this.allocator.setNumberState(x, state, { pool, untilMs });
     const until = untilMs === undefined ? "" : ` until ${iso(untilMs)}`;
     return { text: `${x} in pool ${pool} is ${state}${until}`, json: { pool, x, state, untilMs } };
   }
 
   /** One sweep or reconcile, elected like the app's jobs so it never runs beside theirs. */
-  private async job(name: "sweep" | "reconcile", flags: Flags): Promise<Output> {
-    if (this.config.platform === undefined) {
-      throw new UsageError(`${name} talks to the platform: add a "platform" section to the config file.`);
-    }
-    const pools = await this.pools(flags);
-    const adoptUnknown = flags["adopt-unknown"] === true;
+  private async job(name: "sweep" | "reconcile"): Promise<Output> {
+    const adoptUnknown = this.flags["adopt-unknown"] === true;
     const job = name === "sweep" ? JOB_ELECTIONS.sweeper : JOB_ELECTIONS.reconciler;
     const reports: Record<string, unknown> = {};
     const elected = await this.lock.elect(job, 10_000, async (signal) => {
-      for (const pool of pools) {
+      for (const pool of this.poolIds) {
         reports[pool] =
           name === "sweep"
             ? await this.allocator.sweep({ pool, signal })
@@ -401,58 +362,24 @@ class Deployment {
   }
 }
 
-/** A client for the configured Redis (standalone, Cluster or Sentinel) that fails fast instead of reconnecting. */
-function connection(config: CliConfig, env: NodeJS.ProcessEnv): { redis: RedisClient; url: string } {
-  const url = env.REDIS_URL || config.redis.url;
-  const { cluster, sentinel } = config.redis;
-  const failFast = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null } as const;
-  if (url) return { redis: new Redis(url, failFast), url: URL.canParse(url) ? redacted(new URL(url)) : url };
-  const seeds = (cluster ?? sentinel?.nodes)?.map((u) => new URL(u));
-  if (seeds === undefined) {
-    throw new UsageError(
-      "No Redis: set redis.url, redis.cluster or redis.sentinel in the config file, or REDIS_URL.",
-    );
-  }
-  const nodes = seeds.map((n) => ({ host: n.hostname, port: Number(n.port || (sentinel ? 26379 : 6379)) }));
-  const first = seeds[0]!;
-  const credentials = {
-    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
-    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
-    ...(first.protocol === "rediss:" ? { tls: {} } : {}),
-  };
-  const shown = seeds.map(redacted).join(", ");
-  if (sentinel !== undefined) {
-    const redis = new Redis({
-      ...failFast,
-      ...credentials,
-      sentinels: nodes,
-      name: sentinel.name,
-      sentinelRetryStrategy: () => null,
-    });
-    return { redis, url: `${shown} (Sentinel master ${sentinel.name})` };
-  }
-  const redis = new Cluster(nodes, {
-    lazyConnect: true,
-    clusterRetryStrategy: () => null,
-    redisOptions: { maxRetriesPerRequest: 1, ...credentials },
-  });
-  return { redis, url: shown };
-}
-
-/** A Redis URL without its password, for messages. */
-function redacted(url: URL): string {
-  const shown = new URL(url);
-  if (shown.password) shown.password = "***";
-  return shown.href;
-}
-
-function driverFor(config: CliConfig, env: NodeJS.ProcessEnv): PlatformDriver {
+/** The platform driver of a command that calls the platform: needs the `platform` section and its secret. */
+function driverFor(
+  command: Command,
+  config: CliConfig,
+  env: NodeJS.ProcessEnv,
+  secrets: Secrets,
+): PlatformDriver {
   const platform = config.platform;
-  if (platform === undefined) return OFFLINE;
+  if (platform === undefined) {
+    throw new UsageError(`${command} talks to the platform: add a "platform" section to the config file.`);
+  }
   const appSecret = env[platform.appSecretEnv];
   if (!appSecret) {
-    throw new UsageError(`Set the platform app secret in the environment variable ${platform.appSecretEnv}.`);
+    throw new UsageError(
+      `${command} talks to the platform: set the app secret in the environment variable ${platform.appSecretEnv}.`,
+    );
   }
+  secrets.add(appSecret);
   return new HuaweiDriver({
     baseUrl: platform.baseUrl,
     appKey: platform.appKey,
@@ -462,9 +389,13 @@ function driverFor(config: CliConfig, env: NodeJS.ProcessEnv): PlatformDriver {
   });
 }
 
-/** The driver of a config without a platform: the commands that use one check for it first. */
+/**
+ * The driver of the commands that do not call the platform. The only call one could still make is the
+ * rebuild of a pool the store lost, which an app instance does: its failed reads leave the pool
+ * recovering, and the command fails with `BINDPOOL_STORE_RECOVERING` without having changed anything.
+ */
 const offline = (): never => {
-  throw new UsageError('This command talks to the platform: add a "platform" section to the config file.');
+  throw new Error("this command has no platform access");
 };
 const OFFLINE: PlatformDriver = {
   bind: offline,
@@ -473,17 +404,6 @@ const OFFLINE: PlatformDriver = {
   query: offline,
   setCallee: offline,
 };
-
-/** Seconds from `--poll-seconds` (default 5), checked before anything changes. */
-function pollSeconds(flags: Flags): number {
-  const seconds = flags["poll-seconds"] === undefined ? 5 : Number(flags["poll-seconds"]);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3_600) {
-    throw new UsageError(
-      `--poll-seconds takes a whole number from 1 to 3600, got "${flags["poll-seconds"]}".`,
-    );
-  }
-  return seconds;
-}
 
 /**
  * Where an entry is: X, in AXE with the extension callers dial after it (`+8619900000001 ext 0042`), in
@@ -508,11 +428,6 @@ function masked(entry: Entry, flags: Flags): Entry & { kind: string } {
     ...(entry.b === undefined ? {} : { b: mask(entry.b) }),
     ...(entry.previousB === undefined ? {} : { previousB: mask(entry.previousB) }),
   };
-}
-
-function one(command: string, args: string[], what: string): string {
-  if (args.length !== 1) throw new UsageError(`${command} takes one ${what}, got ${args.length}.`);
-  return args[0]!;
 }
 
 function iso(ms: number): string {

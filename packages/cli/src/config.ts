@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { PoolConfigSchema } from "@bindpool/core";
+import { PoolConfigSchema, PoolIdSchema } from "@bindpool/core";
 import { z } from "zod";
+import type { Secrets } from "./secrets.js";
 
 /**
- * The operator's view of a deployment: the Redis the app instances share, their pools (the app's own
- * pool config: the CLI takes ids, modes, numbers and cities from it and never writes it to the store),
- * and, for `sweep` and `reconcile`, the platform app.
+ * The operator's view of a deployment: the Redis the app instances share, optionally which of their
+ * pools to work on (the CLI reads the pools from the store and never writes them), and, for the
+ * commands that call the platform (`sweep`, `reconcile`, `callee`), the platform app.
  */
 export const CliConfigSchema = z.strictObject({
   redis: z
@@ -22,8 +23,17 @@ export const CliConfigSchema = z.strictObject({
        * (credentials of the first URL are the master's).
        */
       sentinel: z
-        .strictObject({ nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1), name: z.string().min(1) })
+        .strictObject({
+          nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1),
+          name: z.string().min(1),
+          /** The Sentinels' own password (`requirepass` of the Sentinels), when they ask for one. */
+          password: z.string().min(1).optional(),
+        })
         .optional(),
+      /** Redis ACL user, when the URLs carry none. */
+      username: z.string().min(1).optional(),
+      /** Redis password, when the URLs carry none (never printed, like passwords in URLs). */
+      password: z.string().min(1).optional(),
       /** The key prefix the app's RedisStore uses. @default "bp" */
       prefix: z.string().min(1).optional(),
       /** The prefix of the app's RedisLock, when it differs from `prefix`. @default prefix */
@@ -34,7 +44,14 @@ export const CliConfigSchema = z.strictObject({
       "set one of url, cluster and sentinel",
     )
     .default({}),
-  pools: z.array(PoolConfigSchema).min(1),
+  /**
+   * The pools to work on, by id or as the app's own pool config (then checked against the store: same
+   * mode, and every X in the store's pool). @default every pool in the store
+   */
+  pools: z
+    .array(z.union([PoolIdSchema, PoolConfigSchema]))
+    .min(1)
+    .optional(),
   platform: z
     .strictObject({
       baseUrl: z.url(),
@@ -55,8 +72,11 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Reads and checks a config file; every problem is named with its path in the file. */
-export function loadConfig(file: string): CliConfig {
+/**
+ * Reads and checks a config file; every problem is named with its path in the file. The credentials in
+ * it (also in a file that fails the checks) go to `secrets`, so no message shows them.
+ */
+export function loadConfig(file: string, secrets?: Secrets): CliConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -67,8 +87,11 @@ export function loadConfig(file: string): CliConfig {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`Config file ${file} is not JSON: ${(error as Error).message}`);
+    // V8 quotes the text around the error, which may be a password: only where it is goes out.
+    const where = /position \d+( \(line \d+ column \d+\))?/.exec((error as Error).message);
+    throw new UsageError(`Config file ${file} is not JSON${where ? ` (at ${where[0]})` : ""}.`);
   }
+  secrets?.addConfig(json);
   const parsed = CliConfigSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(top)"}: ${i.message}`);

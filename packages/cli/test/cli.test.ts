@@ -305,7 +305,7 @@ describe("bindpool CLI", { timeout: 120_000 }, () => {
     expect(sweep.code).toBe(2);
     expect(sweep.stderr).toContain('"platform"');
 
-    const noSecret = await cli(["stats", "--config", file], { TEST_PN_SECRET: "" });
+    const noSecret = await cli(["sweep", "--config", file], { TEST_PN_SECRET: "" });
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain("TEST_PN_SECRET");
 

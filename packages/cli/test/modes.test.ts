@@ -116,8 +116,8 @@ describe("bindpool CLI on AX and AXE pools", { timeout: 120_000 }, () => {
       ["callee", "courier:1", CUSTOMER, "--seconds", "0", "--config", file],
       AX_APP.appSecret,
     );
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("BINDPOOL_VALIDATION");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--seconds takes a whole number from 1 to 259200");
   });
 
   it("drains X and with --wait returns once the courier holding it is done", async () => {

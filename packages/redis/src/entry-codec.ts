@@ -72,10 +72,15 @@ export interface NumberRecord {
   readonly capacity: number;
   readonly cooldownUntilMs: number;
   readonly quarantineUntilMs: number;
+  /** AXE: the extension length; undefined in other modes. */
+  readonly extensionDigits: number | undefined;
+  readonly city: string | undefined;
+  readonly province: string | undefined;
 }
 
 export function decodeNumberRecord(packed: string): NumberRecord {
-  const [x = "", state = "a", load = "0", capacity = "0", cool = "0", quar = "0"] = packed.split("|");
+  const [x = "", state = "a", load = "0", capacity = "0", cool = "0", quar = "0", digits, city, province] =
+    packed.split("|");
   return {
     x,
     state: LETTER_STATE.get(state) ?? "active",
@@ -83,5 +88,8 @@ export function decodeNumberRecord(packed: string): NumberRecord {
     capacity: Number(capacity),
     cooldownUntilMs: Number(cool),
     quarantineUntilMs: Number(quar),
+    extensionDigits: digits ? Number(digits) : undefined,
+    city: city || undefined,
+    province: province || undefined,
   };
 }

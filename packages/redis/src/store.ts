@@ -322,6 +322,49 @@ export class RedisStore implements Store {
   }
 
   /**
+   * The ids of the pools in the store, sorted: a SCAN of the pools' meta keys (on a Cluster, of every
+   * master). O(keys in Redis): for operator tools, not the hot path.
+   */
+  async poolIds(): Promise<string[]> {
+    // `{` and `}` are plain characters in a SCAN pattern; the prefix's own glob characters are escaped.
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/g, "\\$&")}:{*}:meta`;
+    const head = `${this.prefix}:{`;
+    const nodes =
+      this.redis.isCluster && this.redis.nodes !== undefined ? this.redis.nodes("master") : [this.redis];
+    const ids = new Set<string>();
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = (await this.read(() =>
+          node.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000),
+        )) as [string, string[]];
+        cursor = next;
+        for (const key of keys) {
+          const id = key.slice(head.length, -"}:meta".length);
+          // `*` also matches across braces (`a}:x:{b`); a pool id has none.
+          if (key.startsWith(head) && !/[{}]/.test(id)) ids.add(id);
+        }
+      } while (cursor !== "0");
+    }
+    return [...ids].sort();
+  }
+
+  /**
+   * A pool as the app instances wrote it: its mode and numbers (area, capacity, AXE extension length);
+   * undefined when the store has no such pool. O(pool): for operator tools that take pools from the store.
+   */
+  async readPool(pool: string): Promise<{ mode: Mode; numbers: StoredNumber[] } | undefined> {
+    const [mode, , , ...records] = await this.scripts.getNumbers(this.keys(pool));
+    const parsed = ModeSchema.safeParse(mode);
+    if (!parsed.success || records.length === 0) return undefined;
+    const numbers = records.map((packed) => {
+      const { x, city, province, capacity, extensionDigits } = decodeNumberRecord(packed);
+      return { x, city, province, capacity, extensionDigits };
+    });
+    return { mode: parsed.data, numbers };
+  }
+
+  /**
    * Every entry, read in pages of `ENTRY_PAGE_BUCKETS` buckets (about 50 entries each), one script call
    * per page: a million-entry pool never holds Redis for more than a page. Not one atomic snapshot: an
    * entry that changes meanwhile is read as it was when its page was read.

@@ -4,7 +4,8 @@ import type { z } from "zod";
 import { type PushHeaders, verifyPushAuth } from "../push-auth.js";
 import { parsePlatformTime } from "../schemas.js";
 import { NotificationError, type NotificationErrorCode } from "./errors.js";
-import { NonceCache } from "./nonces.js";
+import { MemoryNonceStore, type NonceStore } from "./nonces.js";
+import { readNodeBody, readStreamBody } from "./request-body.js";
 import {
   CALL_EVENT_TYPES,
   CallPushSchema,
@@ -29,6 +30,12 @@ export interface NotificationHandlerOptions {
    * @default true
    */
   readonly replayProtection?: boolean;
+  /**
+   * Where accepted nonces are kept for the window. Share one store between every instance that receives
+   * pushes (`RedisNonceStore` from `@bindpool/redis`), or a push replayed to another instance is accepted.
+   * @default new MemoryNonceStore() (this process only)
+   */
+  readonly nonceStore?: NonceStore;
   /**
    * Largest accepted body, in bytes.
    * @default 1_048_576
@@ -90,8 +97,6 @@ export interface NotificationHandler {
 
 const DEFAULT_CREATED_WINDOW_SECONDS = 900;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-/** A node request over the limit is drained (so the client reads the 413) up to this many times the limit. */
-const DRAIN_FACTOR = 8;
 const MAX_ISSUES_IN_MESSAGE = 5;
 const ERROR_HEADERS = { "Content-Type": "application/json; charset=utf-8" } as const;
 
@@ -110,19 +115,24 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = options.now ?? Date.now;
   validate(options, windowSeconds, maxBodyBytes);
-  const nonces = options.replayProtection === false ? undefined : new NonceCache(windowSeconds * 1000);
+  const nonces =
+    options.replayProtection === false ? undefined : (options.nonceStore ?? new MemoryNonceStore());
   let received = 0;
   let delivered = 0;
   let onErrorFailures = 0;
   const byCode: Partial<Record<NotificationErrorCode, number>> = {};
 
-  function rejected(error: NotificationError): NotificationResult {
+  function report(error: NotificationError): void {
     byCode[error.code] = (byCode[error.code] ?? 0) + 1;
     try {
       onError?.(error);
     } catch {
       onErrorFailures++;
     }
+  }
+
+  function rejected(error: NotificationError): NotificationResult {
+    report(error);
     const body = error.httpStatus === 200 ? "" : JSON.stringify({ code: error.code, message: error.message });
     return { status: error.httpStatus, body, error };
   }
@@ -141,13 +151,9 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       const code = auth.reason === "staleCreated" ? "BINDPOOL_NOTIFY_STALE" : "BINDPOOL_NOTIFY_BAD_SIGNATURE";
       return rejected(new NotificationError(code, `${auth.reason}: ${auth.message}`));
     }
-    if (nonces !== undefined && !nonces.reserve(auth.nonce, auth.createdMs, nowMs)) {
-      return rejected(
-        new NotificationError(
-          "BINDPOOL_NOTIFY_REPLAYED",
-          "the nonce of this push was already accepted within the window",
-        ),
-      );
+    if (nonces !== undefined) {
+      const refused = await checkNonce(nonces, auth.nonce, auth.createdMs + windowSeconds * 1000, nowMs);
+      if (refused !== undefined) return rejected(refused);
     }
     const parsed = parseNotification(input.body);
     if (!parsed.ok) return rejected(parsed.error);
@@ -156,12 +162,22 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       await onEvent(parsed.event);
       answer = await options.respond?.(parsed.event);
     } catch (cause) {
-      nonces?.release(auth.nonce); // the platform's retry may carry the same headers
-      const reason = cause instanceof Error ? cause.message : String(cause);
+      // The platform's retry may carry the same headers: let it in.
+      await nonces
+        ?.forget(auth.nonce)
+        .catch((error: unknown) =>
+          report(
+            new NotificationError(
+              "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+              `the nonce of a push onEvent failed could not be forgotten, so a retry with the same headers is refused until the window ends: ${reasonOf(error)}`,
+              { cause: error },
+            ),
+          ),
+        );
       return rejected(
         new NotificationError(
           "BINDPOOL_NOTIFY_LISTENER_FAILED",
-          `onEvent failed for a ${parsed.event.type} event: ${reason}`,
+          `onEvent failed for a ${parsed.event.type} event: ${reasonOf(cause)}`,
           {
             cause,
           },
@@ -243,6 +259,10 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
   if (options.respond !== undefined && typeof options.respond !== "function") {
     throw new ValidationError("respond must be a function");
   }
+  const store = options.nonceStore;
+  if (store !== undefined && (typeof store?.remember !== "function" || typeof store.forget !== "function")) {
+    throw new ValidationError("nonceStore must have remember and forget methods (a NonceStore)");
+  }
   if (!(Number.isFinite(windowSeconds) && windowSeconds >= 0)) {
     throw new ValidationError(
       `createdWindowSeconds must be a finite number >= 0 (got ${String(windowSeconds)})`,
@@ -251,6 +271,43 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
   if (!(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0)) {
     throw new ValidationError(`maxBodyBytes must be a positive integer (got ${String(maxBodyBytes)})`);
   }
+}
+
+/**
+ * Records the nonce; the error to answer when it is a replay, or when the store could not tell (fail
+ * closed: a push is never applied unchecked, and the 503 has the platform retry it later).
+ */
+async function checkNonce(
+  nonces: NonceStore,
+  nonce: string,
+  expiresAtMs: number,
+  nowMs: number,
+): Promise<NotificationError | undefined> {
+  let first: unknown;
+  try {
+    first = await nonces.remember(nonce, expiresAtMs, nowMs);
+  } catch (cause) {
+    return new NotificationError(
+      "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+      `the nonce store failed, so the push was refused unchecked: ${reasonOf(cause)}`,
+      { cause },
+    );
+  }
+  if (first === true) return undefined;
+  if (first === false) {
+    return new NotificationError(
+      "BINDPOOL_NOTIFY_REPLAYED",
+      "the nonce of this push was already accepted within the window",
+    );
+  }
+  return new NotificationError(
+    "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+    `the nonce store answered ${typeof first}, not a boolean, so the push was refused unchecked`,
+  );
+}
+
+function reasonOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function tooLarge(maxBodyBytes: number): NotificationError {
@@ -346,59 +403,4 @@ function defined<T extends object>(value: T): T {
     if (v !== undefined && key !== "__proto__") out[key] = v;
   }
   return out as T;
-}
-
-/** The body text, or undefined when it exceeds the limit (the rest is drained, then the socket dropped). */
-function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(req.headers["content-length"]);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = Number.isFinite(declared) && declared > maxBytes;
-    if (over && declared > maxBytes * DRAIN_FACTOR) {
-      resolve(undefined);
-      req.resume();
-      return;
-    }
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) over = true;
-      if (over) {
-        chunks.length = 0;
-        if (size > maxBytes * DRAIN_FACTOR) {
-          resolve(undefined);
-          req.destroy();
-        }
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(over ? undefined : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-    req.on("aborted", () => reject(new Error("request aborted")));
-  });
-}
-
-/** The body text of a fetch request, or undefined when it exceeds the limit (reading stops there). */
-async function readStreamBody(request: Request, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel();
-    return undefined;
-  }
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -14,6 +14,7 @@ export {
   type ParsedNotification,
   parseNotification,
 } from "./handler.js";
+export { MemoryNonceStore, type NonceStore } from "./nonces.js";
 export {
   billableMinutes,
   CALL_EVENT_TYPES,

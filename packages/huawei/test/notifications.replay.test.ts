@@ -88,6 +88,40 @@ describe("replay protection shared between instances", () => {
     expect((await two.handler.handle({ headers, body })).status).toBe(200);
   });
 
+  it("holds a handled push's nonce for the rest of the window, not only while handling", async () => {
+    const one = instance(new RedisNonceStore({ redis: server.client(), prefix: "r4" }), {
+      handlingHoldSeconds: 1,
+    });
+    const headers = pushHeaders(appKey, appSecret, { nonce: "handled" });
+    expect((await one.handler.handle({ headers, body })).status).toBe(200);
+    const pttl = await server.client().pttl("r4:nonce:{handled}");
+    expect(pttl).toBeGreaterThan(800_000); // the 900 s window, less the time since Created
+  });
+
+  it("takes the platform's retry on another instance once one died while handling the push", async () => {
+    let started!: () => void;
+    const handling = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    // onEvent never settles: the instance is as good as dead (no answer, no forget).
+    const dying = instance(new RedisNonceStore({ redis: server.client(), prefix: "r5" }), {
+      handlingHoldSeconds: 0.2,
+      onEvent: () => {
+        started();
+        return new Promise<void>(() => {});
+      },
+    });
+    const two = instance(new RedisNonceStore({ redis: server.client(), prefix: "r5" }));
+    const headers = pushHeaders(appKey, appSecret, { nonce: "orphaned" });
+    void dying.handler.handle({ headers, body });
+    await handling;
+    expect((await two.handler.handle({ headers, body })).error?.code).toBe("BINDPOOL_NOTIFY_REPLAYED");
+    const admin = server.client();
+    await until(async () => (await admin.exists("r5:nonce:{orphaned}")) === 0);
+    expect((await two.handler.handle({ headers, body })).status).toBe(200);
+    expect(two.events).toHaveLength(1);
+  });
+
   it("takes the platform's retry on another instance after onEvent failed on the first", async () => {
     const one = instance(new RedisNonceStore({ redis: server.client(), prefix: "r3" }), {
       onEvent: () => {
@@ -118,7 +152,11 @@ describe("replay protection shared between instances", () => {
   });
 
   it("refuses a push when a custom store answers something other than a boolean", async () => {
-    const odd: NonceStore = { remember: async () => "OK" as never, forget: async () => {} };
+    const odd: NonceStore = {
+      remember: async () => "OK" as never,
+      hold: async () => {},
+      forget: async () => {},
+    };
     const app = instance(odd);
     const result = await app.handler.handle({ headers: pushHeaders(appKey, appSecret), body });
     expect(result).toMatchObject({ status: 503, error: { code: "BINDPOOL_NOTIFY_NONCE_STORE_FAILED" } });
@@ -128,6 +166,7 @@ describe("replay protection shared between instances", () => {
   it("counts a nonce that could not be forgotten after onEvent failed", async () => {
     const sticky: NonceStore = {
       remember: async () => true,
+      hold: async () => {},
       forget: async () => {
         throw new Error("store gone");
       },
@@ -145,7 +184,9 @@ describe("replay protection shared between instances", () => {
     });
   });
 
-  it("refuses a nonceStore that is not one", () => {
+  it("refuses a nonceStore that is not one, and a hold that is not a positive time", () => {
     expect(() => instance({} as never)).toThrow(/nonceStore/);
+    expect(() => instance(undefined, { handlingHoldSeconds: 0 })).toThrow(/handlingHoldSeconds/);
+    expect(() => instance(undefined, { handlingHoldSeconds: Number.NaN })).toThrow(/handlingHoldSeconds/);
   });
 });

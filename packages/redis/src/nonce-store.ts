@@ -14,7 +14,8 @@ export interface RedisNonceStoreOptions {
 /**
  * The notification handler's nonce memory in Redis, shared by every instance (a `NonceStore` of
  * `@bindpool/huawei`): `remember` is one `SET key 1 PX <ms> NX`, so exactly one of the instances a
- * push reaches accepts it, and Redis drops the key when the push's `Created` leaves the window.
+ * push reaches accepts it, and Redis drops the key when its hold ends (`hold` moves that to the end of
+ * the push's `Created` window once the push is handled).
  *
  * Each key is a single-key command whose hash tag is the nonce itself, so on a Cluster the nonces
  * spread over every slot. A Redis failure rejects with `StoreError` (`BINDPOOL_STORE`): the handler then
@@ -48,10 +49,7 @@ export class RedisNonceStore {
    * caller's clock); `true` when it was not held, `false` when it is (a replay).
    */
   async remember(nonce: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
-    const ttlMs = Math.max(1, Math.ceil(expiresAtMs - nowMs));
-    if (!Number.isSafeInteger(ttlMs)) {
-      throw new ValidationError(`RedisNonceStore: the nonce's hold must be a finite time, got ${ttlMs} ms.`);
-    }
+    const ttlMs = ttlOf(expiresAtMs, nowMs);
     let reply: unknown;
     try {
       reply = await this.redis.call("SET", this.key(nonce), "1", "PX", ttlMs, "NX");
@@ -65,6 +63,17 @@ export class RedisNonceStore {
     throw new StoreError(`Redis nonce store: SET NX answered ${JSON.stringify(reply)}, not OK or nil`);
   }
 
+  /** Holds `nonce` until `expiresAtMs` whether or not it is held now (one `SET key 1 PX <ms>`). */
+  async hold(nonce: string, expiresAtMs: number, nowMs: number): Promise<void> {
+    try {
+      await this.redis.call("SET", this.key(nonce), "1", "PX", ttlOf(expiresAtMs, nowMs));
+    } catch (err) {
+      throw new StoreError(`Redis nonce store could not hold a nonce: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
   /** Drops `nonce`, so a retry of a push that failed may carry it again. */
   async forget(nonce: string): Promise<void> {
     try {
@@ -75,4 +84,13 @@ export class RedisNonceStore {
       });
     }
   }
+}
+
+/** The PX of a hold until `expiresAtMs`: at least 1 ms (Redis refuses 0). */
+function ttlOf(expiresAtMs: number, nowMs: number): number {
+  const ttlMs = Math.max(1, Math.ceil(expiresAtMs - nowMs));
+  if (!Number.isSafeInteger(ttlMs)) {
+    throw new ValidationError(`RedisNonceStore: a nonce's hold must be a finite time, got ${ttlMs} ms.`);
+  }
+  return ttlMs;
 }

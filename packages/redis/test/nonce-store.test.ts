@@ -68,6 +68,17 @@ describe("RedisNonceStore", () => {
     expect(await store.remember("retry", now + WINDOW_MS, now)).toBe(true);
   });
 
+  it("holds a nonce until a new end whether or not it is held", async () => {
+    const store = new RedisNonceStore({ redis: server.client(), prefix: "n5" });
+    const admin = server.client();
+    const now = Date.now();
+    expect(await store.remember("held", now + 1_000, now)).toBe(true);
+    await store.hold("held", now + WINDOW_MS, now);
+    expect(await admin.pttl("n5:nonce:{held}")).toBeGreaterThan(1_000);
+    await store.hold("fresh", now + WINDOW_MS, now);
+    expect(await store.remember("fresh", now + WINDOW_MS, now)).toBe(false);
+  });
+
   it("keeps prefixes apart", async () => {
     const a = new RedisNonceStore({ redis: server.client(), prefix: "appA" });
     const b = new RedisNonceStore({ redis: server.client(), prefix: "appB" });
@@ -101,6 +112,7 @@ describe("RedisNonceStore", () => {
     const store = new RedisNonceStore({ redis: down });
     const now = Date.now();
     await expect(store.remember("n", now + WINDOW_MS, now)).rejects.toBeInstanceOf(StoreError);
+    await expect(store.hold("n", now + WINDOW_MS, now)).rejects.toBeInstanceOf(StoreError);
     await expect(store.forget("n")).rejects.toBeInstanceOf(StoreError);
     down.disconnect();
   });

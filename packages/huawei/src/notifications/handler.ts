@@ -37,6 +37,14 @@ export interface NotificationHandlerOptions {
    */
   readonly nonceStore?: NonceStore;
   /**
+   * How long a push's nonce is held while it is handled (until `onEvent` and `respond` are done), in
+   * seconds; then for the rest of the window. If the instance dies meanwhile, the platform's retry with
+   * the same headers is taken once this has passed. Keep it above your slowest `onEvent` and below the
+   * platform's first retry (60 s).
+   * @default 30
+   */
+  readonly handlingHoldSeconds?: number;
+  /**
    * Largest accepted body, in bytes.
    * @default 1_048_576
    */
@@ -97,6 +105,7 @@ export interface NotificationHandler {
 
 const DEFAULT_CREATED_WINDOW_SECONDS = 900;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_HANDLING_HOLD_SECONDS = 30;
 const MAX_ISSUES_IN_MESSAGE = 5;
 const ERROR_HEADERS = { "Content-Type": "application/json; charset=utf-8" } as const;
 
@@ -114,6 +123,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   const windowSeconds = options.createdWindowSeconds ?? DEFAULT_CREATED_WINDOW_SECONDS;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = options.now ?? Date.now;
+  const holdMs = (options.handlingHoldSeconds ?? DEFAULT_HANDLING_HOLD_SECONDS) * 1000;
   validate(options, windowSeconds, maxBodyBytes);
   const nonces =
     options.replayProtection === false ? undefined : (options.nonceStore ?? new MemoryNonceStore());
@@ -129,6 +139,19 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     } catch {
       onErrorFailures++;
     }
+  }
+
+  /** Counts a nonce store failure that does not change the answer. */
+  function storeFailed(error: unknown, what: string): void {
+    report(
+      new NotificationError(
+        "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+        `the nonce of a push ${what}: ${reasonOf(error)}`,
+        {
+          cause: error,
+        },
+      ),
+    );
   }
 
   function rejected(error: NotificationError): NotificationResult {
@@ -151,12 +174,25 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       const code = auth.reason === "staleCreated" ? "BINDPOOL_NOTIFY_STALE" : "BINDPOOL_NOTIFY_BAD_SIGNATURE";
       return rejected(new NotificationError(code, `${auth.reason}: ${auth.message}`));
     }
+    const windowEndMs = auth.createdMs + windowSeconds * 1000;
     if (nonces !== undefined) {
-      const refused = await checkNonce(nonces, auth.nonce, auth.createdMs + windowSeconds * 1000, nowMs);
+      // A short hold first: an instance that dies while handling must not lock the platform's retry out.
+      const holdUntilMs = Math.min(windowEndMs, nowMs + holdMs);
+      const refused = await checkNonce(nonces, auth.nonce, holdUntilMs, nowMs);
       if (refused !== undefined) return rejected(refused);
     }
+    /** The push is done with (handled, or refused for its body): its nonce is spent for the window. */
+    const spend = () =>
+      nonces
+        ?.hold(auth.nonce, windowEndMs, now())
+        .catch((error: unknown) =>
+          storeFailed(error, "could not be held for the rest of the window, so a replay may get through"),
+        );
     const parsed = parseNotification(input.body);
-    if (!parsed.ok) return rejected(parsed.error);
+    if (!parsed.ok) {
+      await spend();
+      return rejected(parsed.error);
+    }
     let answer: string | undefined;
     try {
       await onEvent(parsed.event);
@@ -166,12 +202,9 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       await nonces
         ?.forget(auth.nonce)
         .catch((error: unknown) =>
-          report(
-            new NotificationError(
-              "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
-              `the nonce of a push onEvent failed could not be forgotten, so a retry with the same headers is refused until the window ends: ${reasonOf(error)}`,
-              { cause: error },
-            ),
+          storeFailed(
+            error,
+            "could not be forgotten, so a retry with the same headers is refused for a while",
           ),
         );
       return rejected(
@@ -184,6 +217,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
         ),
       );
     }
+    await spend();
     delivered++;
     return { status: 200, body: answer ?? "", event: parsed.event };
   }
@@ -260,8 +294,15 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
     throw new ValidationError("respond must be a function");
   }
   const store = options.nonceStore;
-  if (store !== undefined && (typeof store?.remember !== "function" || typeof store.forget !== "function")) {
-    throw new ValidationError("nonceStore must have remember and forget methods (a NonceStore)");
+  if (
+    store !== undefined &&
+    !["remember", "hold", "forget"].every((m) => typeof store?.[m as "hold"] === "function")
+  ) {
+    throw new ValidationError("nonceStore must have remember, hold and forget methods (a NonceStore)");
+  }
+  const holdSeconds = options.handlingHoldSeconds ?? DEFAULT_HANDLING_HOLD_SECONDS;
+  if (!(Number.isFinite(holdSeconds) && holdSeconds > 0)) {
+    throw new ValidationError(`handlingHoldSeconds must be a finite number > 0 (got ${String(holdSeconds)})`);
   }
   if (!(Number.isFinite(windowSeconds) && windowSeconds >= 0)) {
     throw new ValidationError(

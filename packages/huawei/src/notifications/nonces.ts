@@ -14,6 +14,11 @@ export interface NonceStore {
    * replay). Must be atomic across every handler sharing the store. Rejects when it cannot tell.
    */
   remember(nonce: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  /**
+   * Holds `nonce` until `expiresAtMs` whether or not it is held now (the handler first remembers a nonce
+   * for a short while, then holds it for the rest of the window once the push is handled).
+   */
+  hold(nonce: string, expiresAtMs: number, nowMs: number): Promise<void>;
   /** Forgets a nonce, so the platform's retry of a push that `onEvent` failed may carry it again. */
   forget(nonce: string): Promise<void>;
 }
@@ -43,6 +48,11 @@ export class MemoryNonceStore implements NonceStore {
     if (heldUntilMs !== undefined && heldUntilMs >= nowMs) return false;
     this.#expiresAtMs.set(nonce, expiresAtMs);
     return true;
+  }
+
+  async hold(nonce: string, expiresAtMs: number, nowMs: number): Promise<void> {
+    this.#sweep(nowMs);
+    this.#expiresAtMs.set(nonce, expiresAtMs);
   }
 
   async forget(nonce: string): Promise<void> {

@@ -1,5 +1,6 @@
 export { BUCKET_LOAD, electionKey, lockKey, PoolKeys } from "./keys.js";
 export { type Election, LockBusyError, RedisLock, type RedisLockOptions } from "./lock.js";
+export { RedisNonceStore, type RedisNonceStoreOptions } from "./nonce-store.js";
 export {
   RateLimitWaitError,
   RedisRateLimiter,

@@ -8,6 +8,7 @@ export type NotificationErrorCode =
   | "BINDPOOL_NOTIFY_BAD_SIGNATURE" // missing or malformed Authorization / X-AKSK / X-WSSE, wrong app key, wrong digest
   | "BINDPOOL_NOTIFY_STALE" // Created outside the window
   | "BINDPOOL_NOTIFY_REPLAYED" // a nonce already seen within the window
+  | "BINDPOOL_NOTIFY_NONCE_STORE_FAILED" // the nonce store could not tell whether the nonce is new: refused, the platform retries
   | "BINDPOOL_NOTIFY_MALFORMED" // not JSON, or a known eventType whose body does not fit its schema
   | "BINDPOOL_NOTIFY_TOO_LARGE" // body over maxBodyBytes
   | "BINDPOOL_NOTIFY_BAD_METHOD" // not a POST (node and fetch forms only)
@@ -19,6 +20,7 @@ export const NOTIFICATION_ERROR_STATUS: Readonly<Record<NotificationErrorCode, n
   BINDPOOL_NOTIFY_BAD_SIGNATURE: 401,
   BINDPOOL_NOTIFY_STALE: 401,
   BINDPOOL_NOTIFY_REPLAYED: 401,
+  BINDPOOL_NOTIFY_NONCE_STORE_FAILED: 503,
   BINDPOOL_NOTIFY_MALFORMED: 400,
   BINDPOOL_NOTIFY_TOO_LARGE: 413,
   BINDPOOL_NOTIFY_BAD_METHOD: 405,

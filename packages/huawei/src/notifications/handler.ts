@@ -1,18 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ValidationError } from "@bindpool/core";
-import type { z } from "zod";
 import { type PushHeaders, verifyPushAuth } from "../push-auth.js";
-import { parsePlatformTime } from "../schemas.js";
 import { NotificationError, type NotificationErrorCode } from "./errors.js";
-import { NonceCache } from "./nonces.js";
-import {
-  CALL_EVENT_TYPES,
-  CallPushSchema,
-  FeePushSchema,
-  type NotificationEvent,
-  NumStatusPushSchema,
-  numberStateForStatus,
-} from "./schemas.js";
+import { MemoryNonceStore, type NonceStore } from "./nonces.js";
+import { parseNotification } from "./parse.js";
+import { readNodeBody, readStreamBody } from "./request-body.js";
+import type { NotificationEvent } from "./schemas.js";
 
 export interface NotificationHandlerOptions {
   /** The app's APP_Key; pushes signed for another app are rejected. */
@@ -29,6 +22,20 @@ export interface NotificationHandlerOptions {
    * @default true
    */
   readonly replayProtection?: boolean;
+  /**
+   * Where accepted nonces are kept for the window. Share one store between every instance that receives
+   * pushes (`RedisNonceStore` from `@bindpool/redis`), or a push replayed to another instance is accepted.
+   * @default new MemoryNonceStore() (this process only)
+   */
+  readonly nonceStore?: NonceStore;
+  /**
+   * How long a push's nonce is held while it is handled (until `onEvent` and `respond` are done), in
+   * seconds; then for the rest of the window. If the instance dies meanwhile, the platform's retry with
+   * the same headers is taken once this has passed. Keep it above your slowest `onEvent` and below the
+   * platform's first retry (60 s).
+   * @default 30
+   */
+  readonly handlingHoldSeconds?: number;
   /**
    * Largest accepted body, in bytes.
    * @default 1_048_576
@@ -90,14 +97,8 @@ export interface NotificationHandler {
 
 const DEFAULT_CREATED_WINDOW_SECONDS = 900;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-/** A node request over the limit is drained (so the client reads the 413) up to this many times the limit. */
-const DRAIN_FACTOR = 8;
-const MAX_ISSUES_IN_MESSAGE = 5;
+const DEFAULT_HANDLING_HOLD_SECONDS = 30;
 const ERROR_HEADERS = { "Content-Type": "application/json; charset=utf-8" } as const;
-
-export type ParsedNotification =
-  | { readonly ok: true; readonly event: NotificationEvent }
-  | { readonly ok: false; readonly error: NotificationError };
 
 /**
  * A handler for the platform's pushes (call events, CDRs, X number status): verifies the AKSK/WSSE
@@ -109,20 +110,39 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   const windowSeconds = options.createdWindowSeconds ?? DEFAULT_CREATED_WINDOW_SECONDS;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = options.now ?? Date.now;
+  const holdMs = (options.handlingHoldSeconds ?? DEFAULT_HANDLING_HOLD_SECONDS) * 1000;
   validate(options, windowSeconds, maxBodyBytes);
-  const nonces = options.replayProtection === false ? undefined : new NonceCache(windowSeconds * 1000);
+  const nonces =
+    options.replayProtection === false ? undefined : (options.nonceStore ?? new MemoryNonceStore());
   let received = 0;
   let delivered = 0;
   let onErrorFailures = 0;
   const byCode: Partial<Record<NotificationErrorCode, number>> = {};
 
-  function rejected(error: NotificationError): NotificationResult {
+  function report(error: NotificationError): void {
     byCode[error.code] = (byCode[error.code] ?? 0) + 1;
     try {
       onError?.(error);
     } catch {
       onErrorFailures++;
     }
+  }
+
+  /** Counts a nonce store failure that does not change the answer. */
+  function storeFailed(error: unknown, what: string): void {
+    report(
+      new NotificationError(
+        "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+        `the nonce of a push ${what}: ${reasonOf(error)}`,
+        {
+          cause: error,
+        },
+      ),
+    );
+  }
+
+  function rejected(error: NotificationError): NotificationResult {
+    report(error);
     const body = error.httpStatus === 200 ? "" : JSON.stringify({ code: error.code, message: error.message });
     return { status: error.httpStatus, body, error };
   }
@@ -141,33 +161,50 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       const code = auth.reason === "staleCreated" ? "BINDPOOL_NOTIFY_STALE" : "BINDPOOL_NOTIFY_BAD_SIGNATURE";
       return rejected(new NotificationError(code, `${auth.reason}: ${auth.message}`));
     }
-    if (nonces !== undefined && !nonces.reserve(auth.nonce, auth.createdMs, nowMs)) {
-      return rejected(
-        new NotificationError(
-          "BINDPOOL_NOTIFY_REPLAYED",
-          "the nonce of this push was already accepted within the window",
-        ),
-      );
+    const windowEndMs = auth.createdMs + windowSeconds * 1000;
+    if (nonces !== undefined) {
+      // A short hold first: an instance that dies while handling must not lock the platform's retry out.
+      const holdUntilMs = Math.min(windowEndMs, nowMs + holdMs);
+      const refused = await checkNonce(nonces, auth.nonce, holdUntilMs, nowMs);
+      if (refused !== undefined) return rejected(refused);
     }
+    /** The push is done with (handled, or refused for its body): its nonce is spent for the window. */
+    const spend = () =>
+      nonces
+        ?.hold(auth.nonce, windowEndMs, now())
+        .catch((error: unknown) =>
+          storeFailed(error, "could not be held for the rest of the window, so a replay may get through"),
+        );
     const parsed = parseNotification(input.body);
-    if (!parsed.ok) return rejected(parsed.error);
+    if (!parsed.ok) {
+      await spend();
+      return rejected(parsed.error);
+    }
     let answer: string | undefined;
     try {
       await onEvent(parsed.event);
       answer = await options.respond?.(parsed.event);
     } catch (cause) {
-      nonces?.release(auth.nonce); // the platform's retry may carry the same headers
-      const reason = cause instanceof Error ? cause.message : String(cause);
+      // The platform's retry may carry the same headers: let it in.
+      await nonces
+        ?.forget(auth.nonce)
+        .catch((error: unknown) =>
+          storeFailed(
+            error,
+            "could not be forgotten, so a retry with the same headers is refused for a while",
+          ),
+        );
       return rejected(
         new NotificationError(
           "BINDPOOL_NOTIFY_LISTENER_FAILED",
-          `onEvent failed for a ${parsed.event.type} event: ${reason}`,
+          `onEvent failed for a ${parsed.event.type} event: ${reasonOf(cause)}`,
           {
             cause,
           },
         ),
       );
     }
+    await spend();
     delivered++;
     return { status: 200, body: answer ?? "", event: parsed.event };
   }
@@ -243,6 +280,17 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
   if (options.respond !== undefined && typeof options.respond !== "function") {
     throw new ValidationError("respond must be a function");
   }
+  const store = options.nonceStore;
+  if (
+    store !== undefined &&
+    !["remember", "hold", "forget"].every((m) => typeof store?.[m as "hold"] === "function")
+  ) {
+    throw new ValidationError("nonceStore must have remember, hold and forget methods (a NonceStore)");
+  }
+  const holdSeconds = options.handlingHoldSeconds ?? DEFAULT_HANDLING_HOLD_SECONDS;
+  if (!(Number.isFinite(holdSeconds) && holdSeconds > 0)) {
+    throw new ValidationError(`handlingHoldSeconds must be a finite number > 0 (got ${String(holdSeconds)})`);
+  }
   if (!(Number.isFinite(windowSeconds) && windowSeconds >= 0)) {
     throw new ValidationError(
       `createdWindowSeconds must be a finite number >= 0 (got ${String(windowSeconds)})`,
@@ -253,152 +301,43 @@ function validate(options: NotificationHandlerOptions, windowSeconds: number, ma
   }
 }
 
+/**
+ * Records the nonce; the error to answer when it is a replay, or when the store could not tell (fail
+ * closed: a push is never applied unchecked, and the 503 has the platform retry it later).
+ */
+async function checkNonce(
+  nonces: NonceStore,
+  nonce: string,
+  expiresAtMs: number,
+  nowMs: number,
+): Promise<NotificationError | undefined> {
+  let first: unknown;
+  try {
+    first = await nonces.remember(nonce, expiresAtMs, nowMs);
+  } catch (cause) {
+    return new NotificationError(
+      "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+      `the nonce store failed, so the push was refused unchecked: ${reasonOf(cause)}`,
+      { cause },
+    );
+  }
+  if (first === true) return undefined;
+  if (first === false) {
+    return new NotificationError(
+      "BINDPOOL_NOTIFY_REPLAYED",
+      "the nonce of this push was already accepted within the window",
+    );
+  }
+  return new NotificationError(
+    "BINDPOOL_NOTIFY_NONCE_STORE_FAILED",
+    `the nonce store answered ${typeof first}, not a boolean, so the push was refused unchecked`,
+  );
+}
+
+function reasonOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 function tooLarge(maxBodyBytes: number): NotificationError {
   return new NotificationError("BINDPOOL_NOTIFY_TOO_LARGE", `the body is larger than ${maxBodyBytes} bytes`);
-}
-
-/** Parses a verified body into an event; JSON without a known `eventType` is `BINDPOOL_NOTIFY_UNKNOWN_EVENT`. Pure. */
-export function parseNotification(body: string): ParsedNotification {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    // JSON.parse quotes the input in its message, phone numbers included: say less.
-    return malformed("the body is not valid JSON");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return malformed("the body is not a JSON object");
-  }
-  const eventType: unknown = (json as Record<string, unknown>).eventType;
-  if (eventType === undefined) {
-    return unknown("the push has no eventType (SMS and other pushes are not handled here)");
-  }
-  if (typeof eventType !== "string") return malformed(`eventType is a ${typeof eventType}, not a string`);
-  if ((CALL_EVENT_TYPES as readonly string[]).includes(eventType)) {
-    const push = CallPushSchema.safeParse(json);
-    if (!push.success) return malformed(`${eventType} push: ${issues(push.error)}`);
-    const { eventType: event, statusInfo: s } = push.data;
-    const timestampMs = parsePlatformTime(s.timestamp);
-    return {
-      ok: true,
-      event: {
-        type: "call",
-        event,
-        sessionId: s.sessionId,
-        timestamp: s.timestamp,
-        ...(timestampMs === undefined ? {} : { timestampMs }),
-        ...defined({
-          subscriptionId: s.subscriptionId,
-          caller: s.caller,
-          called: s.called,
-          stateCode: s.stateCode,
-          stateDesc: s.stateDesc,
-          userData: s.userData,
-          extendNum: s.extendNum,
-        }),
-      },
-    };
-  }
-  if (eventType === "fee") {
-    const push = FeePushSchema.safeParse(json);
-    if (!push.success) return malformed(`fee push: ${issues(push.error)}`);
-    return { ok: true, event: { type: "fee", records: push.data.feeLst.map((r) => defined(r)) } };
-  }
-  if (eventType === "numStatus") {
-    const push = NumStatusPushSchema.safeParse(json);
-    if (!push.success) return malformed(`numStatus push: ${issues(push.error)}`);
-    return {
-      ok: true,
-      event: {
-        type: "numberStatus",
-        numbers: push.data.numInfo.map((n) => ({
-          x: n.number,
-          status: n.status,
-          ...(n.cause === undefined ? {} : { cause: n.cause }),
-          state: numberStateForStatus(n.status),
-        })),
-      },
-    };
-  }
-  return unknown(`eventType ${JSON.stringify(eventType.slice(0, 64))} is not handled`);
-}
-
-function malformed(message: string): ParsedNotification {
-  return { ok: false, error: new NotificationError("BINDPOOL_NOTIFY_MALFORMED", message) };
-}
-
-function unknown(message: string): ParsedNotification {
-  return { ok: false, error: new NotificationError("BINDPOOL_NOTIFY_UNKNOWN_EVENT", message) };
-}
-
-function issues(error: z.ZodError): string {
-  const shown = error.issues
-    .slice(0, MAX_ISSUES_IN_MESSAGE)
-    .map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
-  const more = error.issues.length - shown.length;
-  return more > 0 ? `${shown.join("; ")}; and ${more} more` : shown.join("; ");
-}
-
-/** A copy without the keys whose value is `undefined` (absent and `null` fields look the same). */
-function defined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v !== undefined && key !== "__proto__") out[key] = v;
-  }
-  return out as T;
-}
-
-/** The body text, or undefined when it exceeds the limit (the rest is drained, then the socket dropped). */
-function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(req.headers["content-length"]);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = Number.isFinite(declared) && declared > maxBytes;
-    if (over && declared > maxBytes * DRAIN_FACTOR) {
-      resolve(undefined);
-      req.resume();
-      return;
-    }
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) over = true;
-      if (over) {
-        chunks.length = 0;
-        if (size > maxBytes * DRAIN_FACTOR) {
-          resolve(undefined);
-          req.destroy();
-        }
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(over ? undefined : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-    req.on("aborted", () => reject(new Error("request aborted")));
-  });
-}
-
-/** The body text of a fetch request, or undefined when it exceeds the limit (reading stops there). */
-async function readStreamBody(request: Request, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel();
-    return undefined;
-  }
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

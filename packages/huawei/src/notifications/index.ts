@@ -11,9 +11,9 @@ export {
   type NotificationInput,
   type NotificationResult,
   type NotificationStats,
-  type ParsedNotification,
-  parseNotification,
 } from "./handler.js";
+export { MemoryNonceStore, type NonceStore } from "./nonces.js";
+export { type ParsedNotification, parseNotification } from "./parse.js";
 export {
   billableMinutes,
   CALL_EVENT_TYPES,

@@ -3,12 +3,20 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { expandNumbers, loadConfigFile, type NumberEntry } from "./config.js";
+import type { z } from "zod";
+import {
+  configFileSchema,
+  describeIssues,
+  expandNumbers,
+  loadConfigFile,
+  type NumberEntry,
+} from "./config.js";
 import type { FaultOptions } from "./faults.js";
-import { type SimulatorOptions, startSimulator } from "./server.js";
+import type { PushOptions } from "./push.js";
+import { type Simulator, type SimulatorOptions, startSimulator } from "./server.js";
 import type { AppConfig } from "./state.js";
 
-const HELP = `bindpool-sim: a local Huawei Cloud PrivateNumber (AXB, AX, AXE) sandbox
+const HELP = `bindpool-sim: a local Huawei Cloud PrivateNumber (AXB, AX, AXE, AXYB, X) sandbox
 
 Usage: bindpool-sim [--config sim.json] [options]
 
@@ -35,6 +43,16 @@ Usage: bindpool-sim [--config sim.json] [options]
   --flow-control-rate R      share answered 1010010
   --seed N                   seed of the fault dice
   --abnormal-code CODE       result code of binds on an abnormal X (default 1012102)
+  --push-url URL             receiver of every push (call events, CDRs, X status)
+  --push-call-events-url URL receiver of call events (default --push-url)
+  --push-fee-url URL         receiver of CDRs (default --push-url)
+  --push-status-url URL      receiver of X status pushes (default --push-url)
+  --push-retry-schedule LIST retry delays in ms, comma separated (default 1,4,9,106,203,300 min)
+  --push-time-scale F        factor on every retry delay (e.g. 0.001)
+  --push-timeout-ms MS       time one push attempt may take (default 10000)
+  --callin-url URL           X mode: receiver of the Block callin (default the call-events URL)
+  --callin-timeout-ms MS     X mode: how long the answer is awaited (default 5000)
+  --control-token TOKEN      enable the control API under /sim (Authorization: Bearer TOKEN)
   -h, --help
 `;
 
@@ -64,6 +82,47 @@ function parseNumbersFlag(list: string, capacity?: number, extensionDigits?: num
         ...(extensionDigits === undefined ? {} : { extensionDigits }),
       };
     });
+}
+
+/** Validates options built from flags with the config file's schema, so both refuse the same values. */
+function checked<S extends z.ZodType>(flags: string, schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`--${flags}-*: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+/** The config file's `push` with the --push-* flags over it. */
+function pushFromFlags(
+  base: PushOptions | undefined,
+  values: Record<string, string | boolean | undefined>,
+): PushOptions | undefined {
+  const flag = (name: string) => {
+    const value = values[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const schedule = flag("push-retry-schedule");
+  const timeScale = num("push-time-scale", flag("push-time-scale"));
+  const timeoutMs = num("push-timeout-ms", flag("push-timeout-ms"));
+  const overlay = {
+    ...(flag("push-url") === undefined ? {} : { url: flag("push-url") }),
+    ...(flag("push-call-events-url") === undefined ? {} : { callEventsUrl: flag("push-call-events-url") }),
+    ...(flag("push-fee-url") === undefined ? {} : { feeUrl: flag("push-fee-url") }),
+    ...(flag("push-status-url") === undefined ? {} : { statusUrl: flag("push-status-url") }),
+    ...(schedule === undefined
+      ? {}
+      : {
+          retryScheduleMs: schedule
+            .split(",")
+            .filter((v) => v.trim() !== "")
+            .map((v) => num("push-retry-schedule", v) ?? 0),
+        }),
+    ...(timeScale === undefined ? {} : { timeScale }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+  if (base === undefined && Object.keys(overlay).length === 0) return undefined;
+  if (base === undefined && overlay.url === undefined)
+    throw new Error("--push-* flags need --push-url (or push.url in the config file)");
+  return checked("push", configFileSchema.shape.push, { ...base, ...overlay });
 }
 
 interface CliRun {
@@ -100,6 +159,16 @@ function parseCli(argv: string[]): CliRun | "help" {
       "flow-control-rate": { type: "string" },
       seed: { type: "string" },
       "abnormal-code": { type: "string" },
+      "push-url": { type: "string" },
+      "push-call-events-url": { type: "string" },
+      "push-fee-url": { type: "string" },
+      "push-status-url": { type: "string" },
+      "push-retry-schedule": { type: "string" },
+      "push-time-scale": { type: "string" },
+      "push-timeout-ms": { type: "string" },
+      "callin-url": { type: "string" },
+      "callin-timeout-ms": { type: "string" },
+      "control-token": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -156,6 +225,17 @@ function parseCli(argv: string[]): CliRun | "help" {
     httpsOption = true;
   }
   const createdWindow = num("created-window", values["created-window"]);
+  const push = pushFromFlags(base.push, values);
+  const callinTimeout = num("callin-timeout-ms", values["callin-timeout-ms"]);
+  const xMode = checked("callin", configFileSchema.shape.xMode, {
+    ...base.xMode,
+    ...(values["callin-url"] === undefined ? {} : { callinUrl: values["callin-url"] }),
+    ...(callinTimeout === undefined ? {} : { answerTimeoutMs: callinTimeout }),
+  });
+  const control =
+    values["control-token"] === undefined
+      ? base.control
+      : checked("control", configFileSchema.shape.control, { token: values["control-token"] });
   const rps = num("rate-limit", values["rate-limit"]);
   const port = num("port", values.port);
   const options: SimulatorOptions = {
@@ -172,8 +252,38 @@ function parseCli(argv: string[]): CliRun | "help" {
     ...(rps === undefined ? {} : { rateLimit: { requestsPerSecond: rps } }),
     faults,
     ...(values["abnormal-code"] === undefined ? {} : { abnormalResultCode: values["abnormal-code"] }),
+    ...(push === undefined ? {} : { push }),
+    ...(xMode === undefined || Object.keys(xMode).length === 0 ? {} : { xMode }),
+    ...(control === undefined ? {} : { control }),
   };
   return values["ca-out"] === undefined ? { options } : { options, caOut: values["ca-out"] };
+}
+
+/** What the simulator serves, printed on start: one write, the "listening" line first. */
+function banner(sim: Simulator, options: SimulatorOptions, caOut: string | undefined): string {
+  const lines = [`bindpool-sim listening on ${sim.url}`];
+  for (const app of options.apps) {
+    lines.push(`  app ${app.appKey} (${app.mode}): ${app.numbers.length} numbers`);
+  }
+  if (caOut !== undefined) lines.push(`  self-signed certificate (trust it in your client): ${caOut}`);
+  const push = options.push;
+  if (push !== undefined) {
+    lines.push(
+      `  pushes: call events -> ${push.callEventsUrl ?? push.url}, CDRs -> ${push.feeUrl ?? push.url}, ` +
+        `X status -> ${push.statusUrl ?? push.url}`,
+    );
+    if (options.apps.some((a) => a.mode === "X"))
+      lines.push(`  X-mode callin -> ${options.xMode?.callinUrl ?? push.callEventsUrl ?? push.url}`);
+  } else {
+    lines.push("  pushes: off (no push.url)");
+  }
+  lines.push(
+    sim.controlUrl === undefined
+      ? "  control API: off (set control.token or --control-token)"
+      : `  control API: ${sim.controlUrl} (Authorization: Bearer <control token>)`,
+  );
+  lines.push("  stop with Ctrl-C or SIGTERM");
+  return `${lines.join("\n")}\n`;
 }
 
 async function main(): Promise<void> {
@@ -190,21 +300,32 @@ async function main(): Promise<void> {
     return;
   }
   const { options } = run;
-  const sim = await startSimulator(options);
-  process.stdout.write(`bindpool-sim listening on ${sim.url}\n`);
-  for (const app of options.apps) {
-    process.stdout.write(`  app ${app.appKey} (${app.mode}): ${app.numbers.length} numbers\n`);
+  let sim: Simulator;
+  try {
+    sim = await startSimulator(options);
+  } catch (err) {
+    // A port in use or a bad option value: say so, not a stack trace of an unhandled rejection.
+    process.stderr.write(`bindpool-sim: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
   }
+  let caOut: string | undefined;
   if (sim.caCertificate && options.https === true) {
-    const caOut = run.caOut ?? join(tmpdir(), `bindpool-sim-ca-${process.pid}.pem`);
+    caOut = run.caOut ?? join(tmpdir(), `bindpool-sim-ca-${process.pid}.pem`);
     writeFileSync(caOut, sim.caCertificate);
-    process.stdout.write(`  self-signed certificate (trust it in your client): ${caOut}\n`);
   }
-  const stop = () => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // A second signal while closing does not wait for the first.
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`bindpool-sim: ${signal}, stopping\n`);
     void sim.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Last: whoever waits for the banner may signal at once, and the handlers must be there by then.
+  process.stdout.write(banner(sim, options, caOut));
 }
 
 void main();

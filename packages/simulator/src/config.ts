@@ -5,8 +5,9 @@ import type { SimulatorOptions } from "./server.js";
 import type { NumberConfig } from "./state.js";
 
 const rate = z.number().min(0).max(1);
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
-const numberEntry = z.object({
+const numberEntry = z.strictObject({
   x: z.string().regex(/^\+?\d{4,31}$/, { error: "must be a number in global format, e.g. +8613800000001" }),
   /** Expands to `count` consecutive numbers starting at `x`. */
   count: z.number().int().min(1).max(1_000_000).optional(),
@@ -18,7 +19,7 @@ const numberEntry = z.object({
   extensionDigits: z.number().int().min(1).max(4).optional(),
 });
 
-const appEntry = z.object({
+const appEntry = z.strictObject({
   appKey: z.string().min(1),
   appSecret: z.string().min(1),
   mode: z.enum(["AXB", "AX", "AXE", "AXYB", "X"]),
@@ -38,25 +39,25 @@ const appEntry = z.object({
 });
 
 /** The JSON config file of the CLI (see README). Paths are relative to the file. */
-export const configFileSchema = z.object({
+export const configFileSchema = z.strictObject({
   host: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
   https: z
     .union([
       z.boolean(),
-      z.object({ certFile: z.string(), keyFile: z.string() }),
-      z.object({ cert: z.string(), key: z.string() }),
+      z.strictObject({ certFile: z.string(), keyFile: z.string() }),
+      z.strictObject({ cert: z.string(), key: z.string() }),
     ])
     .optional(),
   auth: z
-    .object({
+    .strictObject({
       createdWindowSeconds: z.number().min(0).optional(),
       rejectReplayedNonce: z.boolean().optional(),
     })
     .optional(),
-  rateLimit: z.object({ requestsPerSecond: z.number().positive() }).optional(),
+  rateLimit: z.strictObject({ requestsPerSecond: z.number().positive() }).optional(),
   faults: z
-    .object({
+    .strictObject({
       latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
       timeoutRate: rate.optional(),
       hangMs: z.number().min(0).optional(),
@@ -69,13 +70,34 @@ export const configFileSchema = z.object({
   abnormalResultCode: z.string().regex(/^\d+$/).optional(),
   extensionTakenResultCode: z.string().regex(/^\d+$/).optional(),
   recordings: z
-    .object({
+    .strictObject({
       redirectStatus: z
         .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)])
         .optional(),
       retentionSeconds: z.number().min(0).optional(),
     })
     .optional(),
+  /** Where to push call events, CDRs and X status (the console's receiver URLs, §11). */
+  push: z
+    .strictObject({
+      url: httpUrl,
+      callEventsUrl: httpUrl.optional(),
+      feeUrl: httpUrl.optional(),
+      statusUrl: httpUrl.optional(),
+      retryScheduleMs: z.array(z.number().min(0)).max(6).optional(),
+      timeScale: z.number().min(0).optional(),
+      timeoutMs: z.number().positive().optional(),
+    })
+    .optional(),
+  /** X mode: where the Block `callin` goes and how long the platform waits for the answer. */
+  xMode: z
+    .strictObject({
+      callinUrl: httpUrl.optional(),
+      answerTimeoutMs: z.number().positive().optional(),
+    })
+    .optional(),
+  /** The control API under `/sim` (off without it). */
+  control: z.strictObject({ token: z.string().min(1) }).optional(),
   apps: z.array(appEntry).default([]),
 });
 
@@ -103,10 +125,7 @@ export function expandNumbers(entries: readonly NumberEntry[]): NumberConfig[] {
 /** Turns parsed config JSON into {@link SimulatorOptions}; `baseDir` resolves certificate paths. */
 export function optionsFromConfig(json: unknown, baseDir = process.cwd()): SimulatorOptions {
   const parsed = configFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`invalid config at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
-  }
+  if (!parsed.success) throw new Error(`invalid config: ${describeIssues(parsed.error.issues)}`);
   const c = parsed.data;
   let httpsOption: SimulatorOptions["https"];
   if (typeof c.https === "object" && "certFile" in c.https) {
@@ -132,8 +151,31 @@ export function optionsFromConfig(json: unknown, baseDir = process.cwd()): Simul
       ? {}
       : { extensionTakenResultCode: c.extensionTakenResultCode }),
     ...(c.recordings === undefined ? {} : { recordings: c.recordings }),
+    ...(c.push === undefined ? {} : { push: c.push }),
+    ...(c.xMode === undefined ? {} : { xMode: c.xMode }),
+    ...(c.control === undefined ? {} : { control: c.control }),
     apps: c.apps.map((app) => ({ ...app, numbers: expandNumbers(app.numbers) })),
   };
+}
+
+/**
+ * Every issue, each with its path: an unknown key is named (`at apps.0: Unrecognized key: "mdoe"`), and
+ * within a union (`https`) the branch closest to the input speaks rather than a bare "Invalid input".
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string {
+  return issues
+    .map((issue) => {
+      const path = [...prefix, ...issue.path];
+      if (issue.code === "invalid_union" && issue.errors.length > 0) {
+        // The branch the user most likely meant: of the right type, then with the fewest issues.
+        const score = (branch: readonly z.core.$ZodIssue[]) =>
+          branch.length + (branch.some((i) => i.code === "invalid_type" && i.path.length === 0) ? 1000 : 0);
+        const closest = [...issue.errors].sort((p, q) => score(p) - score(q))[0]!;
+        return describeIssues(closest, path);
+      }
+      return `at ${path.map(String).join(".") || "(root)"}: ${issue.message}`;
+    })
+    .join("; ");
 }
 
 /** Reads and validates a JSON config file. */

@@ -6,6 +6,7 @@ import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js
 import { CallControl, type LiveCall, RECORDING_FILES_PATH, type RecordingOptions } from "./call-control.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
+import { CONTROL_PATH, ControlApi, type ControlOptions, isControlPath } from "./control.js";
 import { FaultController, type FaultOptions } from "./faults.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
 import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, requestParams } from "./request.js";
@@ -53,6 +54,8 @@ export interface SimulatorOptions {
   readonly xMode?: XModeOptions;
   /** The recording download URL (§12.1): redirect status and how long recordings are kept. */
   readonly recordings?: RecordingOptions;
+  /** The control API under `/sim` (calls, X status, bindings, faults, stats; see README); off without it. */
+  readonly control?: ControlOptions;
 }
 
 /** A binding as the simulated platform holds it. */
@@ -88,7 +91,9 @@ export interface Simulator {
   readonly url: string;
   /** PEM of the certificate to trust when serving HTTPS. */
   readonly caCertificate?: string;
-  readonly faults: { set(partial: FaultOptions): void; reset(): void };
+  /** Base URL of the control API (`url` + `/sim`), when the `control` option enables it. */
+  readonly controlUrl?: string;
+  readonly faults: { set(partial: FaultOptions): void; reset(): void; readonly current: FaultOptions };
   /**
    * Sets the status of an X: binds fail unless `normal`; calls fail on `paused` and `abnormal`. With
    * `push`, the X status push (`numStatus`, code 5/9/10/11, with `cause` when given) is sent.
@@ -150,6 +155,7 @@ const ROUTES = new Map<string, Route>([
 /** Runs the HTTP(S) server over a {@link PlatformState}. */
 class SimulatorServer implements Simulator {
   url = "";
+  controlUrl?: string;
   caCertificate?: string;
   readonly faults: FaultController;
   private readonly state: PlatformState;
@@ -158,6 +164,7 @@ class SimulatorServer implements Simulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pusher?: Pusher;
   private readonly calls: CallControl;
+  private readonly control?: ControlApi;
   private server?: http.Server;
   private closed = false;
 
@@ -189,6 +196,7 @@ class SimulatorServer implements Simulator {
     }
     const now = options.now ?? Date.now;
     this.calls = new CallControl(this.state, this.pusher, now, () => this.url, options.recordings);
+    if (options.control !== undefined) this.control = new ControlApi(this, options.apps, options.control);
   }
 
   async listen(): Promise<void> {
@@ -232,10 +240,13 @@ class SimulatorServer implements Simulator {
     const address = server.address() as AddressInfo;
     const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
     this.url = `${scheme}://${shownHost}:${address.port}`;
+    if (this.control) this.controlUrl = this.url + CONTROL_PATH;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = parseTarget(req.url ?? "/");
+    // Control requests are not platform traffic: no stats, no faults, no platform signature.
+    if (this.control && target && isControlPath(target.path)) return this.control.handle(req, res, target);
     const method = (req.method ?? "GET").toUpperCase();
     const path = target?.path;
     const route = path === undefined ? undefined : ROUTES.get(path);

@@ -197,3 +197,26 @@ export async function receiver(
       }),
   };
 }
+
+/** A control API answer: HTTP status, headers and the JSON body. */
+export interface ControlAnswer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields the endpoint answers
+  body: any;
+}
+
+/** Calls the control API under `base` (e.g. `sim.controlUrl`) with the bearer token; `body` as JSON or raw text. */
+export function controlClient(base: string, token?: string) {
+  return async function control(method: string, path: string, body?: unknown): Promise<ControlAnswer> {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        "Content-Type": "application/json",
+        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  };
+}

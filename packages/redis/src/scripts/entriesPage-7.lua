@@ -23,17 +23,23 @@ for b = first, last do
   local subs = {}
   local skv = redis.call("HGETALL", P .. "s:" .. b)
   for i = 1, #skv, 2 do subs[skv[i]] = skv[i + 1] end
+  local n = #out
   for i = 1, #kv, 2 do
-    local id = split(kv[i + 1], "|", 2)[1]
+    local v = kv[i + 1]
+    -- One pattern match for the X id and the status (no tables per entry).
+    local xid, status = string.match(v, "^([^|]*)|[^|]*|([^|]*)|")
     -- AXYB: the Y id after "@" (see entryGet); X and Y of one entry reply as `x,y`.
-    local yid = string.match(kv[i + 1], "@([^|@]*)$")
-    if yid then id = id .. "@" .. yid end
-    if not xs[id] then xs[id] = numbersOf(split(id, "@")[1], yid) end
-    out[#out + 1] = kv[i]
+    local yid = string.match(v, "@([^|@]*)$")
+    local id = yid and (xid .. "@" .. yid) or xid
+    local x = xs[id]
+    if not x then
+      x = numbersOf(xid, yid)
+      xs[id] = x
+    end
     local sub = subs[kv[i]]
-    if not sub and split(kv[i + 1], "|", 4)[3] == "b" then sub = "" end
-    out[#out + 1] = entryRaw(kv[i + 1], sub)
-    out[#out + 1] = xs[id]
+    if not sub and status == "b" then sub = "" end
+    out[n + 1], out[n + 2], out[n + 3] = kv[i], entryRaw(v, sub), x
+    n = n + 3
   end
 end
 return out

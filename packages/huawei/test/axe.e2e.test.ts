@@ -1,10 +1,15 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Allocator, MemoryStore, StoreLostError } from "@bindpool/core";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { invariantViolations } from "@bindpool/store-tests";
 import { afterEach, describe, expect, it } from "vitest";
 import { HuaweiDriver } from "../src/index.js";
+import { pushReceiver } from "./harness.js";
+
+async function receiverUrl(): Promise<string> {
+  const receiver = await pushReceiver();
+  receivers.push(receiver);
+  return receiver.url;
+}
 
 // AXE through the allocator, the memory store and this driver against the simulator over real HTTP.
 
@@ -15,27 +20,16 @@ const customer = (i: number) => `+86139${String(i).padStart(8, "0")}`;
 const COURIER = "+8613700000001";
 
 const running: Simulator[] = [];
-const receivers: Server[] = [];
+const receivers: { close: () => Promise<void> }[] = [];
 afterEach(async () => {
   for (const sim of running.splice(0)) await sim.close();
-  for (const server of receivers.splice(0)) await new Promise((done) => server.close(done));
+  for (const receiver of receivers.splice(0)) await receiver.close();
 });
-
-/** Where the simulator pushes call events: takes everything with a 200 (the app's receiver). */
-async function pushReceiver(): Promise<string> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => res.end());
-  });
-  receivers.push(server);
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/push`;
-}
 
 async function setup(numbers: { x: string; extensionDigits: number; capacity?: number }[]) {
   const sim = await startSimulator({
     apps: [{ ...app, mode: "AXE", numbers }],
-    push: { url: await pushReceiver() },
+    push: { url: await receiverUrl() },
   });
   running.push(sim);
   const store = new MemoryStore();

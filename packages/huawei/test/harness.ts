@@ -1,4 +1,6 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Simulator, type SimulatorOptions, startSimulator } from "@bindpool/simulator";
 import { HuaweiDriver, type HuaweiDriverOptions } from "../src/index.js";
 
@@ -72,5 +74,18 @@ export function pushHeaders(
     "content-type": "application/json;charset=UTF-8",
     authorization: `${scheme} realm="SDP",profile="UsernameToken",type="Appkey"`,
     [`x-${scheme.toLowerCase()}`]: `UsernameToken Username="${appKey}", PasswordDigest="${digest}", Nonce="${nonce}", Created="${created}"`,
+  };
+}
+
+/**
+ * A stand-in for the app's push receiver: answers every push 200 and forgets it. Resolves with its URL
+ * and a `close` for the test's cleanup.
+ */
+export async function pushReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => req.resume().on("end", () => res.end()));
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((done) => server.close(() => done())),
   };
 }

@@ -17,6 +17,7 @@ import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
 import { Cluster, Redis } from "ioredis";
 import { type CliConfig, loadConfig, UsageError } from "./config.js";
+import { runPlan } from "./plan/command.js";
 
 /** The CLI makes and closes its own connection, so it holds the whole ioredis client. */
 type RedisClient = Redis | Cluster;
@@ -45,6 +46,8 @@ Commands
   sweep                  one sweeper pass: ended leases, ended orders, queued unbinds (needs "platform")
   reconcile              one reconcile pass against the platform (needs "platform");
                          --adopt-unknown adopts unknown bindings instead of unbinding them
+  plan LOG               how many X to rent per city for an order log (no Redis, no config;
+                         bindpool plan --help for its options)
 
 Options
   --config FILE          deployment config (default ./bindpool.json): redis, pools, platform
@@ -81,6 +84,7 @@ export interface RunResult {
 
 /** Runs one CLI command; never throws (errors become exit codes and messages). */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  if (argv[0] === "plan") return runPlan(argv.slice(1)); // its own options; no Redis or config
   let values: Flags;
   let positionals: string[];
   try {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseLog } from "../src/plan/log.js";
-import { type Plan, plan } from "../src/plan/search.js";
+import { ProgressBar } from "../src/plan/progress.js";
+import { type Plan, plan, proportional } from "../src/plan/search.js";
 
 // Logs whose smallest pool is known by hand, planned in this process and through the CLI process.
 
@@ -123,6 +124,28 @@ describe("bindpool plan", () => {
     const ladder = await planOf(rows, { area: "ladder" });
     expect(ladder.cities.reduce((sum, c) => sum + c.x, 0)).toBe(3);
     expect(ladder.cities.every((c) => c.refused === 0)).toBe(true);
+  });
+
+  it("splits a ladder pool among cities in proportion to their own needs", () => {
+    expect(proportional(16, [16, 16, 16, 16])).toEqual([4, 4, 4, 4]);
+    expect(proportional(3, [3, 3])).toEqual([2, 1]);
+    expect(proportional(5, [10, 0, 5])).toEqual([3, 0, 2]);
+  });
+});
+
+describe("the progress bar", () => {
+  it("draws on a terminal only, and clears its line at the end", () => {
+    const written: string[] = [];
+    const bar = new ProgressBar({ isTTY: true, write: (t: string) => written.push(t) });
+    bar.update("AXB: trying 0755 16 X", 50, 100);
+    bar.clear();
+    expect(written[0]).toMatch(/\[#{12}-{12}\] {2}50% {2}AXB: trying 0755 16 X/);
+    expect(written.at(-1)).toBe("\r\x1b[2K");
+    const piped: string[] = [];
+    const quiet = new ProgressBar({ isTTY: false, write: (t: string) => piped.push(t) });
+    quiet.update("AXB", 50, 100);
+    quiet.clear();
+    expect(piped).toEqual([]);
   });
 });
 

@@ -245,16 +245,37 @@ class Search {
   }
 
   /**
-   * Ladder: the cities of a mode share one pool, so a city short of X borrows another's. Starting from
-   * the strict counts (which serve), each city, busiest first, is cut to the fewest X with which the
-   * whole pool still serves every city, the others' counts held.
+   * Ladder: the cities of a mode share one pool, so the question is the pool's total. Binary search on
+   * it, each total split among the cities in proportion to their strict counts (which serve: with them
+   * every city serves itself on the first rung, so the ladder changes nothing). A city keeps X of its
+   * own for its own orders first; the busiest user of any city sets the floor.
    */
   private async ladder(mode: PlanMode, xs: Map<number, number>): Promise<void> {
     const groups = this.groupsOf(mode);
-    const order = [...groups].sort((a, b) => xs.get(b)! - xs.get(a)!);
-    for (const g of order) {
-      const test = (n: number) => this.serves(mode, groups, new Map([...xs, [g, n]]));
-      xs.set(g, await this.narrow(-1, xs.get(g)!, test));
-    }
+    const strict = groups.map((g) => xs.get(g)!);
+    const total = strict.reduce((a, b) => a + b, 0);
+    const split = (t: number) => new Map(proportional(t, strict).map((n, i) => [groups[i]!, n]));
+    const floor = this.options.serve === 100 ? Math.max(...groups.map((g) => this.lowerBound(g))) : 0;
+    const best = await this.narrow(Math.min(floor, total) - 1, total, (t) =>
+      this.serves(mode, groups, split(t)),
+    );
+    for (const [g, n] of split(best)) xs.set(g, n);
   }
+}
+
+/** `total` split in proportion to `weights`, in whole numbers (largest remainders get the rest). */
+export function proportional(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum === 0) return weights.map(() => 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map(Math.floor);
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const byRemainder = exact
+    .map((e, i) => [e - Math.floor(e), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of byRemainder) {
+    if (left-- <= 0) break;
+    out[i]!++;
+  }
+  return out;
 }

@@ -26,6 +26,7 @@ import {
   PLATFORM_COMMANDS,
   parse,
 } from "./flags.js";
+import { runPlan } from "./plan/command.js";
 import { poolsFromStore } from "./pools.js";
 import { Secrets } from "./secrets.js";
 
@@ -54,6 +55,8 @@ Commands
   sweep                  one sweeper pass: ended leases, ended orders, queued unbinds (needs "platform")
   reconcile              one reconcile pass against the platform (needs "platform");
                          --adopt-unknown adopts unknown bindings instead of unbinding them
+  plan LOG               how many X to rent per city for an order log (no Redis, no config;
+                         bindpool plan --help for its options)
 
 Options
   --config FILE          deployment config (default ./bindpool.json): redis; optionally pools
@@ -101,6 +104,7 @@ export interface RunResult {
  * (Redis passwords in any form, the platform secret) appears in what it returns.
  */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  if (argv[0] === "plan") return runPlan(argv.slice(1)); // its own options; no Redis or config
   const secrets = new Secrets();
   const result = await runCommand(argv, env, secrets);
   return { ...result, stdout: secrets.scrub(result.stdout), stderr: secrets.scrub(result.stderr) };

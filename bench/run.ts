@@ -3,6 +3,7 @@ import { benchEndToEnd } from "./end-to-end.js";
 import { benchMemoryStore } from "./memory-store.js";
 import { benchMillion } from "./million.js";
 import { benchOverhead } from "./overhead.js";
+import { benchPlatformCalls } from "./platform-calls.js";
 import { benchRedisStore } from "./redis-store.js";
 
 /**
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     ["redis", benchRedisStore],
     ["million", benchMillion],
     ["overhead", benchOverhead],
+    ["calls", benchPlatformCalls],
   ];
   const sections: string[] = [
     "## bindpool benchmarks",

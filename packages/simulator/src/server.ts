@@ -3,6 +3,8 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
+import { bindAx } from "./ax-state.js";
+import { bindAxb } from "./axb-state.js";
 import { CallControl, type LiveCall, RECORDING_FILES_PATH, type RecordingOptions } from "./call-control.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
 import { Code, codeInfo } from "./codes.js";
@@ -466,7 +468,7 @@ class SimulatorServer implements Simulator {
     this.state.sweep();
     const result =
       app.mode === "AXB"
-        ? this.state.bindAxb(app, {
+        ? bindAxb(this.state, app, {
             x: binding.x,
             a: binding.a,
             b: binding.b ?? "",
@@ -482,7 +484,7 @@ class SimulatorServer implements Simulator {
               settings: { displayNumMode: "0" },
               attrs: {},
             })
-          : this.state.bindAx(app, { x: binding.x, a: binding.a, attrs: {} });
+          : bindAx(this.state, app, { x: binding.x, a: binding.a, attrs: {} });
     if (!result.ok) {
       throw new Error(
         `bindBehindBack failed with ${result.code}: ${result.detail ?? codeInfo(result.code).desc}`,

@@ -23,7 +23,8 @@ export {
   recordingOfCdr,
 } from "./call-control.js";
 export { classifyResultCode, RESULT_CODES, type ResultCodeInfo } from "./codes.js";
-export { HuaweiDriver, type HuaweiDriverOptions, type HuaweiDriverStats } from "./driver.js";
+export { HuaweiDriver, type HuaweiDriverStats } from "./driver.js";
+export type { HuaweiDriverOptions } from "./driver-options.js";
 export { LOCAL_CODES } from "./http.js";
 export * from "./notifications/index.js";
 export {

@@ -6,15 +6,15 @@
  * X serves nothing else. A subscription carries one YB here. Bindings are `BindingRecord`s of the shared
  * state (`x`, `a`, and `y`, `b` while the YB is bound), so expiry, events and pushes work as in AXB.
  */
+import { AX_MAX_NUMBERS_PER_A } from "./ax-state.js";
 import { Code } from "./codes.js";
-import {
-  type AppState,
-  type AreaRequest,
-  AX_MAX_NUMBERS_PER_A,
-  type BindingAttributes,
-  type BindingRecord,
-  type PlatformState,
-  type Result,
+import type {
+  AppState,
+  AreaRequest,
+  BindingAttributes,
+  BindingRecord,
+  PlatformState,
+  Result,
 } from "./state.js";
 
 type NumberState = AppState["numbers"] extends Map<string, infer N> ? N : never;

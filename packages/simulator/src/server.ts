@@ -1,21 +1,16 @@
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
-import { type AuthOptions, parseAuthHeaders, SignatureVerifier } from "./auth.js";
-import { CallControl, type LiveCall, RECORDING_FILES_PATH, type RecordingOptions } from "./call-control.js";
+import { type AuthOptions, SignatureVerifier } from "./auth.js";
+import { bindAx } from "./ax-state.js";
+import { bindAxb } from "./axb-state.js";
+import { CallControl, type LiveCall, type RecordingOptions } from "./call-control.js";
 import { callPushes, liveTempCallee, type SimulatedCall, type SimulatedCallInput } from "./calls.js";
-import { Code, codeInfo } from "./codes.js";
-import { CONTROL_PATH, ControlApi, type ControlOptions, isControlPath } from "./control.js";
+import { codeInfo } from "./codes.js";
+import { CONTROL_PATH, ControlApi, type ControlOptions } from "./control.js";
 import { FaultController, type FaultOptions } from "./faults.js";
+import { HttpHandler } from "./http-handler.js";
 import { Pusher, type PushOptions, type PushStats } from "./push.js";
-import { announcesTooLarge, type Body, parseTarget, rawAnswer, readBody, requestParams } from "./request.js";
-import { AX_CALLEE_PATH, AX_PATH, axCalleeRoute, axRoute } from "./routes/ax.js";
-import { AXB_PATH, axbRoute } from "./routes/axb.js";
-import { AXE_PATH, AXE_V2_PATH, axeRoute, axeV2Route } from "./routes/axe.js";
-import { AXYB_PATH, axybRoute } from "./routes/axyb.js";
-import { CALL_STOP_PATH, callStopRoute, RECORDING_PATH, recordingRoute } from "./routes/call-control.js";
-import type { Reply, Route } from "./routes/types.js";
 import {
   type AppConfig,
   type Mode,
@@ -141,17 +136,6 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const ROUTES = new Map<string, Route>([
-  [RECORDING_PATH, recordingRoute],
-  [CALL_STOP_PATH, callStopRoute],
-  [AXB_PATH, axbRoute],
-  [AX_PATH, axRoute],
-  [AX_CALLEE_PATH, axCalleeRoute],
-  [AXE_PATH, axeRoute],
-  [AXE_V2_PATH, axeV2Route],
-  [AXYB_PATH, axybRoute],
-]);
-
 /** Runs the HTTP(S) server over a {@link PlatformState}. */
 class SimulatorServer implements Simulator {
   url = "";
@@ -159,12 +143,12 @@ class SimulatorServer implements Simulator {
   caCertificate?: string;
   readonly faults: FaultController;
   private readonly state: PlatformState;
-  private readonly verifier: SignatureVerifier;
   private readonly counter = new RequestCounter();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pusher?: Pusher;
   private readonly calls: CallControl;
   private readonly control?: ControlApi;
+  /** Answers the platform's HTTP API (`http-handler.ts`). */
+  private readonly requestHandler: HttpHandler;
   private server?: http.Server;
   private closed = false;
 
@@ -175,7 +159,7 @@ class SimulatorServer implements Simulator {
       options.abnormalResultCode,
       options.extensionTakenResultCode,
     );
-    this.verifier = new SignatureVerifier(options.auth);
+    const verifier = new SignatureVerifier(options.auth);
     this.faults = new FaultController(options.faults);
     const rps = options.rateLimit?.requestsPerSecond;
     if (rps !== undefined && !(rps > 0))
@@ -197,24 +181,20 @@ class SimulatorServer implements Simulator {
     const now = options.now ?? Date.now;
     this.calls = new CallControl(this.state, this.pusher, now, () => this.url, options.recordings);
     if (options.control !== undefined) this.control = new ControlApi(this, options.apps, options.control);
+    this.requestHandler = new HttpHandler({
+      state: this.state,
+      verifier,
+      counter: this.counter,
+      faults: this.faults,
+      calls: this.calls,
+      ...(this.control === undefined ? {} : { control: this.control }),
+      ...(rps === undefined ? {} : { requestsPerSecond: rps }),
+    });
   }
 
   async listen(): Promise<void> {
     const host = this.options.host ?? "127.0.0.1";
-    const handler = (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch(() => {
-        if (!res.headersSent && !res.destroyed) this.send(res, { code: Code.internalError });
-      });
-    };
-    // A client that waits for 100 Continue learns at once that its body is too large, without sending it.
-    const checkContinue = (req: IncomingMessage, res: ServerResponse) => {
-      if (!announcesTooLarge(req)) {
-        res.writeContinue();
-        return handler(req, res);
-      }
-      this.counter.request((req.method ?? "GET").toUpperCase(), undefined);
-      this.sendTooLarge(res);
-    };
+    const handler = this.requestHandler.onRequest;
     let scheme = "http";
     if (this.options.https) {
       const material = this.options.https === true ? await selfSignedCertificate(host) : this.options.https;
@@ -228,8 +208,8 @@ class SimulatorServer implements Simulator {
       this.server = http.createServer(handler);
     }
     const server = this.server;
-    server.on("checkContinue", checkContinue);
-    server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.answerClientError(err, socket));
+    server.on("checkContinue", this.requestHandler.onCheckContinue);
+    server.on("clientError", this.requestHandler.onClientError);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 0, host, () => {
@@ -241,142 +221,6 @@ class SimulatorServer implements Simulator {
     const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
     this.url = `${scheme}://${shownHost}:${address.port}`;
     if (this.control) this.controlUrl = this.url + CONTROL_PATH;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = parseTarget(req.url ?? "/");
-    // Control requests are not platform traffic: no stats, no faults, no platform signature.
-    if (this.control && target && isControlPath(target.path)) return this.control.handle(req, res, target);
-    const method = (req.method ?? "GET").toUpperCase();
-    const path = target?.path;
-    const route = path === undefined ? undefined : ROUTES.get(path);
-    // Only served paths get their own counter: garbage paths would grow the map without bound.
-    this.counter.request(method, route === undefined ? undefined : path);
-    let body: Body;
-    try {
-      body = await readBody(req);
-    } catch {
-      return;
-    }
-    if ("tooLarge" in body) return this.sendTooLarge(res);
-    const latency = this.faults.latencyMs();
-    if (latency > 0) await this.sleep(latency);
-    if (this.closed) return;
-
-    if (!target) return this.send(res, { code: Code.invalidRequest, detail: "Malformed request URI." }, 400);
-    if (method === "GET" && target.path.startsWith(RECORDING_FILES_PATH))
-      return this.sendRecordingFile(res, target.path);
-    if (!route)
-      return this.send(res, { code: Code.invalidRequest, detail: `Unknown URI ${target.path}.` }, 404);
-    const handler = route.methods[method as keyof Route["methods"]];
-    if (!handler)
-      return this.send(res, { code: Code.invalidRequest, detail: `Method ${method} not allowed.` }, 405);
-
-    const auth = parseAuthHeaders(req.headers);
-    if (!auth.ok) return this.send(res, { code: auth.code, detail: auth.detail });
-    const appKey = auth.token.username;
-    const app = this.state.app(appKey);
-    // Counted per known app key only: a counter per unknown username would grow with garbage traffic.
-    if (!app) return this.send(res, { code: Code.invalidAppKey });
-    const countThisSecond = this.counter.appRequest(appKey);
-    const authFailure = this.verifier.verify(auth.token, app.config.appSecret);
-    if (authFailure) return this.send(res, { code: authFailure.code, detail: authFailure.detail });
-    const rps = this.options.rateLimit?.requestsPerSecond;
-    if (rps !== undefined && countThisSecond > rps) return this.send(res, { code: Code.flowControl });
-    if (route.mode !== "any" && route.mode !== app.mode) {
-      return this.send(res, {
-        code: Code.apiNotAllowed,
-        detail: `The app_key is not allowed to invoke the API (app mode ${app.mode}, API mode ${route.mode}).`,
-      });
-    }
-
-    const fault = this.faults.decide();
-    if (fault !== "none") this.counter.fault(fault);
-    if (fault === "serverError") return this.send(res, { code: Code.internalError });
-    if (fault === "flowControl") return this.send(res, { code: Code.flowControl });
-
-    let params: Record<string, unknown>;
-    try {
-      params = requestParams(method, target.query, body.text);
-    } catch (err) {
-      return this.send(res, { code: Code.invalidRequest, detail: (err as Error).message });
-    }
-    const run = (): Reply => {
-      this.state.sweep();
-      return handler({ state: this.state, app, params, calls: this.calls });
-    };
-
-    if (fault === "timeout") {
-      const reply = this.faults.timeoutTakesEffect ? run() : undefined;
-      const hangMs = this.faults.hangMs;
-      if (hangMs === undefined) return; // never answered; the socket is dropped on close()
-      await this.sleep(hangMs);
-      if (this.closed) return;
-      return this.send(res, reply ?? run());
-    }
-    this.send(res, run());
-  }
-
-  private send(res: ServerResponse, reply: Reply, httpStatus?: number): void {
-    if (res.destroyed || res.headersSent) return;
-    const info = codeInfo(reply.code);
-    this.counter.result(reply.code);
-    const payload = JSON.stringify({
-      resultcode: reply.code,
-      resultdesc: reply.detail ?? info.desc,
-      ...reply.body,
-    });
-    res.writeHead(httpStatus ?? reply.httpStatus ?? info.httpStatus, {
-      "Content-Type": "application/json;charset=UTF-8",
-      "Content-Length": Buffer.byteLength(payload),
-      ...reply.headers,
-    });
-    res.end(payload);
-  }
-
-  /** The audio a recording URL points to, fetched without signature like an object-store link. */
-  private sendRecordingFile(res: ServerResponse, path: string): void {
-    const audio = this.calls.recordingFile(path);
-    if (!audio) {
-      this.send(res, { code: Code.axbRecordNotFound }, 404);
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "audio/wav", "Content-Length": audio.length });
-    res.end(audio);
-  }
-
-  /** 413 with a result code; the connection is closed after it. */
-  private sendTooLarge(res: ServerResponse): void {
-    res.setHeader("Connection", "close");
-    this.send(res, { code: Code.invalidRequest, detail: "Request body exceeds 1 MiB." }, 413);
-  }
-
-  /** Answers a request node's HTTP parser refused with a JSON result code instead of a bare status. */
-  private answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    if (err.code === "ECONNRESET" || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const [status, reason] =
-      err.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "Request Header Fields Too Large"]
-        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-          ? [408, "Request Timeout"]
-          : [400, "Bad Request"];
-    this.counter.result(Code.invalidRequest);
-    socket.end(
-      rawAnswer(status, reason, { resultcode: Code.invalidRequest, resultdesc: "Malformed HTTP request." }),
-    );
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
   }
 
   setNumberStatus(appKey: string, x: string, status: NumberStatus, cause?: number): void {
@@ -466,7 +310,7 @@ class SimulatorServer implements Simulator {
     this.state.sweep();
     const result =
       app.mode === "AXB"
-        ? this.state.bindAxb(app, {
+        ? bindAxb(this.state, app, {
             x: binding.x,
             a: binding.a,
             b: binding.b ?? "",
@@ -482,7 +326,7 @@ class SimulatorServer implements Simulator {
               settings: { displayNumMode: "0" },
               attrs: {},
             })
-          : this.state.bindAx(app, { x: binding.x, a: binding.a, attrs: {} });
+          : bindAx(this.state, app, { x: binding.x, a: binding.a, attrs: {} });
     if (!result.ok) {
       throw new Error(
         `bindBehindBack failed with ${result.code}: ${result.detail ?? codeInfo(result.code).desc}`,
@@ -533,8 +377,7 @@ class SimulatorServer implements Simulator {
     if (this.closed) return;
     this.closed = true;
     this.pusher?.close();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.requestHandler.close();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {

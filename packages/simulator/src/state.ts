@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { forgetAxOwner } from "./ax-state.js";
+import { DEFAULT_AXB_CAPACITY } from "./axb-state.js";
 import { type AxeSettings, AxeState, axeNumberLimits } from "./axe-state.js";
 import { forgetOn } from "./axyb-state.js";
 import { Code } from "./codes.js";
@@ -161,31 +163,10 @@ export interface AppState {
   readonly axByA: Map<string, Set<string>>;
 }
 
-/** AXB default pairs per X (§4.5). */
-export const DEFAULT_AXB_CAPACITY = 5000;
-/** AX: most X one A may hold (§5.4). */
-export const AX_MAX_NUMBERS_PER_A = 5;
-
 export interface AreaRequest {
   readonly areaCode?: string;
   /** 0 strict (default), 1 fall back to the same province, then any X of the app. */
   readonly areaMatchMode?: 0 | 1;
-}
-
-export interface AxbBindInput extends AreaRequest {
-  readonly a: string;
-  readonly b: string;
-  readonly x?: string;
-  readonly durationSeconds: number;
-  readonly userData?: string;
-  readonly attrs: BindingAttributes;
-}
-
-export interface AxBindInput extends AreaRequest {
-  readonly a: string;
-  readonly x?: string;
-  readonly userData?: string;
-  readonly attrs: BindingAttributes;
 }
 
 export interface Page {
@@ -193,11 +174,12 @@ export interface Page {
   readonly total: number;
 }
 
-function fail<T>(code: string, detail?: string): Result<T> {
+/** A refusal with the platform's result code; shared with the mode modules. */
+export function fail<T>(code: string, detail?: string): Result<T> {
   return detail === undefined ? { ok: false, code } : { ok: false, code, detail };
 }
 
-function ok<T>(value: T): Result<T> {
+export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
 }
 
@@ -314,257 +296,6 @@ export class PlatformState {
     return n;
   }
 
-  // ---- AXB ----------------------------------------------------------------------------------
-
-  bindAxb(app: AppState, req: AxbBindInput): Result<BindingRecord> {
-    if (req.a === req.b) return fail(Code.invalidRequest, "callerNum and calleeNum must differ.");
-    let n: NumberState | undefined;
-    if (req.x !== undefined) {
-      n = app.numbers.get(req.x);
-      if (!n) return fail(Code.axbNumberNotOfApp, `relationNum ${req.x} is not a number of this app.`);
-      if (n.status !== "normal") return fail(this.abnormalCode, `The number ${req.x} status is abnormal.`);
-      if (n.users.has(req.a)) return fail(Code.axbAlreadyBound, `The number ${req.a} has been bound.`);
-      if (n.users.has(req.b)) return fail(Code.axbAlreadyBound, `The number ${req.b} has been bound.`);
-      if (n.subs.size >= n.capacity) return fail(Code.axbNumberFull);
-    } else {
-      const { a, b } = req;
-      n = this.pick(
-        app,
-        req,
-        (c) => c.status === "normal" && c.subs.size < c.capacity && !c.users.has(a) && !c.users.has(b),
-      );
-      if (!n) return fail(Code.axbNoIdleNumber);
-    }
-    const binding = this.create(app, n, req.a, req.b, req.durationSeconds, req.userData, req.attrs);
-    n.users.set(req.a, binding.subscriptionId);
-    n.users.set(req.b, binding.subscriptionId);
-    return ok(binding);
-  }
-
-  /** AXB unbind (§4.2): by subscriptionId, or every binding on relationNum (narrowed by callerNum/calleeNum). */
-  unbindAxb(
-    app: AppState,
-    req: { subscriptionId?: string; x?: string; a?: string; b?: string },
-  ): Result<BindingRecord[]> {
-    if (req.subscriptionId !== undefined) {
-      const binding = app.bindings.get(req.subscriptionId);
-      if (!binding) return fail(Code.axbRecordNotFound);
-      this.remove(binding, "unbind");
-      return ok([binding]);
-    }
-    if (req.x === undefined) return fail(Code.invalidRequest, "subscriptionId or relationNum is required.");
-    const n = app.numbers.get(req.x);
-    if (!n) return fail(Code.axbNumberNotOfApp);
-    if (req.a !== undefined || req.b !== undefined) {
-      const binding = this.findOnX(app, n, req.a, req.b);
-      if (!binding) return fail(Code.axbRecordNotFound);
-      this.remove(binding, "unbind");
-      return ok([binding]);
-    }
-    if (n.subs.size === 0) return fail(Code.axbRecordNotFound);
-    const removed: BindingRecord[] = [];
-    for (const id of [...n.subs]) {
-      const binding = app.bindings.get(id);
-      if (binding) {
-        this.remove(binding, "unbind");
-        removed.push(binding);
-      }
-    }
-    return ok(removed);
-  }
-
-  /** AXB modify (§4.3): new A/B must not be used by another binding on the X; duration counts from now. */
-  modifyAxb(
-    app: AppState,
-    req: {
-      subscriptionId: string;
-      a?: string;
-      b?: string;
-      durationSeconds?: number;
-      userData?: string;
-      attrs: BindingAttributes;
-    },
-  ): Result<BindingRecord> {
-    const binding = app.bindings.get(req.subscriptionId);
-    if (!binding) return fail(Code.axbRecordNotFound);
-    const n = app.numbers.get(binding.x)!;
-    const a = req.a ?? binding.a;
-    const b = req.b ?? binding.b ?? "";
-    if (a === b) return fail(Code.invalidRequest, "callerNum and calleeNum must differ.");
-    for (const user of [a, b]) {
-      const holder = n.users.get(user);
-      if (holder !== undefined && holder !== binding.subscriptionId) {
-        return fail(Code.axbAlreadyBound, `The number ${user} has been bound.`);
-      }
-    }
-    n.users.delete(binding.a);
-    if (binding.b !== undefined) n.users.delete(binding.b);
-    binding.a = a;
-    binding.b = b;
-    n.users.set(a, binding.subscriptionId);
-    n.users.set(b, binding.subscriptionId);
-    if (req.durationSeconds !== undefined) this.setDuration(binding, req.durationSeconds);
-    this.applyCommon(binding, req.userData, req.attrs);
-    this.emit({ type: "modified", binding });
-    return ok(binding);
-  }
-
-  /** AXB query (§4.4): by subscriptionId, by X (paged, optionally narrowed to A/B), or by A+B over all X. */
-  queryAxb(
-    app: AppState,
-    req: { subscriptionId?: string; x?: string; a?: string; b?: string },
-    page: { index: number; size: number },
-  ): Result<Page> {
-    if (req.subscriptionId !== undefined) {
-      const binding = app.bindings.get(req.subscriptionId);
-      return binding ? ok({ items: [binding], total: 1 }) : fail(Code.axbRecordNotFound);
-    }
-    if (req.x !== undefined) {
-      const n = app.numbers.get(req.x);
-      if (!n) return fail(Code.axbNumberNotOfApp);
-      if (req.a !== undefined || req.b !== undefined) {
-        const binding = this.findOnX(app, n, req.a, req.b);
-        return binding ? ok({ items: [binding], total: 1 }) : fail(Code.axbRecordNotFound);
-      }
-      return ok(pageOf(app, n.subs, page));
-    }
-    if (req.a === undefined && req.b === undefined) {
-      return fail(Code.invalidRequest, "subscriptionId, relationNum, callerNum or calleeNum is required.");
-    }
-    // Rare shape (no relationNum): a scan is acceptable on the query path only.
-    const ids = new Set<string>();
-    for (const binding of app.bindings.values()) {
-      if ((req.a === undefined || binding.a === req.a) && (req.b === undefined || binding.b === req.b)) {
-        ids.add(binding.subscriptionId);
-      }
-    }
-    if (ids.size === 0) return fail(Code.axbRecordNotFound);
-    return ok(pageOf(app, ids, page));
-  }
-
-  private findOnX(app: AppState, n: NumberState, a?: string, b?: string): BindingRecord | undefined {
-    const id = n.users.get((a ?? b)!);
-    const binding = id === undefined ? undefined : app.bindings.get(id);
-    if (!binding) return undefined;
-    if (a !== undefined && binding.a !== a) return undefined;
-    if (b !== undefined && binding.b !== b) return undefined;
-    return binding;
-  }
-
-  // ---- AX -----------------------------------------------------------------------------------
-
-  bindAx(app: AppState, req: AxBindInput): Result<BindingRecord> {
-    const held = app.axByA.get(req.a)?.size ?? 0;
-    let n: NumberState | undefined;
-    if (req.x !== undefined) {
-      n = app.numbers.get(req.x);
-      if (!n) return fail(Code.axNumberNotOfApp, `privateNum ${req.x} is not a number of this app.`);
-      if (n.status !== "normal") return fail(this.abnormalCode, `The number ${req.x} status is abnormal.`);
-      if (n.subs.size > 0) return fail(Code.axNumberTaken);
-      if (held >= AX_MAX_NUMBERS_PER_A) return fail(Code.axTooManyNumbers);
-    } else {
-      if (held >= AX_MAX_NUMBERS_PER_A) return fail(Code.axTooManyNumbers);
-      n = this.pick(app, req, (c) => c.status === "normal" && c.subs.size === 0);
-      if (!n) return fail(Code.axNoIdleNumber);
-    }
-    const binding = this.create(app, n, req.a, undefined, 0, req.userData, req.attrs);
-    let set = app.axByA.get(req.a);
-    if (!set) {
-      set = new Set();
-      app.axByA.set(req.a, set);
-    }
-    set.add(binding.subscriptionId);
-    return ok(binding);
-  }
-
-  /** Finds an AX binding by subscriptionId (wins) or privateNum (optionally checked against origNum). */
-  findAx(app: AppState, req: { subscriptionId?: string; x?: string; a?: string }): Result<BindingRecord> {
-    if (req.subscriptionId !== undefined) {
-      const binding = app.bindings.get(req.subscriptionId);
-      return binding ? ok(binding) : fail(Code.recordNotFound);
-    }
-    if (req.x === undefined) return fail(Code.invalidRequest, "subscriptionId or privateNum is required.");
-    const n = app.numbers.get(req.x);
-    if (!n) return fail(Code.axNumberNotApplied);
-    const id = n.subs.values().next().value;
-    const binding = id === undefined ? undefined : app.bindings.get(id);
-    if (!binding || (req.a !== undefined && binding.a !== req.a)) return fail(Code.recordNotFound);
-    return ok(binding);
-  }
-
-  unbindAx(app: AppState, req: { subscriptionId?: string; x?: string; a?: string }): Result<BindingRecord> {
-    const found = this.findAx(app, req);
-    if (found.ok) this.remove(found.value, "unbind");
-    return found;
-  }
-
-  modifyAx(
-    app: AppState,
-    req: { subscriptionId?: string; x?: string; a?: string; userData?: string; attrs: BindingAttributes },
-  ): Result<BindingRecord> {
-    const found = this.findAx(app, { subscriptionId: req.subscriptionId, x: req.x });
-    if (!found.ok) return found;
-    const binding = found.value;
-    if (req.a !== undefined && req.a !== binding.a) {
-      const held = app.axByA.get(req.a)?.size ?? 0;
-      if (held >= AX_MAX_NUMBERS_PER_A) return fail(Code.axTooManyNumbers);
-      this.forgetAxOwner(app, binding);
-      binding.a = req.a;
-      // The temporary callee was set for the previous A's next call (and may even be the new A).
-      delete binding.tempCallee;
-      let set = app.axByA.get(req.a);
-      if (!set) {
-        set = new Set();
-        app.axByA.set(req.a, set);
-      }
-      set.add(binding.subscriptionId);
-    }
-    this.applyCommon(binding, req.userData, req.attrs);
-    this.emit({ type: "modified", binding });
-    return ok(binding);
-  }
-
-  /** AX query: subscriptionId > origNum > privateNum; nothing found is 1016001 (§16), never an empty list. */
-  queryAx(
-    app: AppState,
-    req: { subscriptionId?: string; a?: string; x?: string },
-    page: { index: number; size: number },
-  ): Result<Page> {
-    if (req.subscriptionId === undefined && req.a !== undefined) {
-      const ids = app.axByA.get(req.a);
-      if (!ids || ids.size === 0) return fail(Code.recordNotFound);
-      return ok(pageOf(app, ids, page));
-    }
-    const found = this.findAx(app, req);
-    if (!found.ok) return found.code === Code.invalidRequest ? found : fail(Code.recordNotFound);
-    return ok({ items: [found.value], total: 1 });
-  }
-
-  /** AX temporary callee (§5.3): the callee of A's next call, valid for durationSeconds. */
-  setTemporaryCallee(
-    app: AppState,
-    req: {
-      subscriptionId?: string;
-      x?: string;
-      calleeNum: string;
-      durationSeconds: number;
-      userData?: string;
-    },
-  ): Result<BindingRecord> {
-    const found = this.findAx(app, { subscriptionId: req.subscriptionId, x: req.x });
-    if (!found.ok) return found;
-    const binding = found.value;
-    if (binding.a === req.calleeNum) return fail(Code.invalidRequest, "calleeNum must differ from origNum.");
-    binding.tempCallee = {
-      calleeNum: req.calleeNum,
-      expiresAtMs: this.nowMs() + req.durationSeconds * 1000,
-      ...(req.userData === undefined ? {} : { userData: req.userData }),
-    };
-    return ok(binding);
-  }
-
-  // ---- shared -------------------------------------------------------------------------------
-
   /** Picks an X by area (§13); shared with the AXE and AXYB modules. */
   pick(app: AppState, area: AreaRequest, fits: (n: NumberState) => boolean): NumberState | undefined {
     if (area.areaCode === undefined) return app.any.find(fits);
@@ -629,12 +360,6 @@ export class PlatformState {
     }
   }
 
-  private forgetAxOwner(app: AppState, binding: BindingRecord): void {
-    const set = app.axByA.get(binding.a);
-    set?.delete(binding.subscriptionId);
-    if (set?.size === 0) app.axByA.delete(binding.a);
-  }
-
   /** Ends a binding and emits `unbound`; shared with the AXE and AXYB modules. */
   remove(binding: BindingRecord, reason: "unbind" | "expired"): void {
     const app = this.apps.get(binding.appKey)!;
@@ -646,7 +371,7 @@ export class PlatformState {
     if (n.users.get(binding.a) === binding.subscriptionId) n.users.delete(binding.a);
     if (binding.b !== undefined && n.users.get(binding.b) === binding.subscriptionId)
       n.users.delete(binding.b);
-    if (binding.mode !== "AXB") this.forgetAxOwner(app, binding);
+    if (binding.mode !== "AXB") forgetAxOwner(app, binding);
     app.bindings.delete(binding.subscriptionId);
     this.all.delete(binding.subscriptionId);
     this.emit({ type: "unbound", binding, reason });
@@ -667,7 +392,8 @@ function ringFor(map: Map<string, NumberRing>, key: string): NumberRing {
   return ring;
 }
 
-function pageOf(app: AppState, ids: Set<string>, page: { index: number; size: number }): Page {
+/** One page (from 1) of the bindings `ids`; shared by the AXB and AX queries. */
+export function pageOf(app: AppState, ids: Set<string>, page: { index: number; size: number }): Page {
   const start = (page.index - 1) * page.size;
   const items: BindingRecord[] = [];
   let i = 0;

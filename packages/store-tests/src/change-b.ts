@@ -1,19 +1,7 @@
-import type { Entry, Mode, ReserveRequest, Store, StoredNumber } from "@bindpool/core";
+import type { StoredNumber } from "@bindpool/core";
 import { expect, it } from "vitest";
+import type { SuiteTools } from "./fixtures.js";
 import { invariantViolations } from "./invariants.js";
-
-/** What the conformance suite lends its groups of tests. */
-export interface SuiteTools {
-  /** A fresh store with pool "p" of these numbers. */
-  readonly setup: (mode: Mode, numbers: StoredNumber[]) => Promise<Store>;
-  /** A reservation of pool "p"; throws when the store answers anything else. */
-  readonly pick: (store: Store, over: Partial<ReserveRequest>) => Promise<Entry>;
-  readonly reserve: (store: Store, over: Partial<ReserveRequest>) => ReturnType<Store["reserve"]>;
-  /** `n` numbers of capacity 5000 (or `extra`). */
-  readonly xs: (n: number, extra?: Partial<StoredNumber>) => StoredNumber[];
-  /** The suite's clock, ms. */
-  readonly t0: number;
-}
 
 const A = "+8613700000001";
 const B = "+8613700000002";

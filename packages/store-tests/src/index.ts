@@ -1,8 +1,11 @@
 import type { Mode, ReserveRequest, Store, StoredNumber } from "@bindpool/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { axTests } from "./ax.js";
+import { axeTests } from "./axe.js";
+import { axybTests } from "./axyb.js";
 import { changeBTests } from "./change-b.js";
-import { A, B, reserveRequest, T0 } from "./fixtures.js";
+import { A, B, C, D, reserveRequest, type SuiteTools, T0 } from "./fixtures.js";
 import { generationTests } from "./generation.js";
 import { invariantViolations } from "./invariants.js";
 import { modelProperty } from "./property.js";
@@ -27,9 +30,6 @@ export interface StoreConformanceOptions {
   /** Property runs per mode. @default 60 */
   readonly propertyRuns?: number;
 }
-
-const C = "+8613800000003";
-const D = "+8613800000004";
 
 const xs = (n: number, extra: Partial<StoredNumber> = {}): StoredNumber[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -71,6 +71,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       if (!r.ok) throw new Error(`expected a reservation, got ${r.reason}`);
       return r.entry;
     };
+    const tools: SuiteTools = { setup, pick, reserve: (store, over) => store.reserve(req(over)), xs, t0: T0 };
 
     it("reserves an X with a lease and a fencing token, then confirms it into a binding", async () => {
       const store = await setup("AXB", xs(2));
@@ -120,110 +121,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect(r).toEqual({ ok: false, reason: "exhausted" });
     });
 
-    it("gives one A one X and at most 5 X in AX mode", async () => {
-      const store = await setup("AX", xs(7, { capacity: 1 }));
-      const got = new Set<string>();
-      for (let i = 1; i <= 5; i++) got.add((await pick(store, { orderKey: `o${i}`, a: A, b: undefined })).x);
-      expect(got.size).toBe(5);
-      expect(await store.reserve(req({ orderKey: "o6", a: A, b: undefined }))).toEqual({
-        ok: false,
-        reason: "userLimit",
-      });
-      const other = await pick(store, { orderKey: "o7", a: B, b: undefined });
-      expect(got.has(other.x)).toBe(false);
-    });
-
-    it("gives each AXE entry the lowest free extension of its X, padded, and frees it on release", async () => {
-      const store = await setup("AXE", xs(1, { capacity: 3, extensionDigits: 3 }));
-      const e1 = await pick(store, { orderKey: "o1", a: A, b: undefined });
-      const e2 = await pick(store, { orderKey: "o2", a: B, b: undefined });
-      expect([e1.extension, e2.extension, e1.b]).toEqual(["001", "002", undefined]);
-      expect(await store.release("p", "o1", e1.token)).toBe("released");
-      const e3 = await pick(store, { orderKey: "o3", a: C, b: undefined });
-      const e4 = await pick(store, { orderKey: "o4", a: D, b: undefined });
-      expect([e3.extension, e4.extension]).toEqual(["001", "003"]);
-      // Capacity 3 reached: no fourth extension, whatever the extension space.
-      const full = await store.reserve(req({ orderKey: "o5", a: "+8613800000005", b: undefined }));
-      expect(full).toEqual({ ok: false, reason: "exhausted" });
-      expect(await store.get("p", "o4")).toMatchObject({ extension: "003" });
-      expect(await invariantViolations(store, "p")).toEqual([]);
-    });
-
-    it("puts an AXE customer at most once on an X", async () => {
-      const store = await setup("AXE", xs(2, { capacity: 200 }));
-      const e1 = await pick(store, { orderKey: "o1", a: A, b: undefined });
-      const e2 = await pick(store, { orderKey: "o2", a: A, b: undefined });
-      expect(e2.x).not.toBe(e1.x);
-      const third = await store.reserve(req({ orderKey: "o3", a: A, b: undefined }));
-      expect(third).toEqual({ ok: false, reason: "exhausted" });
-    });
-
-    it("adopts an AXE binding onto its own extension, and not onto one an entry holds", async () => {
-      const store = await setup("AXE", xs(1, { capacity: 10, extensionDigits: 2 }));
-      const x = xs(1)[0]!.x;
-      const adopted = await pick(store, { orderKey: "o1", a: A, b: undefined, x, extension: "07" });
-      expect(adopted.extension).toBe("07");
-      const taken = await store.reserve(req({ orderKey: "o2", a: B, b: undefined, x, extension: "7" }));
-      expect(taken).toEqual({ ok: false, reason: "exhausted" });
-      const next = await pick(store, { orderKey: "o3", a: C, b: undefined });
-      expect(next.extension).toBe("01");
-      expect(await invariantViolations(store, "p")).toEqual([]);
-    });
-
-    it("reserves X and Y for an AXYB pair in one step, holds both, and frees both on release", async () => {
-      const store = await setup("AXYB", xs(2, { capacity: 5 }));
-      const e = await pick(store, { orderKey: "o1", a: A, b: B });
-      expect(e.y).toBeDefined();
-      expect(e.y).not.toBe(e.x);
-      expect(e.b).toBe(B);
-      expect((await store.numbers("p")).map((n) => n.load)).toEqual([1, 1]);
-      expect(await store.get("p", "o1")).toMatchObject({ x: e.x, y: e.y, a: A, b: B });
-      expect(await invariantViolations(store, "p")).toEqual([]);
-      expect(await store.release("p", "o1", e.token)).toBe("released");
-      expect((await store.numbers("p")).map((n) => n.load)).toEqual([0, 0]);
-      // A and B are free on both numbers again.
-      await pick(store, { orderKey: "o2", a: A, b: B });
-    });
-
-    it("puts A and B at most once on each AXYB number, and reserves nothing when no Y fits", async () => {
-      const store = await setup("AXYB", xs(3, { capacity: 5 }));
-      const first = await pick(store, { orderKey: "o1", a: A, b: B });
-      // Only one number is free of A: an X but no Y.
-      const before = await store.numbers("p");
-      expect(await store.reserve(req({ orderKey: "o2", a: A, b: C }))).toEqual({
-        ok: false,
-        reason: "exhausted",
-      });
-      expect(await store.numbers("p")).toEqual(before);
-      const other = await pick(store, { orderKey: "o3", a: C, b: D });
-      expect(new Set([other.x, other.y]).size).toBe(2);
-      expect(await invariantViolations(store, "p")).toEqual([]);
-      expect([first.x, first.y]).not.toContain(undefined);
-    });
-
-    it("counts an AXYB binding against the capacity of X and of Y", async () => {
-      const store = await setup("AXYB", xs(3, { capacity: 1 }));
-      await pick(store, { orderKey: "o1", a: A, b: B });
-      expect(await store.reserve(req({ orderKey: "o2", a: C, b: D }))).toEqual({
-        ok: false,
-        reason: "exhausted",
-      });
-    });
-
-    it("adopts an AXYB binding onto its own X and Y, and only when both fit", async () => {
-      const store = await setup("AXYB", xs(3, { capacity: 5 }));
-      const [n0, n1, n2] = xs(3).map((n) => n.x);
-      const noY = await store.reserve(req({ orderKey: "o1", a: A, b: B, x: n0 }));
-      expect(noY).toEqual({ ok: false, reason: "exhausted" });
-      const same = await store.reserve(req({ orderKey: "o1", a: A, b: B, x: n0, y: n0 }));
-      expect(same).toEqual({ ok: false, reason: "exhausted" });
-      const adopted = await pick(store, { orderKey: "o1", a: A, b: B, x: n2, y: n0 });
-      expect([adopted.x, adopted.y]).toEqual([n2, n0]);
-      // B is on n0 already: a binding naming n0 as the X of B's next pair does not fit.
-      const taken = await store.reserve(req({ orderKey: "o2", a: C, b: B, x: n0, y: n1 }));
-      expect(taken).toEqual({ ok: false, reason: "exhausted" });
-      expect(await invariantViolations(store, "p")).toEqual([]);
-    });
+    axTests(tools);
+    axeTests(tools);
+    axybTests(tools);
 
     it("answers a repeated orderKey with its existing entry and changes nothing", async () => {
       const store = await setup("AXB", xs(3));
@@ -443,13 +343,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       expect((await pick(store, { orderKey: "o3", a: C, b: D })).x).toBe(x0);
     });
 
-    changeBTests({
-      setup,
-      pick,
-      reserve: (store, over) => store.reserve(req(over)),
-      xs,
-      t0: T0,
-    });
+    changeBTests(tools);
 
     it("swaps the entries of two orderKeys", async () => {
       const store = await setup("AXB", xs(2));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bindAx, modifyAx, queryAx, setTemporaryCallee as setCallee, unbindAx } from "../ax-state.js";
 import { platformTime } from "../calls.js";
 import type { BindingRecord } from "../state.js";
 import { featureRefusal } from "./app-features.js";
@@ -109,7 +110,7 @@ function bind({ state, app, params }: RouteContext): Reply {
   const v = p.value;
   const refused = featureRefusal(app.config, attrsOf(v));
   if (refused) return refused;
-  const result = state.bindAx(app, {
+  const result = bindAx(state, app, {
     a: v.origNum,
     // privateNum wins over areaCode (§16).
     ...(v.privateNum !== undefined
@@ -125,7 +126,8 @@ function unbind({ state, app, params }: RouteContext): Reply {
   const p = parse(findSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
-  const result = state.unbindAx(
+  const result = unbindAx(
+    state,
     app,
     compact({ subscriptionId: v.subscriptionId, x: v.privateNum, a: v.origNum }),
   );
@@ -138,19 +140,19 @@ function modify({ state, app, params }: RouteContext): Reply {
   const v = p.value;
   const refused = featureRefusal(app.config, attrsOf(v));
   if (refused) return refused;
-  const result = state.modifyAx(app, {
+  const result = modifyAx(state, app, {
     ...compact({ subscriptionId: v.subscriptionId, x: v.privateNum, a: v.origNum, userData: v.userData }),
     attrs: attrsOf(v),
   });
   return replyOf(result, (b) => ({ origNum: b.a, privateNum: b.x, subscriptionId: b.subscriptionId }));
 }
 
-function query({ state, app, params }: RouteContext): Reply {
+function query({ app, params }: RouteContext): Reply {
   const p = parse(findSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
   const page = pageOf(params);
-  const result = state.queryAx(
+  const result = queryAx(
     app,
     compact({ subscriptionId: v.subscriptionId, a: v.origNum, x: v.privateNum }),
     page,
@@ -168,7 +170,7 @@ function setTemporaryCallee({ state, app, params }: RouteContext): Reply {
   const p = parse(calleeSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
-  const result = state.setTemporaryCallee(app, {
+  const result = setCallee(state, app, {
     ...compact({ subscriptionId: v.subscriptionId, x: v.privateNum, userData: v.userData }),
     calleeNum: v.calleeNum,
     durationSeconds: v.duration ?? 60,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bindAxb, modifyAxb, queryAxb, unbindAxb } from "../axb-state.js";
 import { platformTime } from "../calls.js";
 import type { BindingRecord } from "../state.js";
 import { featureRefusal } from "./app-features.js";
@@ -107,7 +108,7 @@ function bind({ state, app, params }: RouteContext): Reply {
   const v = p.value;
   const refused = featureRefusal(app.config, attrsOf(v));
   if (refused) return refused;
-  const result = state.bindAxb(app, {
+  const result = bindAxb(state, app, {
     a: v.callerNum,
     b: v.calleeNum,
     // relationNum wins over areaCode (§4.1).
@@ -128,7 +129,8 @@ function unbind({ state, app, params }: RouteContext): Reply {
   const p = parse(unbindSchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
-  const result = state.unbindAxb(
+  const result = unbindAxb(
+    state,
     app,
     compact({ subscriptionId: v.subscriptionId, x: v.relationNum, a: v.callerNum, b: v.calleeNum }),
   );
@@ -141,7 +143,7 @@ function modify({ state, app, params }: RouteContext): Reply {
   const v = p.value;
   const refused = featureRefusal(app.config, attrsOf(v));
   if (refused) return refused;
-  const result = state.modifyAxb(app, {
+  const result = modifyAxb(state, app, {
     subscriptionId: v.subscriptionId,
     ...compact({ a: v.callerNum, b: v.calleeNum, durationSeconds: v.duration, userData: v.userData }),
     attrs: attrsOf(v),
@@ -152,12 +154,12 @@ function modify({ state, app, params }: RouteContext): Reply {
   });
 }
 
-function query({ state, app, params }: RouteContext): Reply {
+function query({ app, params }: RouteContext): Reply {
   const p = parse(querySchema, params);
   if (!p.ok) return p.reply;
   const v = p.value;
   const page = pageOf(params);
-  const result = state.queryAxb(
+  const result = queryAxb(
     app,
     compact({ subscriptionId: v.subscriptionId, x: v.relationNum, a: v.callerNum, b: v.calleeNum }),
     page,

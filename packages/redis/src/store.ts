@@ -30,8 +30,8 @@ import { type GenerationReply, PoolScripts, type RedisClient } from "./scripts.j
 /** Numbers per `upsertPool` script call. */
 const UPSERT_BATCH = 2_000;
 
-/** Entry buckets per `entries` script call: about 200 entries, well under a millisecond of Redis time. */
-const ENTRY_PAGE_BUCKETS = 4;
+/** Entry buckets per `entries` script call: about 100 entries, a fraction of a millisecond of Redis time. */
+const ENTRY_PAGE_BUCKETS = 2;
 
 export interface RedisStoreOptions {
   /** An ioredis client: standalone, Sentinel (through ioredis options) or `Cluster`. The store never closes it. */

@@ -86,7 +86,7 @@ describe("RedisStore", () => {
     const read = new Set(entries.map((e) => e.orderKey));
     expect(read.size).toBe(entries.length); // each entry once
     for (let i = 0; i < first; i++) expect(read.has(`order-${i}`)).toBe(true);
-    // Alone, a read of 6 000 entries takes many short calls (about 200 entries each), not one long one.
+    // Alone, a read of 6 000 entries takes many short calls (about 100 entries each), not one long one.
     const before = await calls();
     expect(await store.entries("p")).toHaveLength(first + 2_000);
     expect((await calls()) - before).toBeGreaterThan(10);

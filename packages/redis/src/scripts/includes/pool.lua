@@ -468,10 +468,20 @@ local function counterOf(status)
   return "bound"
 end
 -- X phone of an id, for replies.
+-- Kept across calls, as hashMemo: an id names one X for the life of a pool's generation (ids are never
+-- reused, and a pool created anew has a new generation), so a page of entries asks Redis once per X.
+local xMemo, xMemoN = {}, 0
 local function xOf(id)
+  local key = K.n .. "|" .. (meta().gen or "") .. "|" .. id
+  local x = xMemo[key]
+  if x then return x end
   local v = redis.call("HGET", K.n, id)
   if not v then return "" end
-  return (string.match(v, "^[^|]*"))
+  x = string.match(v, "^[^|]*")
+  if xMemoN >= 65536 then xMemo, xMemoN = {}, 0 end
+  xMemo[key] = x
+  xMemoN = xMemoN + 1
+  return x
 end
 -- The numbers of an entry as replies carry them: X, or in AXYB `X,Y`.
 local function numbersOf(xid, yid)

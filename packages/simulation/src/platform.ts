@@ -13,7 +13,7 @@ import type { Owner, SimScheduler } from "./scheduler.js";
 /** An X number the platform rents to the app: its mode and how many bindings it carries. */
 export interface PlatformNumber {
   readonly x: string;
-  readonly mode: "AXB" | "AX";
+  readonly mode: "AXB" | "AX" | "AXE";
   /** AXB: most pairs on X. AX: ignored (one A per X). */
   readonly capacity: number;
 }
@@ -58,6 +58,8 @@ export interface ModelBinding {
   readonly userData: string | undefined;
   /** Bind order: listings by X come in this order. */
   readonly seq: number;
+  /** AXE: the extension behind X that reaches A. */
+  readonly extension?: string | undefined;
 }
 
 /** The platform's own history. */
@@ -77,9 +79,10 @@ const fail = (kind: Exclude<Outcome<never>["kind"], "ok">, code: string, message
   ({ kind, code, message }) as const;
 
 /**
- * An in-process model of the platform (Huawei PrivateNumber's AXB and AX rules, written here on their
- * own, not taken from core): per-X capacity, a user at most once per X, AX one A per X and at most 5 X
- * per A, bindings that expire after their duration, listings by X paged 100 per page in bind order.
+ * An in-process model of the platform (Huawei PrivateNumber's AXB, AX and AXE rules, written here on
+ * their own, not taken from core): per-X capacity, a user at most once per X, AX one A per X and at most
+ * 5 X per A, AXE one binding per extension of X, bindings that expire after their duration, listings by
+ * X paged 100 per page in bind order (AXE: by cursor, the last binding's bind order).
  * Every answer comes back through the scheduler after a seeded latency, so answers reorder, and `faults`
  * decide per call whether it is lost, refused, applied late or applied without an answer.
  */
@@ -94,6 +97,8 @@ export class PlatformModel {
   private readonly usersOn = new Map<string, Map<string, string>>();
   /** AX: A -> how many X it holds. */
   private readonly axHeld = new Map<string, number>();
+  /** AXE: X -> extension (as a number) -> the subscriptionId on it. */
+  private readonly extOn = new Map<string, Map<number, string>>();
   private nextId = 1;
   private nextSeq = 1;
 
@@ -185,7 +190,13 @@ export class PlatformModel {
     const count = this.onX.get(req.x)!.size;
     const users = this.usersOn.get(req.x)!;
     let b: string | undefined;
-    if (n.mode === "AXB") {
+    if (n.mode === "AXE") {
+      const ext = Number(req.extension);
+      if (!(ext > 0) || req.b !== undefined) return fail("invalidParam", "1010002", "bad AXE bind");
+      if (this.extOf(req.x).has(ext)) return fail("conflict", "1012010", "the extension is taken");
+      if (users.has(req.a)) return fail("conflict", "1012010", "A is bound on X");
+      if (count >= n.capacity) return fail("exhausted", "1020167", "no idle extension");
+    } else if (n.mode === "AXB") {
       if (req.b === undefined || req.a === req.b) return fail("invalidParam", "1010002", "bad pair");
       b = req.b;
       if (users.has(req.a) || users.has(b)) return fail("conflict", "1012010", "a number is bound on X");
@@ -209,13 +220,17 @@ export class PlatformModel {
       expiresAtMs: durationSeconds > 0 ? now + durationSeconds * 1000 : Number.POSITIVE_INFINITY,
       userData: req.userData,
       seq: this.nextSeq++,
+      ...(n.mode === "AXE" ? { extension: req.extension } : {}),
     };
     this.bindings.set(binding.subscriptionId, binding);
     this.onX.get(req.x)!.add(binding.subscriptionId);
     this.hold(binding, true);
+    if (binding.extension !== undefined)
+      this.extOf(req.x).set(Number(binding.extension), binding.subscriptionId);
     this.scheduleExpiry(binding);
     this.record("bind", binding);
-    return { kind: "ok", value: { subscriptionId: binding.subscriptionId, x: req.x } };
+    const extension = binding.extension === undefined ? {} : { extension: binding.extension };
+    return { kind: "ok", value: { subscriptionId: binding.subscriptionId, x: req.x, ...extension } };
   }
 
   private unbind(req: UnbindRequest): Outcome<void> {
@@ -262,6 +277,12 @@ export class PlatformModel {
     }
     const ids = this.onX.get(req.x);
     if (ids === undefined) return fail("numberAbnormal", "1012102", "not a number of this app");
+    if (req.extension !== undefined) {
+      const id = this.extOf(req.x).get(Number(req.extension));
+      const h = id === undefined ? undefined : this.bindings.get(id);
+      if (h === undefined) return fail("notFound", "1016001", "no such binding");
+      return { kind: "ok", value: { bindings: [this.view(h)], total: 1 } };
+    }
     if (req.a !== undefined || req.b !== undefined) {
       // One user is on X at most once: the binding holding it, if its roles match.
       const id = this.usersOn.get(req.x)!.get((req.a ?? req.b)!);
@@ -274,6 +295,18 @@ export class PlatformModel {
         return fail("notFound", "1012007", "no such binding");
       }
       return { kind: "ok", value: { bindings: [this.view(h)], total: 1 } };
+    }
+    if (this.numbers.get(req.x)!.mode === "AXE") {
+      // Cursor paging: the bindings made after the cursor's one, in bind order; a binding that stays
+      // bound for the whole listing is never skipped.
+      const after = Number(req.cursor ?? 0);
+      const rest = [...ids].map((id) => this.bindings.get(id)!).filter((h) => h.seq > after);
+      const slice = rest.slice(0, PAGE_SIZE);
+      const nextCursor = rest.length > slice.length ? String(slice.at(-1)!.seq) : undefined;
+      return {
+        kind: "ok",
+        value: { bindings: slice.map((h) => this.view(h)), total: slice.length, nextCursor },
+      };
     }
     const page = req.page ?? 1;
     const all = [...ids];
@@ -290,10 +323,20 @@ export class PlatformModel {
       x: h.x,
       a: h.a,
       b: h.b,
+      ...(h.extension === undefined ? {} : { extension: h.extension }),
       durationSeconds: h.durationSeconds,
       boundAtMs: h.boundAtMs,
       userData: h.userData,
     };
+  }
+
+  private extOf(x: string): Map<number, string> {
+    let on = this.extOn.get(x);
+    if (on === undefined) {
+      on = new Map();
+      this.extOn.set(x, on);
+    }
+    return on;
   }
 
   /** An event at the binding's end removes it, unless it was unbound or extended meanwhile. */
@@ -309,6 +352,7 @@ export class PlatformModel {
     this.bindings.delete(binding.subscriptionId);
     this.onX.get(binding.x)!.delete(binding.subscriptionId);
     this.hold(binding, false);
+    if (binding.extension !== undefined) this.extOf(binding.x).delete(Number(binding.extension));
     this.record(kind, binding);
   }
 

@@ -3,7 +3,7 @@ import { Random } from "./random.js";
 
 export interface PoolPlan {
   readonly id: string;
-  readonly mode: "AXB" | "AX";
+  readonly mode: "AXB" | "AX" | "AXE";
   readonly numbers: readonly { readonly x: string; readonly capacity: number }[];
 }
 
@@ -103,6 +103,18 @@ export function scenarioFor(seed: number, canLoseData: boolean): Scenario {
         id: "ax",
         mode: "AX",
         numbers: Array.from({ length: r.between(3, 8) }, () => ({ x: xNumber(xs++), capacity: 1 })),
+      });
+    }
+    if (r.chance(0.3)) {
+      // One-digit extensions: capacity below the extension space, so the store's pick of the lowest
+      // free extension is what keeps bindings apart.
+      pools.push({
+        id: "axe",
+        mode: "AXE",
+        numbers: Array.from({ length: r.between(2, 4) }, () => ({
+          x: xNumber(xs++),
+          capacity: r.between(2, 6),
+        })),
       });
     }
   }

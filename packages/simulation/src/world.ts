@@ -115,7 +115,13 @@ export class World {
     this.pools = scenario.pools.map((p) => ({
       id: p.id,
       mode: p.mode,
-      numbers: p.numbers.map((n) => (p.mode === "AXB" ? { x: n.x, capacity: n.capacity } : { x: n.x })),
+      numbers: p.numbers.map((n) =>
+        p.mode === "AXB"
+          ? { x: n.x, capacity: n.capacity }
+          : p.mode === "AXE"
+            ? { x: n.x, capacity: n.capacity, extensionDigits: 1 }
+            : { x: n.x },
+      ),
     }));
     this.rules = new PlatformRules(
       new Set(scenario.pools.filter((p) => p.mode === "AX").flatMap((p) => p.numbers.map((n) => n.x))),
@@ -290,8 +296,10 @@ export class World {
   private plan(lifetimeMs: number): OrderPlan {
     const w = this.scenario.workload;
     const r = this.random;
-    const ax = this.scenario.pools.find((p) => p.mode === "AX");
-    const pool: PoolPlan = ax !== undefined && r.chance(w.axShare) ? ax : this.scenario.pools[0]!;
+    // Orders of the pools without B (AX, AXE) come at `axShare`, spread over those pools.
+    const others = this.scenario.pools.filter((p) => p.mode !== "AXB");
+    const pool: PoolPlan =
+      others.length > 0 && r.chance(w.axShare) ? others[r.int(others.length)]! : this.scenario.pools[0]!;
     const a = w.riders === 0 ? rider(this.nextRider++) : rider(r.int(w.riders));
     const newDriver = () => (w.drivers === 0 ? driver(this.nextDriver++) : driver(r.int(w.drivers)));
     const b = pool.mode === "AXB" ? newDriver() : undefined;

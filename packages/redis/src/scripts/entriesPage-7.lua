@@ -5,7 +5,7 @@
   walk over all pages misses no entry that stays; it may meet a moved one twice.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] first bucket
     ARGV[3] most buckets to read
@@ -19,9 +19,9 @@ local last = math.min(count, first + tonumber(ARGV[3])) - 1
 local out = { last + 1 < count and last + 1 or -1 }
 local xs = {}
 for b = first, last do
-  local kv = redis.call("HGETALL", P .. "e:" .. b)
+  local kv = redis.call("HGETALL", entryBucketKey(b))
   local subs = {}
-  local skv = redis.call("HGETALL", P .. "s:" .. b)
+  local skv = redis.call("HGETALL", subscriptionBucketKey(b))
   for i = 1, #skv, 2 do subs[skv[i]] = skv[i + 1] end
   local n = #out
   for i = 1, #kv, 2 do

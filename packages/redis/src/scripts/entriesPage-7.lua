@@ -26,8 +26,8 @@ for b = first, last do
   local n = #out
   for i = 1, #kv, 2 do
     local v = kv[i + 1]
-    -- One pattern match for the X id and the status (no tables per entry).
-    local xid, status = string.match(v, "^([^|]*)|[^|]*|([^|]*)|")
+    -- The X id by one pattern match (no tables per entry).
+    local xid = string.match(v, "^([^|]*)|")
     -- AXYB: the Y id after "@" (see entryGet); X and Y of one entry reply as `x,y`.
     local yid = string.match(v, "@([^|@]*)$")
     local id = yid and (xid .. "@" .. yid) or xid
@@ -37,7 +37,6 @@ for b = first, last do
       xs[id] = x
     end
     local sub = subs[kv[i]]
-    if not sub and status == "b" then sub = "" end
     out[n + 1], out[n + 2], out[n + 3] = kv[i], entryRaw(v, sub), x
     n = n + 3
   end

@@ -43,9 +43,8 @@ if meta().rec == "1" and ARGV[12] == "" then return CODE.recovering end
 local umax = metaNum("umax")
 
 -- Cooled X whose time has come go back into the indexes (meta wake: nothing to do before then).
--- (A pool written before meta had wake has none: look once.)
 local wake = metaNum("wake")
-if meta().wake == nil or (wake > 0 and wake <= now) then
+if wake > 0 and wake <= now then
   local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
   for _, id in ipairs(due) do
     local r = numGet(id)

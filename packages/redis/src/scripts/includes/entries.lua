@@ -40,9 +40,8 @@ local function entryGet(orderKey)
     end
   end
   local sub = nil
+  -- confirm always stores one (an empty one too), so a bound entry always has it.
   if status ~= "r" then sub = redis.call("HGET", subscriptionBucketKey(b), orderKey) or nil end
-  -- A bound entry always has a subscriptionId (older versions did not store an empty one).
-  if status == "b" and not sub then sub = "" end
   return {
     xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, ext = ext,
     yid = yid, sub = sub, raw = entryRaw(v, sub),

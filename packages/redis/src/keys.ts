@@ -25,8 +25,10 @@
  *
  * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
- * The Lua side builds the dynamic names (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`) from the pool prefix with the same
- * suffixes (see `scripts/includes/pool.lua`).
+ *
+ * `scripts/includes/keys.lua` mirrors this class (change the two together): its `K` holds the fixed keys in
+ * the order of {@link PoolKeys.fixed}, and `<name>Key(...)` there builds what `<name>(...)` here builds for
+ * every dynamic key (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
  */
 export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
@@ -61,7 +63,7 @@ export class PoolKeys {
   get expiry(): string {
     return `${this.base}exp`;
   }
-  /** The fixed keys every pool script takes as KEYS[1..7], in the order `includes/pool.lua` reads them. */
+  /** The fixed keys every pool script takes as KEYS[1..7], in the order `includes/keys.lua` reads them. */
   get fixed(): [string, string, string, string, string, string, string] {
     return [this.meta, this.xid, this.numbers, this.cityProvince, this.index, this.cool, this.expiry];
   }
@@ -80,6 +82,18 @@ export class PoolKeys {
   /** Bucket `b` of the user table. */
   userBucket(b: number): string {
     return `${this.base}u:${b}`;
+  }
+  /** The load index of the X in `city`. */
+  cityIndex(city: string): string {
+    return `${this.base}ic:${city}`;
+  }
+  /** The load index of the X in `province`. */
+  provinceIndex(province: string): string {
+    return `${this.base}ip:${province}`;
+  }
+  /** AXE: the bitmap of the extensions entries hold on the X with short id `id`. */
+  extensions(id: string): string {
+    return `${this.base}xe:${id}`;
   }
 }
 

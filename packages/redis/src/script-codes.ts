@@ -1,5 +1,5 @@
 /**
- * Domain answers the Lua scripts return as negative integers (`CODE` in `scripts/includes/pool.lua`).
+ * Domain answers the Lua scripts return as negative integers (`CODE` in `scripts/includes/call.lua`).
  * This is the one place they are given meaning.
  */
 export const ScriptCode = {

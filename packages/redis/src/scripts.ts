@@ -59,14 +59,30 @@ export function contentVersion(text: string): string {
 }
 
 /**
- * The Redis Functions library source with {@link LIBRARY_NAME_PLACEHOLDER} for its name: the shared
- * prelude; per script file a `local function op_<verbNoun>(ARGV)` holding its body and a
+ * The shared prelude of the library, one file per concern, concatenated in this order (each uses only
+ * names the files before it define; Lua locals must be declared before the functions that use them).
+ */
+export const PRELUDE = [
+  "includes/keys.lua", // every key name (mirrors keys.ts)
+  "includes/codecs.lua", // fmt, enc/dec (base 36), split
+  "includes/meta.lua", // the per-call meta cache and its flush
+  "includes/expiry.lua", // the expiry index (x:<bucket>, exp)
+  "includes/hashing.lua", // linear hashing: buckets, memo, split
+  "includes/numbers.lua", // number records, load indexes (reindex, settle, cool)
+  "includes/holdings.lua", // the X each user holds
+  "includes/entries.lua", // entries, AXE extensions, AXYB Y
+  "includes/call.lua", // begin: per-call reset and the generation guard; codes
+] as const;
+
+/**
+ * The Redis Functions library source with {@link LIBRARY_NAME_PLACEHOLDER} for its name: the
+ * {@link PRELUDE}; per script file a `local function op_<verbNoun>(ARGV)` holding its body and a
  * `register_function` that runs it after `begin(KEYS, ARGV)`; then `batch`, which runs several of the
  * writes in one call. `read` gives a file's text (tests pass changed ones).
  */
 export function assembleLibrary(read: (file: string) => string = readScript): string {
   const name = (script: PoolScript | "batch-7") => `${LIBRARY_NAME_PLACEHOLDER}_${verbNoun(script)}`;
-  const parts = [`#!lua name=${LIBRARY_NAME_PLACEHOLDER}`, read("includes/pool.lua")];
+  const parts = [`#!lua name=${LIBRARY_NAME_PLACEHOLDER}`, ...PRELUDE.map((file) => read(file))];
   const register = (script: PoolScript | "batch-7", body: string) =>
     `redis.register_function("${name(script)}", function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n${body}\nend)`;
   for (const s of POOL_SCRIPTS) {
@@ -141,7 +157,7 @@ interface PendingWrite {
 
 /** Redis answers this to FCALL when the library is not loaded (new server, restart, FUNCTION FLUSH). */
 const FUNCTION_NOT_FOUND = /Function not found/i;
-/** A function's generation guard failed (`begin` in includes/pool.lua). */
+/** A function's generation guard failed (`begin` in includes/call.lua). */
 const STORE_LOST = /BINDPOOL_STORE_LOST (missing|generation|rollback)/;
 
 /** `[generation, recovering 1|0, fencing counter]`, and for upsertPool `created or rebuilt 1|0`. */
@@ -149,7 +165,7 @@ export type GenerationReply = [string, number, number, number?];
 
 /**
  * The generation guard a store object sends with each call for a pool (`<generation>|<minToken>`, see
- * includes/pool.lua), "" for none.
+ * includes/call.lua), "" for none.
  */
 export type GuardOf = (k: PoolKeys) => string;
 

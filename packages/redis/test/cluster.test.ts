@@ -48,7 +48,7 @@ describe("RedisStore on Redis Cluster", () => {
     for (const pool of pools) {
       const k = store.keys(pool);
       const slot = await keySlot(k.meta);
-      for (const key of [...k.fixed, k.entryBucket(0), k.userBucket(0), `${k.base}ic:0755`]) {
+      for (const key of [...k.fixed, k.entryBucket(0), k.userBucket(0), k.cityIndex("0755")]) {
         expect(await keySlot(key)).toBe(slot);
       }
     }

@@ -6,6 +6,7 @@ import {
   contentVersion,
   LIBRARY_NAME_PLACEHOLDER,
   libraryName,
+  PRELUDE,
   poolLibrary,
   scriptSource,
 } from "../src/scripts.js";
@@ -34,7 +35,7 @@ afterAll(async () => {
 describe("the Redis Functions library's name", () => {
   it("changes when any script's text changes", () => {
     const files = libraryFiles();
-    expect(files).toContain("includes/pool.lua");
+    for (const include of PRELUDE) expect(files).toContain(include);
     expect(files).toContain("reserve-7.lua");
     const current = libraryName(assembleLibrary(onDisk));
     const names = new Set([current]);
@@ -61,6 +62,14 @@ describe("the Redis Functions library's name", () => {
     expect(loaded!.code).toBe(poolLibrary().source);
     expect(libraryName(loaded!.code.replaceAll(loaded!.name, LIBRARY_NAME_PLACEHOLDER))).toBe(loaded!.name);
     expect(loaded!.name).toBe(`bindpool_${contentVersion(assembleLibrary(onDisk))}`);
+  });
+
+  it("builds every key name in includes/keys.lua only (the mirror of keys.ts)", () => {
+    for (const file of libraryFiles().filter((f) => f !== "includes/keys.lua")) {
+      const lua = onDisk(file);
+      expect(lua, file).not.toMatch(/\bP\s*\.\./);
+      expect(lua, file).not.toMatch(/"(e|s|x|u|ic|ip|xe):"/);
+    }
   });
 
   it("names plain scripts after their content too", () => {

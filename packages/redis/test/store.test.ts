@@ -58,6 +58,59 @@ describe("RedisStore", () => {
     for (const k of keys) expect(k.startsWith("tagged:{p-1}:")).toBe(true);
   });
 
+  it("writes only keys PoolKeys names (includes/keys.lua mirrors keys.ts)", async () => {
+    const store = new RedisStore({ redis, prefix: "named" });
+    const k = store.keys("p");
+    const numbers = [
+      { x: "+8619900000001", city: "0755", province: "GD", capacity: 200, extensionDigits: 3 },
+      { x: "+8619900000002", city: "020", province: "GD", capacity: 200, extensionDigits: 3 },
+    ];
+    await readyPool(store, "p", "AXE", numbers);
+    // Enough entries and users that both linear-hashing tables split.
+    for (let i = 0; i < 120; i++) {
+      const r = await store.reserve(
+        req({
+          orderKey: `o${i}`,
+          a: phone("+86138", i),
+          b: undefined,
+          area: { city: "0755", match: "ladder" },
+        }),
+      );
+      if (!r.ok) throw new Error(r.reason);
+      if (i % 2 === 0) {
+        const confirm = { pool: "p", orderKey: `o${i}`, token: r.entry.token, subscriptionId: `s${i}` };
+        expect(await store.confirm({ ...confirm, nowMs: T0, untilMs: T0 + 9_000 })).toBe("ok");
+      }
+    }
+    await store.cooldown("p", numbers[1]!.x, T0 + 60_000);
+    const ids = await redis.hvals(k.xid);
+    const named = new Set<string>([
+      ...k.fixed,
+      k.cityIndex("0755"),
+      k.cityIndex("020"),
+      k.provinceIndex("GD"),
+    ]);
+    for (const id of ids) named.add(k.extensions(id));
+    for (let b = 0; b < 64; b++) {
+      for (const key of [k.entryBucket(b), k.subscriptionBucket(b), k.expiryBucket(b), k.userBucket(b)])
+        named.add(key);
+    }
+    const keys = await redis.keys("named*");
+    for (const key of keys) expect(named, key).toContain(key);
+    // Every kind of key was written.
+    for (const kind of [k.entryBucket(1), k.subscriptionBucket(1), k.expiryBucket(1), k.userBucket(1)]) {
+      expect(keys).toContain(kind);
+    }
+    for (const key of [
+      k.cityIndex("0755"),
+      k.provinceIndex("GD"),
+      k.extensions((await redis.hget(k.xid, numbers[0]!.x))!),
+      k.cool,
+    ]) {
+      expect(keys).toContain(key);
+    }
+  });
+
   it("reads a big pool's entries in many short calls, missing none while buckets split meanwhile", async () => {
     const store = fresh();
     await readyPool(store, "p", "AXB", xs(50));

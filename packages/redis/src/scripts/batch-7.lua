@@ -6,7 +6,7 @@
   partial writes stay, as they would when it runs alone.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2..] per operation: its name (verbNoun, one of OPS), n, then its n arguments (its own ARGV[2..])
   Output:

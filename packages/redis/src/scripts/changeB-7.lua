@@ -4,7 +4,7 @@
   the platform may still have it (it would answer 1012010).
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey
     ARGV[3] fencing token

@@ -4,7 +4,7 @@
   when the lease ended (the sweeper found the binding at the platform); the entry must still be reserved.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey
     ARGV[3] fencing token

@@ -2,7 +2,7 @@
   Keeps X out of picks until a time (after the platform said it is full); never shortens a cooldown.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] x
     ARGV[3] cooldown end, ms

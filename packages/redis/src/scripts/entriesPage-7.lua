@@ -5,7 +5,7 @@
   walk over all pages misses no entry that stays; it may meet a moved one twice.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] first bucket
     ARGV[3] most buckets to read
@@ -19,15 +19,15 @@ local last = math.min(count, first + tonumber(ARGV[3])) - 1
 local out = { last + 1 < count and last + 1 or -1 }
 local xs = {}
 for b = first, last do
-  local kv = redis.call("HGETALL", P .. "e:" .. b)
+  local kv = redis.call("HGETALL", entryBucketKey(b))
   local subs = {}
-  local skv = redis.call("HGETALL", P .. "s:" .. b)
+  local skv = redis.call("HGETALL", subscriptionBucketKey(b))
   for i = 1, #skv, 2 do subs[skv[i]] = skv[i + 1] end
   local n = #out
   for i = 1, #kv, 2 do
     local v = kv[i + 1]
-    -- One pattern match for the X id and the status (no tables per entry).
-    local xid, status = string.match(v, "^([^|]*)|[^|]*|([^|]*)|")
+    -- The X id by one pattern match (no tables per entry).
+    local xid = string.match(v, "^([^|]*)|")
     -- AXYB: the Y id after "@" (see entryGet); X and Y of one entry reply as `x,y`.
     local yid = string.match(v, "@([^|@]*)$")
     local id = yid and (xid .. "@" .. yid) or xid
@@ -37,7 +37,6 @@ for b = first, last do
       xs[id] = x
     end
     local sub = subs[kv[i]]
-    if not sub and status == "b" then sub = "" end
     out[n + 1], out[n + 2], out[n + 3] = kv[i], entryRaw(v, sub), x
     n = n + 3
   end

@@ -3,7 +3,7 @@
   The oldest `limit` ends lie in the first `limit` expiry buckets by earliest end, so only those are read.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] nowMs
     ARGV[3] most entries to return
@@ -13,7 +13,7 @@
 local now, limit = ARGV[2], tonumber(ARGV[3])
 local due = {}
 for _, b in ipairs(redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "LIMIT", 0, limit)) do
-  local kv = redis.call("ZRANGEBYSCORE", P .. "x:" .. b, "-inf", now, "WITHSCORES", "LIMIT", 0, limit)
+  local kv = redis.call("ZRANGEBYSCORE", expiryBucketKey(b), "-inf", now, "WITHSCORES", "LIMIT", 0, limit)
   for i = 1, #kv, 2 do due[#due + 1] = { kv[i], tonumber(kv[i + 1]) } end
 end
 table.sort(due, function(p, q)

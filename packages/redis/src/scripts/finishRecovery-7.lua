@@ -3,7 +3,7 @@
   generation the recovery started from.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] generation
   Output:

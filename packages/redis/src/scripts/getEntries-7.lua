@@ -2,7 +2,7 @@
   Reads entries by orderKey (read only).
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2..] orderKeys
   Output:

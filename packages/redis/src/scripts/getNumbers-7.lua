@@ -3,10 +3,10 @@
   dashboards, not the hot path).
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
   Output:
-    { mode ("" no pool), reserved, bound, number records (see includes/pool.lua)... }
+    { mode ("" no pool), reserved, bound, number records (see includes/numbers.lua)... }
 ]]
 local out = { meta().mode or "", metaNum("reserved"), metaNum("bound") }
 for _, v in ipairs(redis.call("HVALS", K.n)) do out[#out + 1] = v end

@@ -2,7 +2,7 @@
   The pool's generation (read only, except that a pool from before generations gets one, not recovering).
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] a new generation id, used only for a pool that has none
   Output:

@@ -2,7 +2,7 @@
   Frees an orderKey's entry and its X slot; with a token, only if the token matches.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey
     ARGV[3] fencing token ("": any)

@@ -4,7 +4,7 @@
   than the X the pair holds plus the excluded X; never the pool size.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey
     ARGV[3] a
@@ -43,9 +43,8 @@ if meta().rec == "1" and ARGV[12] == "" then return CODE.recovering end
 local umax = metaNum("umax")
 
 -- Cooled X whose time has come go back into the indexes (meta wake: nothing to do before then).
--- (A pool written before meta had wake has none: look once.)
 local wake = metaNum("wake")
-if meta().wake == nil or (wake > 0 and wake <= now) then
+if wake > 0 and wake <= now then
   local due = redis.call("ZRANGEBYSCORE", K.cool, "-inf", now, "LIMIT", 0, tonumber(ARGV[11]))
   for _, id in ipairs(due) do
     local r = numGet(id)
@@ -115,12 +114,12 @@ end
 local function pickInArea()
   local rungs
   if match == "s" then
-    rungs = { P .. "ic:" .. city }
+    rungs = { cityIndexKey(city) }
   elseif match == "l" then
     local prov = ARGV[10]
     if prov == "" then prov = redis.call("HGET", K.c2p, city) or "" end
-    rungs = { P .. "ic:" .. city }
-    if prov ~= "" then rungs[#rungs + 1] = P .. "ip:" .. prov end
+    rungs = { cityIndexKey(city) }
+    if prov ~= "" then rungs[#rungs + 1] = provinceIndexKey(prov) end
     rungs[#rungs + 1] = K.i
   else
     rungs = { K.i }
@@ -147,7 +146,7 @@ else
     local preferred = redis.call("HGET", K.xid, ARGV[13])
     if preferred and not skip[preferred] then
       local index = K.i
-      if match == "s" then index = P .. "ic:" .. city end
+      if match == "s" then index = cityIndexKey(city) end
       if redis.call("ZSCORE", index, preferred) then id = preferred end
     end
   end

@@ -2,7 +2,7 @@
   Moves X to a state. A quarantine with an end time lifts itself at that time.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] x
     ARGV[3] state: a(ctive) d(raining) q(uarantined) r(etired)

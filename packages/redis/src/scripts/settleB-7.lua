@@ -3,7 +3,7 @@
   the entry's B and frees the other B's holding of X.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey
     ARGV[3] fencing token

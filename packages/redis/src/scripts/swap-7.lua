@@ -3,7 +3,7 @@
   subscriptionId; only the orderKeys trade places (with the expiry index and subscriptionIds).
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base
     ARGV[2] orderKey A
     ARGV[3] orderKey B

@@ -8,7 +8,7 @@
   so it never goes below a token handed out. A pool from before generations gets one, not recovering.
 
   Input:
-    KEYS[1..7] the pool's fixed keys (includes/pool.lua)
+    KEYS[1..7] the pool's fixed keys (includes/keys.lua)
     ARGV[1] pool key base (with a generation guard on the calls after the first of one upsert)
     ARGV[2] mode
     ARGV[3] most X per user (0: no limit)

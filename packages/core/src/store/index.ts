@@ -1,4 +1,3 @@
-export { Extensions, formatExtension, parseExtension } from "./extensions.js";
 export { type GenerationExpectation, GenerationGuard, newGeneration } from "./generation.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
 export type * from "./types.js";

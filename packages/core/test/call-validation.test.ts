@@ -49,6 +49,7 @@ describe("nonsense options are refused with a ValidationError, before anything c
     await refused(() => allocator.sweep({ limit: Number.NaN }));
     await refused(() => allocator.sweep({ limit: 0 }));
     await refused(() => allocator.drain(X, { pollMs: 0 }));
+    await refused(() => allocator.releaseYB("o1")); // an AXB pool has no YB relation
     expect(await store.numbers("rides")).toEqual(before);
   });
 

@@ -89,6 +89,25 @@ describe("AXYB end to end against the simulator", () => {
     expect(sim.bindings(app.appKey)).toEqual([expect.objectContaining({ x: b.x, y: b.y })]);
   });
 
+  it("ends B's side alone with releaseYB, A staying reachable through X until complete", async () => {
+    const { sim, allocator } = await setup();
+    const b = await allocator.allocate(order(1));
+    const released: unknown[] = [];
+    allocator.on("ybReleased", (e) => released.push(e));
+    expect(await allocator.releaseYB("o1")).toEqual({ x: b.x });
+    expect(released).toEqual([{ pool: "p", orderKey: "o1", x: b.x, y: b.y }]);
+    expect(sim.bindings(app.appKey)).toEqual([expect.objectContaining({ x: b.x, a: rider(1) })]);
+    expect(sim.bindings(app.appKey)[0]).not.toHaveProperty("y");
+    // Releasing twice is harmless; the driver's call through X still reaches the rider.
+    expect(await allocator.releaseYB("o1")).toEqual({ x: b.x });
+    const fromB = await sim.simulateCall(app.appKey, { subscriptionId: b.subscriptionId, from: "b" });
+    expect(fromB).toMatchObject({ x: b.x, called: rider(1) });
+    const fromA = await sim.simulateCall(app.appKey, { subscriptionId: b.subscriptionId, from: "a" });
+    expect(fromA.pushed).not.toContain("answer"); // Y no longer reaches the driver
+    expect(await allocator.complete("o1")).toEqual({ status: "released" });
+    expect(sim.bindings(app.appKey)).toEqual([]);
+  });
+
   it("adopts every binding by its X and Y when the store lost its data", async () => {
     const { sim, store, allocator } = await setup();
     const before = [await allocator.allocate(order(1)), await allocator.allocate(order(2))];

@@ -87,14 +87,14 @@ export function callPushes(
   // some made-up party.
   const temp = binding.mode === "AX" && input.from === "a" ? liveTempCallee(binding, startMs) : undefined;
   // AXYB: A dials Y to reach B, B dials X to reach A; each sees the other side's privacy number. With
-  // the YB relation gone, A's call through Y has nobody to reach.
+  // the YB relation gone, A's call through Y has nobody to reach, while X still carries A.
   const axyb = binding.mode === "AXYB";
   const dialled = axyb && input.from === "a" ? (binding.y ?? binding.x) : binding.x;
   const shown = axyb ? (input.from === "a" ? binding.x : (binding.y ?? binding.x)) : binding.x;
   const noCallee =
     (binding.mode === "AX" && input.from === "a" && temp === undefined) ||
     (axeFromA && axeRoute.called === undefined) ||
-    (axyb && (binding.y === undefined || binding.b === undefined));
+    (axyb && input.from === "a" && (binding.y === undefined || binding.b === undefined));
   const [caller, called] =
     binding.mode === "AXB" || axyb
       ? input.from === "a"

@@ -26,8 +26,15 @@ import { MODE_RULES } from "../rules/index.js";
 import { type ParsedPool, realScheduler } from "../runtime/tuning.js";
 import type { PoolStats } from "../store/index.js";
 import { allocateOnce, platformError } from "./allocate.js";
-import { type HoldRequest, HoldRequestSchema, requireAx, setCalleeOf, waitUntilEmpty } from "./ax.js";
 import { parseCallOptions, ReconcileOptionsSchema, SweepOptionsSchema } from "./call-options.js";
+import {
+  type HoldRequest,
+  HoldRequestSchema,
+  releaseYBOf,
+  requireAx,
+  setCalleeOf,
+  waitUntilEmpty,
+} from "./mode-calls.js";
 import { type AllocatorOptions, fromZod, parseOptions } from "./options.js";
 import { PoolKeeper } from "./pool-keeper.js";
 import { boundEntry, reassignOrder } from "./reassign.js";
@@ -239,6 +246,23 @@ export class Allocator {
     const { holder, ...rest } = parsed.data;
     requireAx(this.pool(rest.pool), "a hold");
     return this.allocate({ ...rest, orderKey: holder });
+  }
+
+  /**
+   * AXYB: ends B's side of the order (the YB relation) at the platform while A stays reachable through X,
+   * e.g. the driver's part is done but the rider may still be called back. `complete` ends the rest.
+   */
+  async releaseYB(orderKey: string, pool?: string): Promise<{ x: Phone }> {
+    const p = this.pool(pool ?? this.onlyPool());
+    this.parse(OrderKeySchema, orderKey, "orderKey");
+    if (p.mode !== "AXYB") {
+      throw new ValidationError(
+        `Pool "${p.id}" is an ${p.mode} pool: only AXYB bindings have a YB relation.`,
+      );
+    }
+    return this.keeper.use(p, () =>
+      this.ctx.orders.run(p.id, orderKey, () => releaseYBOf(this.ctx, p, orderKey)),
+    );
   }
 
   /**

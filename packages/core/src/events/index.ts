@@ -52,6 +52,8 @@ export interface AllocatorEvents {
   calleeSet: { pool: string; orderKey: string; x: Phone; expiresAtMs: number };
   /** An attempt failed and the allocator went on: another X (exhausted, conflict, ...) or the same X later. */
   retried: { pool: string; orderKey: string; x: Phone; reason: FailureKind; code: string };
+  /** AXYB: the order's YB relation was removed at the platform (`Allocator.releaseYB`); A keeps X. */
+  ybReleased: { pool: string; orderKey: string; x: Phone; y: Phone };
   /** X was drained (`Allocator.drain`) and nothing is bound on it any more. */
   drained: { pool: string; x: Phone };
   /** X was taken out of service because the platform reported it abnormal. */

@@ -171,6 +171,20 @@ export class PlatformCalls {
     return { done: false, failure: outcome };
   }
 
+  /**
+   * AXYB: removes only the YB relation (B on Y) of a binding; A stays bound on X. Removing it twice is
+   * harmless ("not found" counts as done), so timeouts are retried too.
+   */
+  async unbindYB(entry: Entry & { y: Phone; subscriptionId: string }): Promise<Outcome<void>> {
+    const { subscriptionId, y } = entry;
+    const outcome = await this.withRetries(
+      entry,
+      () => this.call("unbind", () => this.driver.unbind({ mode: "AXYB", subscriptionId, yb: { y } })),
+      true,
+    );
+    return outcome.kind === "notFound" ? { kind: "ok", value: undefined } : outcome;
+  }
+
   /** Runs a platform call again after transient errors and flow control, with exponential backoff and jitter. */
   async withRetries<T>(
     entry: Entry | undefined,

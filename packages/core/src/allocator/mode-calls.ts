@@ -1,6 +1,7 @@
 /**
- * AX-only allocator calls: a courier who keeps one X for a shift (a holder), the temporary callee that
- * routes the holder's next call, and a drain that waits until X's holders are done.
+ * Calls of the modes whose numbers a party keeps: AX (a courier who keeps one X for a shift, the
+ * temporary callee that routes the holder's next call, a drain that waits until X's holders are done)
+ * and AXYB (ending B's side of a binding while A keeps X).
  */
 import { z } from "zod";
 import { ValidationError } from "../errors/index.js";
@@ -61,6 +62,24 @@ export async function setCalleeOf(
   const expiresAtMs = ctx.now() + ttlSeconds * 1000;
   ctx.events.emit("calleeSet", { pool: pool.id, orderKey, x: entry.x, expiresAtMs });
   return { x: entry.x, expiresAtMs };
+}
+
+/**
+ * AXYB: ends the YB relation of a bound order at the platform (B no longer reaches A through Y, nor A B);
+ * A stays reachable through X until the order completes. The store keeps Y and B held for the order
+ * until then, so nothing else takes them while the platform may still route a call in progress.
+ * Call it under the order's lock.
+ */
+export async function releaseYBOf(ctx: Context, pool: ParsedPool, orderKey: string): Promise<{ x: Phone }> {
+  const entry = await boundEntry(ctx, pool, orderKey);
+  const { y, subscriptionId } = entry;
+  if (y === undefined || subscriptionId === undefined) {
+    throw new ValidationError(`Order "${orderKey}" has no Y to release.`);
+  }
+  const outcome = await ctx.platform.unbindYB({ ...entry, y, subscriptionId });
+  if (outcome.kind !== "ok") throw platformError(outcome, ctx.tuning);
+  ctx.events.emit("ybReleased", { pool: pool.id, orderKey, x: entry.x, y });
+  return { x: entry.x };
 }
 
 /**

@@ -225,8 +225,8 @@ export class PoolScripts {
   }
 
   /** Unguarded: it is how a store object accepts a pool's generation. */
-  poolGeneration(k: PoolKeys, generation: string): Promise<GenerationReply | number> {
-    return this.call("poolGeneration-7", k, [k.base, generation], false) as Promise<GenerationReply | number>;
+  poolGeneration(k: PoolKeys): Promise<GenerationReply | number> {
+    return this.call("poolGeneration-7", k, [k.base], false) as Promise<GenerationReply | number>;
   }
 
   finishRecovery(k: PoolKeys, generation: string): Promise<number> {

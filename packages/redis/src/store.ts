@@ -161,7 +161,7 @@ export class RedisStore implements Store {
   }
 
   async poolGeneration(pool: string): Promise<PoolGeneration | undefined> {
-    const reply = await this.scripts.poolGeneration(this.keys(pool), newGeneration());
+    const reply = await this.scripts.poolGeneration(this.keys(pool));
     return typeof reply === "number" ? undefined : this.accept(pool, reply);
   }
 

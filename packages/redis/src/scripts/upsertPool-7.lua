@@ -5,7 +5,7 @@
   Creating the pool (absent before: new, or lost with the data) gives it a new generation that is
   recovering (the platform may hold bindings the store does not); so does rebuild (after a rollback),
   keeping entries and numbers. Both raise the fencing counter to at least the caller's highest token seen,
-  so it never goes below a token handed out. A pool from before generations gets one, not recovering.
+  so it never goes below a token handed out.
 
   Input:
     KEYS[1..7] the pool's fixed keys (includes/keys.lua)
@@ -31,9 +31,6 @@ if not m.mode or ARGV[6] == "1" then
   redis.call("HSET", K.meta, "mode", ARGV[2], "umax", ARGV[3], "pair", ARGV[4], "gen", ARGV[5], "rec", "1",
     "tok", fmt(tok))
   m.mode, m.gen, m.rec, m.tok = ARGV[2], ARGV[5], "1", tok
-elseif not m.gen then
-  redis.call("HSET", K.meta, "gen", ARGV[5], "rec", "0")
-  m.gen, m.rec = ARGV[5], "0"
 end
 
 for i = 8, #ARGV, 5 do

@@ -1,20 +1,18 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Allocator, type PoolConfig } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
 import { type RedisServer, startRedis } from "@bindpool/redis/testing";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli as runCli } from "./harness.js";
 
 // The real CLI process on AX and AXE pools that an Allocator in this process (the "app") keeps in Redis.
 
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const AX_APP = { appKey: "cli-ax", appSecret: "cli-ax-secret" };
 const AXE_APP = { appKey: "cli-axe", appSecret: "cli-axe-secret" };
 const COURIER = "+8613700000001";
@@ -77,24 +75,8 @@ function config(pool: PoolConfig, app: { appKey: string }): string {
   return file;
 }
 
-function cli(args: string[], secret: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@bindpool/source", "--import", "tsx", CLI, ...args],
-      {
-        env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: secret },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI process with the app's secret where its platform calls read it. */
+const cli = (args: string[], secret: string) => runCli(args, { TEST_PN_SECRET: secret });
 
 describe("bindpool CLI on AX and AXE pools", { timeout: 120_000 }, () => {
   it("sets a courier's callee, masked in the output, and the simulator routes the courier's call there", async () => {

@@ -149,11 +149,7 @@ export class PoolKeeper {
   private async rebuild(pool: ParsedPool, g: PoolGeneration): Promise<void> {
     const started = this.ctx.now();
     // Credentials are checked first, so a wrong secret says so instead of "recovering" forever.
-    const probe = await this.ctx.platform.queryX(
-      pool.mode,
-      pool.numbers[0]!.x,
-      pool.mode === "AXE" ? {} : { page: 1 },
-    );
+    const probe = await this.ctx.platform.queryX(pool.mode, pool.numbers[0]!.x);
     if (probe.kind === "auth") throw new PlatformAuthError(probe);
     const report = await reconcilePool(this.ctx, pool, { adoptUnknown: true });
     if (report.failedQueries > 0) {

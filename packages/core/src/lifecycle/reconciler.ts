@@ -1,5 +1,6 @@
 import type { PlatformBinding } from "../driver/index.js";
 import { type Entry, internalKey, internalKind, orderKeyFromUserData, type Phone } from "../model/index.js";
+import { firstPage } from "../platform/calls.js";
 import { adoptedUntilMs, recordBinding } from "../repair/adoption.js";
 import type { Context } from "../repair/context.js";
 import { unbindAndFree, unbindUnowned } from "../repair/outbox.js";
@@ -213,7 +214,7 @@ async function unbindForeign(ctx: Context, pool: ParsedPool, e: Entry): Promise<
 async function allBindings(ctx: Context, pool: ParsedPool, x: Phone): Promise<PlatformBinding[] | undefined> {
   const out: PlatformBinding[] = [];
   // Numbered pages (AXB, AX) until `total`; a cursor-paged listing (AXE) until no `nextCursor` follows.
-  let at: { page?: number; cursor?: string } = pool.mode === "AXE" ? {} : { page: 1 };
+  let at: { page?: number; cursor?: string } = firstPage(pool.mode);
   for (;;) {
     const outcome = await ctx.platform.queryX(pool.mode, x, at);
     if (outcome.kind === "notFound") return out;

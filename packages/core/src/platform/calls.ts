@@ -132,10 +132,10 @@ export class PlatformCalls {
   }
 
   /**
-   * One page of the platform's bindings on X: `page` counts from 1; a cursor-paged listing (AXE) starts
-   * without one and goes on with the answer's `nextCursor`.
+   * One page of the platform's bindings on X: `page` counts from 1; a cursor-paged listing (AXE) goes on
+   * with the answer's `nextCursor`. Without `at`, the mode's first page.
    */
-  queryX(mode: Mode, x: Phone, at: { readonly page?: number; readonly cursor?: string }) {
+  queryX(mode: Mode, x: Phone, at: { readonly page?: number; readonly cursor?: string } = firstPage(mode)) {
     return this.withRetries(undefined, () => this.call("query", () => this.driver.query({ mode, x, ...at })));
   }
 
@@ -249,6 +249,11 @@ export class PlatformCalls {
     });
     return outcome;
   }
+}
+
+/** The first page of a listing by X: numbered pages start at 1, an AXE cursor listing without a cursor. */
+export function firstPage(mode: Mode): { page?: number } {
+  return mode === "AXE" ? {} : { page: 1 };
 }
 
 /** Where an entry sits on its X: the pair, in AXE the extension, in AXYB the Y. */

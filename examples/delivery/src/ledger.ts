@@ -3,8 +3,7 @@
  * history checker) its invoke and its ok or fail, next to the platform's own log from the simulator.
  */
 import { type Binding, type BindpoolError, orderKeyFromUserData } from "@bindpool/core";
-import { HistoryChecker, type PlatformEvent, type Violation } from "@bindpool/history";
-import type { Simulator, StateEvent } from "@bindpool/simulator";
+import { HistoryChecker, type SimulatorLog, type Violation, watchSimulatorLog } from "@bindpool/history";
 
 /** The allocator calls the day makes; `hold` is an `allocate` of the holder to the history checker. */
 export type LedgerOp = "allocate" | "hold" | "setCallee" | "complete";
@@ -23,27 +22,11 @@ export class Ledger {
   }
 
   /** Records the simulator's binds, modifies, unbinds and expiries of `appKey` as they happen. */
-  watch(sim: Simulator, appKey: string): void {
-    this.stopWatching = sim.onEvent((event: StateEvent) => {
-      if (event.type === "numberStatus" || event.binding.appKey !== appKey) return;
-      const type: PlatformEvent["type"] =
-        event.type === "bound"
-          ? "bind"
-          : event.type === "modified"
-            ? "modify"
-            : event.reason === "expired"
-              ? "expire"
-              : "unbind";
-      const { subscriptionId, x, a, b, userData } = event.binding;
-      this.history.platform({
-        type,
-        subscriptionId,
-        x,
-        a,
-        b,
-        orderKey: orderKeyFromUserData(userData),
-        timeMs: now(),
-      });
+  watch(sim: SimulatorLog, appKey: string): void {
+    this.stopWatching = watchSimulatorLog(sim, this.history, {
+      appKey,
+      orderKeyOf: orderKeyFromUserData,
+      now,
     });
   }
 

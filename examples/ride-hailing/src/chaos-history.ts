@@ -5,30 +5,15 @@
  * reports it can reach the orchestrator from an instance.
  */
 import { orderKeyFromUserData } from "@bindpool/core";
-import type { HistoryChecker, PlatformEvent } from "@bindpool/history";
-import type { Simulator, StateEvent } from "@bindpool/simulator";
+import { type HistoryChecker, type SimulatorLog, watchSimulatorLog } from "@bindpool/history";
 import type { CallRecorder, FleetRequest } from "./chaos-fleet.js";
 import type { ChaosReply } from "./chaos-instance.js";
 
 const now = () => performance.timeOrigin + performance.now();
 
 /** Records the simulator's binds, modifies, unbinds and expiries of `appKey`; returns the unsubscribe. */
-export function watchPlatform(sim: Simulator, appKey: string, checker: HistoryChecker): () => void {
-  return sim.onEvent((event: StateEvent) => {
-    if (event.type === "numberStatus" || event.binding.appKey !== appKey) return;
-    const type: PlatformEvent["type"] =
-      event.type === "bound"
-        ? "bind"
-        : event.type === "modified"
-          ? "modify"
-          : event.reason === "expired"
-            ? "expire"
-            : "unbind";
-    // The record is the simulator's live object: copy the pair as it is now.
-    const { subscriptionId, x, a, b, userData, expiresAtMs } = event.binding;
-    const timeMs = type === "expire" && expiresAtMs !== undefined ? expiresAtMs : now();
-    checker.platform({ type, subscriptionId, x, a, b, orderKey: orderKeyFromUserData(userData), timeMs });
-  });
+export function watchPlatform(sim: SimulatorLog, appKey: string, checker: HistoryChecker): () => void {
+  return watchSimulatorLog(sim, checker, { appKey, orderKeyOf: orderKeyFromUserData, now });
 }
 
 /** The client side: each attempt's invoke before it is sent, its ok or fail when the answer arrives. */

@@ -11,3 +11,11 @@ export type {
   Violation,
   ViolationRule,
 } from "./events.js";
+export {
+  platformEventOf,
+  type SimulatorLog,
+  type SimulatorLogBinding,
+  type SimulatorLogEvent,
+  type SimulatorLogOptions,
+  watchSimulatorLog,
+} from "./simulator-log.js";

@@ -12,10 +12,11 @@
  * | `<p>c2p` | hash | city -> province (area ladder) |
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
- * | `<p>exp` | zset | expiry buckets, score = the earliest end in the bucket, ms |
+ * | `<p>exp` | zset | expiry buckets, score = a lower bound of the earliest end in the bucket, ms (see `includes/expiry.lua`) |
+ * | `<p>rsv` | zset | orderKeys of reserved entries, score = lease end, ms |
  * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b; AXYB: `b@yid`, Y's short id) |
  * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
- * | `<p>x:<bucket>` | zset | orderKeys, score = lease end (reserved) or order end (bound), ms |
+ * | `<p>x:<bucket>` | zset | orderKeys of bound and releasing entries, score = order end or unbind retry time, ms |
  * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds (AXYB: A and B each hold both X and Y) |
  * | `<p>xe:<X id>` | string | AXE: bitmap of the extensions entries hold on X (bit n-1: extension n) |
  *
@@ -28,7 +29,7 @@
  *
  * `scripts/includes/keys.lua` mirrors this class (change the two together): its `K` holds the fixed keys in
  * the order of {@link PoolKeys.fixed}, and `<name>Key(...)` there builds what `<name>(...)` here builds for
- * every dynamic key (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
+ * every dynamic key (`rsv`, `e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
  */
 export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
@@ -66,6 +67,10 @@ export class PoolKeys {
   /** The fixed keys every pool script takes as KEYS[1..7], in the order `includes/keys.lua` reads them. */
   get fixed(): [string, string, string, string, string, string, string] {
     return [this.meta, this.xid, this.numbers, this.cityProvince, this.index, this.cool, this.expiry];
+  }
+  /** The lease ends of the pool's reservations. */
+  get reservations(): string {
+    return `${this.base}rsv`;
   }
   /** Bucket `b` of the entry table. */
   entryBucket(b: number): string {

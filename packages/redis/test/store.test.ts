@@ -86,6 +86,7 @@ describe("RedisStore", () => {
     const ids = await redis.hvals(k.xid);
     const named = new Set<string>([
       ...k.fixed,
+      k.reservations,
       k.cityIndex("0755"),
       k.cityIndex("020"),
       k.provinceIndex("GD"),
@@ -106,6 +107,7 @@ describe("RedisStore", () => {
       k.provinceIndex("GD"),
       k.extensions((await redis.hget(k.xid, numbers[0]!.x))!),
       k.cool,
+      k.reservations,
     ]) {
       expect(keys).toContain(key);
     }

@@ -30,6 +30,7 @@ else
   holdAdd(b, e.xid, held)
 end
 e.b, e.prev = b, e.b
-entryPut(orderKey, e, e.untilMs)
+-- Same status and end: the expiry index stays as it is.
+entryPut(orderKey, e, e)
 metaFlush()
 return 1

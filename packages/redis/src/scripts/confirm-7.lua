@@ -24,9 +24,9 @@ if e.status == "b" then
 end
 if e.status ~= "r" then return CODE.lost end
 if e.untilMs <= tonumber(ARGV[6]) and ARGV[7] ~= "1" then return CODE.lost end
-local oldUntilMs = e.untilMs
+local old = { status = e.status, untilMs = e.untilMs }
 e.status, e.sub, e.untilMs = "b", ARGV[4], tonumber(ARGV[5])
-entryPut(ARGV[2], e, oldUntilMs)
+entryPut(ARGV[2], e, old)
 metaAdd("reserved", -1)
 metaAdd("bound", 1)
 metaFlush()

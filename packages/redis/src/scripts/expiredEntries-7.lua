@@ -1,6 +1,8 @@
 --[[
-  Entries whose lease (reserved) or order (bound) ended at or before nowMs, oldest first (read only).
-  The oldest `limit` ends lie in the first `limit` expiry buckets by earliest end, so only those are read.
+  Entries whose lease (reserved) or order (bound) ended at or before nowMs, oldest first. Reads the
+  reservations' index and the expiry buckets by their bound (includes/expiry.lua), earliest first, until
+  no unread bucket can hold an end before the `limit`-th found. Sets right the bound of each bucket it
+  reads (its only writes): a bucket with nothing due leaves the range at once.
 
   Input:
     KEYS[1..7] the pool's fixed keys (includes/keys.lua)
@@ -12,17 +14,51 @@
 ]]
 local now, limit = ARGV[2], tonumber(ARGV[3])
 local due = {}
-for _, b in ipairs(redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "LIMIT", 0, limit)) do
-  local kv = redis.call("ZRANGEBYSCORE", expiryBucketKey(b), "-inf", now, "WITHSCORES", "LIMIT", 0, limit)
+local function collect(kv)
   for i = 1, #kv, 2 do due[#due + 1] = { kv[i], tonumber(kv[i + 1]) } end
 end
-table.sort(due, function(p, q)
+local function older(p, q)
   if p[2] ~= q[2] then return p[2] < q[2] end
   return p[1] < q[1]
-end)
+end
+collect(redis.call("ZRANGEBYSCORE", reservationsKey(), "-inf", now, "WITHSCORES", "LIMIT", 0, limit))
+-- Buckets in bound order, a page of `limit` at a time. `offset` counts the buckets read that hold a due
+-- end (they stay in range; their bounds are set right after the walk so the order does not move under
+-- it); a bucket with nothing due had a stale bound and leaves the range, so it takes no offset.
+-- `budget` caps the buckets read per call; past it, only ends before the first unread bound are sure.
+local offset, budget, cut, fixes = 0, 2 * limit + 16, nil, {}
+while true do
+  local page = redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "WITHSCORES", "LIMIT", offset, limit)
+  if not page[1] then break end
+  for i = 1, #page, 2 do
+    local b, bound = page[i], page[i + 1]
+    if budget == 0 then
+      cut = tonumber(bound)
+      break
+    end
+    budget = budget - 1
+    local kv = redis.call("ZRANGEBYSCORE", expiryBucketKey(b), "-inf", now, "WITHSCORES", "LIMIT", 0, limit)
+    if kv[1] then
+      collect(kv)
+      offset = offset + 1
+      if kv[2] ~= bound then fixes[#fixes + 1] = { kv[2], b } end
+    else
+      expSync(b)
+    end
+  end
+  if cut then break end
+  table.sort(due, older)
+  if #due >= limit then
+    local nextBound = redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "WITHSCORES", "LIMIT", offset, 1)[2]
+    if not nextBound or due[limit][2] <= tonumber(nextBound) then break end
+  end
+end
+for _, f in ipairs(fixes) do redis.call("ZADD", K.exp, f[1], f[2]) end
+table.sort(due, older)
 local out = {}
 for i = 1, math.min(limit, #due) do
   local orderKey = due[i][1]
+  if cut and due[i][2] > cut then break end
   local e = entryGet(orderKey)
   if e then
     out[#out + 1] = orderKey

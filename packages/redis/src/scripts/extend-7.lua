@@ -13,8 +13,8 @@
 ]]
 local e = entryGet(ARGV[2])
 if not e or e.status ~= "b" or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
-local oldUntilMs = e.untilMs
+local old = { status = e.status, untilMs = e.untilMs }
 e.untilMs = tonumber(ARGV[4])
-entryPut(ARGV[2], e, oldUntilMs)
+entryPut(ARGV[2], e, old)
 metaFlush()
 return 1

@@ -15,12 +15,12 @@
 ]]
 local e = entryGet(ARGV[2])
 if not e or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
-local oldUntilMs = e.untilMs
+local old = { status = e.status, untilMs = e.untilMs }
 if e.status == "r" then
   metaAdd("reserved", -1)
   metaAdd("bound", 1)
 end
 e.status, e.untilMs = "l", tonumber(ARGV[4])
-entryPut(ARGV[2], e, oldUntilMs)
+entryPut(ARGV[2], e, old)
 metaFlush()
 return 1

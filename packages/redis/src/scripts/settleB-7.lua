@@ -21,6 +21,7 @@ local freed = e.b
 if b == e.b then freed = e.prev end
 holdRemove(freed, e.xid)
 e.b, e.prev = b, ""
-entryPut(orderKey, e, e.untilMs)
+-- Same status and end: the expiry index stays as it is.
+entryPut(orderKey, e, e)
 metaFlush()
 return 1

@@ -47,9 +47,9 @@ local function entryGet(orderKey)
     yid = yid, sub = sub, raw = entryRaw(v, sub),
   }
 end
--- Writes the entry, its subscriptionId and its end time (oldUntilMs: the end it had, nil when new);
--- returns the packed form replies carry.
-local function entryPut(orderKey, e, oldUntilMs)
+-- Writes the entry, its subscriptionId and its end time (old: the entry as it was, nil when new; only its
+-- status and untilMs are read); returns the packed form replies carry.
+local function entryPut(orderKey, e, old)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
   if e.ext and e.ext ~= "" then
     v = v .. "#" .. e.ext
@@ -62,14 +62,18 @@ local function entryPut(orderKey, e, oldUntilMs)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
   if e.sub then redis.call("HSET", subscriptionBucketKey(b), orderKey, e.sub) end
-  expSet(b, orderKey, e.untilMs, oldUntilMs)
+  if old then
+    expSet(b, orderKey, e.status, e.untilMs, old.status, old.untilMs)
+  else
+    expSet(b, orderKey, e.status, e.untilMs)
+  end
   return entryRaw(v, e.sub)
 end
 local function entryDel(orderKey, e)
   local b = lhBucket("e", orderKey)
   lhDel("e", orderKey)
   if e.sub then redis.call("HDEL", subscriptionBucketKey(b), orderKey) end
-  expDel(b, orderKey, e.untilMs)
+  expDel(b, orderKey, e.status)
 end
 -- The meta counter an entry status counts in: reserved, or bound (bound and releasing, as in stats).
 local function counterOf(status)

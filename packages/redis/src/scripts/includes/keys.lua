@@ -28,6 +28,10 @@ end
 local function userBucketKey(b)
   return P .. "u:" .. b
 end
+-- `rsv`: the lease ends of the pool's reservations (includes/expiry.lua).
+local function reservationsKey()
+  return P .. "rsv"
+end
 -- `ic:<city>`: the load index of a city's X.
 local function cityIndexKey(city)
   return P .. "ic:" .. city

@@ -15,7 +15,7 @@
     CODE.conflict the new b is A or already holds X, or another B is pending
 ]]
 local orderKey, b = ARGV[2], ARGV[4]
-local e = entryGet(orderKey)
+local e = entryGet(orderKey, true)
 if not e or e.token ~= tonumber(ARGV[3]) or e.status ~= "b" or meta().mode ~= "AXB" then return CODE.lost end
 if e.b == b then return 1 end
 if e.prev ~= "" then

@@ -11,7 +11,7 @@
     1 ok
     CODE.lost not bound with that token
 ]]
-local e = entryGet(ARGV[2])
+local e = entryGet(ARGV[2], true)
 if not e or e.status ~= "b" or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 local old = { status = e.status, untilMs = e.untilMs }
 e.untilMs = tonumber(ARGV[4])

@@ -13,7 +13,7 @@
     1 ok
     CODE.lost no entry with that token
 ]]
-local e = entryGet(ARGV[2])
+local e = entryGet(ARGV[2], true)
 if not e or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 local old = { status = e.status, untilMs = e.untilMs }
 if e.status == "r" then

@@ -11,7 +11,7 @@
     CODE.unknownOrder no entry
     CODE.lost the token does not match
 ]]
-local e = entryGet(ARGV[2])
+local e = entryGet(ARGV[2], true)
 if not e then return CODE.unknownOrder end
 if ARGV[3] ~= "" and e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 entryFree(ARGV[2], e)

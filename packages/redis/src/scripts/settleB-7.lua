@@ -13,7 +13,7 @@
     CODE.lost not a bound AXB entry with that token, or b is neither of its Bs
 ]]
 local orderKey, b = ARGV[2], ARGV[4]
-local e = entryGet(orderKey)
+local e = entryGet(orderKey, true)
 if not e or e.token ~= tonumber(ARGV[3]) or e.status ~= "b" or meta().mode ~= "AXB" then return CODE.lost end
 if b ~= e.b and (e.prev == "" or b ~= e.prev) then return CODE.lost end
 if e.prev == "" then return 1 end

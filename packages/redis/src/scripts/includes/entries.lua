@@ -22,7 +22,9 @@ local function extHeld(id, n)
   return redis.call("GETBIT", extensionsKey(id), n - 1) == 1
 end
 local ENTRY_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
-local function entryGet(orderKey)
+-- bare: leave the subscriptionId unread (nil), for callers that neither reply with the entry nor write its
+-- subscriptionId (entryPut keeps it, entryDel drops it all the same).
+local function entryGet(orderKey, bare)
   local b = lhBucket("e", orderKey)
   local v = redis.call("HGET", entryBucketKey(b), orderKey)
   if not v then return nil end
@@ -41,14 +43,14 @@ local function entryGet(orderKey)
   end
   local sub = nil
   -- confirm always stores one (an empty one too), so a bound entry always has it.
-  if status ~= "r" then sub = redis.call("HGET", subscriptionBucketKey(b), orderKey) or nil end
+  if status ~= "r" and not bare then sub = redis.call("HGET", subscriptionBucketKey(b), orderKey) or nil end
   return {
     xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, ext = ext,
     yid = yid, sub = sub, raw = entryRaw(v, sub),
   }
 end
--- Writes the entry, its subscriptionId and its end time (old: the entry as it was, nil when new; only its
--- status and untilMs are read); returns the packed form replies carry.
+-- Writes the entry, its subscriptionId when it is new or changed, and its end time (old: the entry as it was,
+-- nil when new; its status, untilMs and sub are read); returns the packed form replies carry.
 local function entryPut(orderKey, e, old)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
   if e.ext and e.ext ~= "" then
@@ -61,7 +63,7 @@ local function entryPut(orderKey, e, old)
   lhSet("e", orderKey, v)
   -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
-  if e.sub then redis.call("HSET", subscriptionBucketKey(b), orderKey, e.sub) end
+  if e.sub and not (old and old.sub == e.sub) then redis.call("HSET", subscriptionBucketKey(b), orderKey, e.sub) end
   if old then
     expSet(b, orderKey, e.status, e.untilMs, old.status, old.untilMs)
   else
@@ -72,7 +74,8 @@ end
 local function entryDel(orderKey, e)
   local b = lhBucket("e", orderKey)
   lhDel("e", orderKey)
-  if e.sub then redis.call("HDEL", subscriptionBucketKey(b), orderKey) end
+  -- Every entry but a reservation may have one (confirm always stores one, an empty one too).
+  if e.status ~= "r" then redis.call("HDEL", subscriptionBucketKey(b), orderKey) end
   expDel(b, orderKey, e.status)
 end
 -- The meta counter an entry status counts in: reserved, or bound (bound and releasing, as in stats).

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisRateLimiter, RedisStore } from "../src/index.js";
 import {
   assembleLibrary,
   contentVersion,
+  hashHint,
   LIBRARY_NAME_PLACEHOLDER,
   libraryName,
   PRELUDE,
@@ -77,5 +79,25 @@ describe("the Redis Functions library's name", () => {
     new RedisRateLimiter({ redis, key: "rl", requestsPerSecond: 10 });
     const name = `bindpool:takePermit:${contentVersion(scriptSource("takePermit-1"))}`;
     expect(typeof (redis as unknown as Record<string, unknown>)[name]).toBe("function");
+  });
+
+  it("gives the same hash for any string as the Lua side computes from the bytes it receives", async () => {
+    // A hint that differs from hashOf would file an entry in a bucket where no unhinted call looks.
+    const hashOf = /h = (tonumber\(string\.sub\(redis\.sha1hex\(s\), 1, 8\), 16\))/.exec(
+      onDisk("includes/hashing.lua"),
+    )?.[1];
+    expect(hashOf, "hashOf in includes/hashing.lua changed: change hashHint with it").toBeDefined();
+    const redis = server.client();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: "binary", maxLength: 40 }), async (s) => {
+          const lua = Number(await redis.eval(`local s = ARGV[1] return ${hashOf}`, 0, s));
+          expect(Number.parseInt(hashHint(s), 16)).toBe(lua);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -12,10 +12,12 @@
     ARGV[5] order end, ms
     ARGV[6] nowMs
     ARGV[7] 1: adopt (ignore the lease end), else 0
+    ARGV[8] the orderKey's hash (hashHint, includes/hashing.lua), "" none
   Output:
     1 ok
     CODE.lost no entry with that token, releasing, or its lease ended (without adopt)
 ]]
+hashHint(ARGV[2], ARGV[8])
 local e = entryGet(ARGV[2])
 if not e or e.token ~= tonumber(ARGV[3]) then return CODE.lost end
 if e.status == "b" then

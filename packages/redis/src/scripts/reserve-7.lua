@@ -23,7 +23,9 @@
              (takes binds now), the pair may use it, and with a strict area it is in the city
     ARGV[14] AXE, with ARGV[12]: the extension to take on that X ("" the lowest free one)
     ARGV[15] AXYB, with ARGV[12]: the Y to reserve with it (same checks as X; "" none: exhausted)
-    ARGV[16..] excluded X
+    ARGV[16] hashes of orderKey, a and b (hashHint, includes/hashing.lua): `<8 hex>,<8 hex>,<8 hex>`,
+             each part may be empty; "" none
+    ARGV[17..] excluded X
   AXYB: after X, Y is picked the same way among the other numbers (sticky aside); no Y: exhausted with
   nothing changed. The entry counts on both and holds A and B on both.
   Output:
@@ -33,6 +35,12 @@
 ]]
 local orderKey, a, b = ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(ARGV[6])
+if ARGV[16] ~= "" then
+  local ho, ha, hb = string.match(ARGV[16], "^(%x*),(%x*),(%x*)$")
+  hashHint(orderKey, ho)
+  hashHint(a, ha)
+  hashHint(b, hb)
+end
 
 local existing = entryGet(orderKey)
 if existing then return { 2, existing.raw, numbersOf(existing.xid, existing.yid) } end
@@ -73,8 +81,8 @@ for i, u in ipairs(users) do
     end
   end
 end
-if #ARGV >= 16 then
-  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 16))
+if #ARGV >= 17 then
+  local ids = redis.call("HMGET", K.xid, unpack(ARGV, 17))
   for _, id in pairs(ids) do
     if id and not skip[id] then
       skip[id] = true

@@ -22,6 +22,14 @@ local function hashOf(s)
   end
   return h
 end
+-- Seeds hashOf with a hash the caller computed the same way (`hashHint` in src/scripts.ts: the first 8 hex
+-- digits of the SHA-1 of s), so the hot calls skip SHA-1 here ("" or nil: none).
+local function hashHint(s, hex)
+  if hex and hex ~= "" and not hashMemo[s] then
+    hashMemo[s] = tonumber(hex, 16)
+    hashMemoN = hashMemoN + 1
+  end
+end
 
 local LH_FIELDS = { e = { "eL", "eS", "eN" }, u = { "uL", "uS", "uN" } }
 -- The key of a table's bucket.

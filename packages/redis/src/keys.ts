@@ -8,7 +8,8 @@
  * | --- | --- | --- |
  * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty), `gen` (generation), `rec` (1: recovering) |
  * | `<p>xid` | hash | X -> short id (base 36) |
- * | `<p>n` | hash | X id -> `x\|state\|load\|capacity\|cooldownUntilMs\|quarantineUntilMs\|digits\|city\|province` (digits: AXE extension length, else empty) |
+ * | `<p>n` | hash | X id -> `x\|state\|capacity\|cooldownUntilMs\|quarantineUntilMs\|digits\|city\|province` (digits: AXE extension length, else empty) |
+ * | `<p>ld` | hash | X id -> load, the entries on X (absent: 0) |
  * | `<p>c2p` | hash | city -> province (area ladder) |
  * | `<p>i`, `<p>ic:<city>`, `<p>ip:<province>` | zset | X ids that take binds now, score = load |
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
@@ -28,8 +29,8 @@
  * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
  *
  * `scripts/includes/keys.lua` mirrors this class (change the two together): its `K` holds the fixed keys in
- * the order of {@link PoolKeys.fixed}, and `<name>Key(...)` there builds what `<name>(...)` here builds for
- * every dynamic key (`rsv`, `e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
+ * the order of {@link PoolKeys.fixed} and the two it builds from the key base (`rsv`, `ld`), and `<name>Key(...)` there builds what `<name>(...)` here builds for
+ * every dynamic key (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
  */
 export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
@@ -71,6 +72,10 @@ export class PoolKeys {
   /** The lease ends of the pool's reservations. */
   get reservations(): string {
     return `${this.base}rsv`;
+  }
+  /** The load of each X. */
+  get loads(): string {
+    return `${this.base}ld`;
   }
   /** Bucket `b` of the entry table. */
   entryBucket(b: number): string {

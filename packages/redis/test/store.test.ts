@@ -87,6 +87,7 @@ describe("RedisStore", () => {
     const named = new Set<string>([
       ...k.fixed,
       k.reservations,
+      k.loads,
       k.cityIndex("0755"),
       k.cityIndex("020"),
       k.provinceIndex("GD"),
@@ -108,6 +109,7 @@ describe("RedisStore", () => {
       k.extensions((await redis.hget(k.xid, numbers[0]!.x))!),
       k.cool,
       k.reservations,
+      k.loads,
     ]) {
       expect(keys).toContain(key);
     }

@@ -21,7 +21,7 @@ local function older(p, q)
   if p[2] ~= q[2] then return p[2] < q[2] end
   return p[1] < q[1]
 end
-collect(redis.call("ZRANGEBYSCORE", reservationsKey(), "-inf", now, "WITHSCORES", "LIMIT", 0, limit))
+collect(redis.call("ZRANGEBYSCORE", K.rsv, "-inf", now, "WITHSCORES", "LIMIT", 0, limit))
 -- Buckets in bound order, a page of `limit` at a time. `offset` counts the buckets read that hold a due
 -- end (they stay in range; their bounds are set right after the walk so the order does not move under
 -- it); a bucket with nothing due had a stale bound and leaves the range, so it takes no offset.

@@ -169,16 +169,14 @@ else
 end
 if not id then return CODE.exhausted end
 
-local r = numGet(id)
-r.load = r.load + 1
-numPut(r)
+local r = numStatic(id)
+numAddLoad(r, 1)
 reindex(r, now)
 for i, u in ipairs(users) do holdAdd(u, id, helds[i]) end
 local numbers = r.x
 if yid then
-  local ry = numGet(yid)
-  ry.load = ry.load + 1
-  numPut(ry)
+  local ry = numStatic(yid)
+  numAddLoad(ry, 1)
   reindex(ry, now)
   for i, u in ipairs(users) do holdAdd(u, yid, helds[i]) end
   numbers = r.x .. "," .. ry.x

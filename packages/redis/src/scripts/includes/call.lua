@@ -49,6 +49,7 @@ local function begin(keys, argv)
   M = nil
   batching = false
   if next(dirty) then dirty = {} end
-  if hashMemoN > 4096 then hashMemo, hashMemoN = {}, 0 end
+  if hashMemoN > 0 then hashMemo, hashMemoN = {}, 0 end
+  if xMemoUsed then xMemo, xMemoUsed = {}, false end
   if guard and guard ~= "" then guardCheck(guard) end
 end

@@ -97,10 +97,9 @@ local function entryFree(orderKey, e)
   if e.yid ~= "" then ids[2] = e.yid end
   for _, id in ipairs(ids) do
     for _, u in ipairs(usersOf(e.a, e.b)) do holdRemove(u, id) end
-    local r = numGet(id)
+    local r = numStatic(id)
     if r then
-      r.load = r.load - 1
-      numPut(r)
+      numAddLoad(r, -1)
       reindex(r, nil)
     end
   end

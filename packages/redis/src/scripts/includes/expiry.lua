@@ -16,13 +16,13 @@ local function expSet(b, member, status, newMs, oldStatus, oldMs)
   if status == oldStatus and newMs == oldMs then return end
   local score = fmt(newMs)
   if status == "r" then
-    redis.call("ZADD", reservationsKey(), score, member)
+    redis.call("ZADD", K.rsv, score, member)
     if oldStatus and oldStatus ~= "r" then redis.call("ZREM", expiryBucketKey(b), member) end
     return
   end
   redis.call("ZADD", expiryBucketKey(b), score, member)
   if oldStatus == "r" then
-    redis.call("ZREM", reservationsKey(), member)
+    redis.call("ZREM", K.rsv, member)
   elseif oldStatus and newMs >= oldMs then
     return -- the bucket's bound is at most oldMs already
   end
@@ -30,7 +30,7 @@ local function expSet(b, member, status, newMs, oldStatus, oldMs)
 end
 local function expDel(b, member, status)
   if status == "r" then
-    redis.call("ZREM", reservationsKey(), member)
+    redis.call("ZREM", K.rsv, member)
   else
     redis.call("ZREM", expiryBucketKey(b), member)
   end

@@ -5,7 +5,10 @@
      `x:<b>` (zset orderKey by end time, includes/expiry.lua). ]]
 -- Mirrors BUCKET_LOAD in src/keys.ts.
 local BUCKET_LOAD = 48
--- SHA-1 based hashes of field names; kept across calls (deterministic), dropped by `begin` when it grows.
+-- SHA-1 based hashes of field names, kept for the call (begin drops them). Nothing is kept across calls:
+-- Redis runs a step of Lua's garbage collector every 50 calls, and each cycle walks every live object, so
+-- a memo that outlives the call makes every call dearer (a 4 096-entry hash memo and a per-X record memo
+-- cost 5-15% of an order's Redis CPU in `pnpm bench cpu`).
 local hashMemo, hashMemoN = {}, 0
 -- Per call: field -> bucket (string) of each linear-hash table, dropped when a table splits (and by
 -- `begin` when a call used it).

@@ -11,6 +11,10 @@ local K = {}
 local function useKeys(keys, base)
   P = base
   K.meta, K.xid, K.n, K.c2p, K.i, K.cool, K.exp = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+  -- Two more keys of one name per pool, built here rather than passed (the KEYS stay as they were):
+  -- `rsv`, the lease ends of the pool's reservations (includes/expiry.lua), and `ld`, the load of each X
+  -- (includes/numbers.lua).
+  K.rsv, K.ld = base .. "rsv", base .. "ld"
 end
 -- `e:<bucket>`: entries (a linear-hashing table, includes/hashing.lua).
 local function entryBucketKey(b)
@@ -27,10 +31,6 @@ end
 -- `u:<bucket>`: the X ids each user holds (a linear-hashing table).
 local function userBucketKey(b)
   return P .. "u:" .. b
-end
--- `rsv`: the lease ends of the pool's reservations (includes/expiry.lua).
-local function reservationsKey()
-  return P .. "rsv"
 end
 -- `ic:<city>`: the load index of a city's X.
 local function cityIndexKey(city)

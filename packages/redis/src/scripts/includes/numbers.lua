@@ -1,19 +1,33 @@
---[[ Numbers: n[id] = x|state|load|capacity|cooldownUntilMs|quarantineUntilMs|digits|city|province,
-     state a(ctive) d(raining) q(uarantined) r(etired); digits: AXE's extension length ("" other modes). ]]
-local NUMBER_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
-local function numGet(id)
+--[[ Numbers: n[id] = x|state|capacity|cooldownUntilMs|quarantineUntilMs|digits|city|province, state
+     a(ctive) d(raining) q(uarantined) r(etired); digits: AXE's extension length ("" other modes). The
+     load (entries on X) is apart, in ld[id] (absent: 0), so a reserve or a release changes one counter
+     and leaves the record as it is. ]]
+local NUMBER_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
+-- X's record without its load (nil: no such X).
+local function numStatic(id)
   local v = redis.call("HGET", K.n, id)
   if not v then return nil end
-  -- One pattern match reads the 9 fields (several times faster than splitting).
-  local x, state, load, cap, cool, quar, digits, city, prov = string.match(v, NUMBER_FIELDS)
+  -- One pattern match reads the 8 fields (several times faster than splitting).
+  local x, state, cap, cool, quar, digits, city, prov = string.match(v, NUMBER_FIELDS)
   return {
-    id = id, x = x, state = state, load = tonumber(load), cap = tonumber(cap),
-    cool = tonumber(cool), quar = tonumber(quar), digits = digits, city = city, prov = prov,
+    id = id, x = x, state = state, cap = tonumber(cap), cool = tonumber(cool), quar = tonumber(quar), digits = digits,
+    city = city, prov = prov,
   }
 end
+-- X's record with its load.
+local function numGet(id)
+  local r = numStatic(id)
+  if r then r.load = tonumber(redis.call("HGET", K.ld, id)) or 0 end
+  return r
+end
+-- Adds d to X's load (r.load is the new load).
+local function numAddLoad(r, d)
+  r.load = redis.call("HINCRBY", K.ld, r.id, d)
+end
+-- Writes X's record (not its load).
 local function numPut(r)
-  local v = r.x .. "|" .. r.state .. "|" .. fmt(r.load) .. "|" .. fmt(r.cap) .. "|" .. fmt(r.cool) .. "|" .. fmt(r.quar)
-    .. "|" .. r.digits .. "|" .. r.city .. "|" .. r.prov
+  local v = r.x .. "|" .. r.state .. "|" .. fmt(r.cap) .. "|" .. fmt(r.cool) .. "|" .. fmt(r.quar) .. "|" .. r.digits
+    .. "|" .. r.city .. "|" .. r.prov
   redis.call("HSET", K.n, r.id, v)
 end
 -- The load indexes X is in when it takes binds: the pool's, its city's and its province's.
@@ -68,19 +82,16 @@ local function settle(r, now)
     r.quar = 0
   end
 end
--- X phone of an id, for replies.
--- Kept across calls, as hashMemo: an id names one X for the life of a pool's generation (ids are never
--- reused, and a pool created anew has a new generation), so a page of entries asks Redis once per X.
-local xMemo, xMemoN = {}, 0
+-- X phone of an id, for replies; kept for the call (begin drops it), so a page of entries asks Redis once
+-- per X.
+local xMemo, xMemoUsed = {}, false
 local function xOf(id)
-  local key = K.n .. "|" .. (meta().gen or "") .. "|" .. id
-  local x = xMemo[key]
+  local x = xMemo[id]
   if x then return x end
   local v = redis.call("HGET", K.n, id)
   if not v then return "" end
   x = string.match(v, "^[^|]*")
-  if xMemoN >= 65536 then xMemo, xMemoN = {}, 0 end
-  xMemo[key] = x
-  xMemoN = xMemoN + 1
+  xMemo[id] = x
+  xMemoUsed = true
   return x
 end

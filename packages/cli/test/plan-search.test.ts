@@ -23,7 +23,7 @@ interface Order {
 const logs = fc.record({
   mode: fc.constantFrom(...MODES),
   extensions: fc.integer({ min: 1, max: 3 }),
-  serve: fc.constant(100),
+  serve: fc.constantFrom(100, 100, 90, 75),
   orders: fc.array(
     fc.record({
       start: fc.integer({ min: 0, max: 90 }),
@@ -96,5 +96,18 @@ describe("the plan's search", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("serves a share under the ladder even where the strict counts do not", async () => {
+    // One pair orders 4 times at once in c0 (75% lets 1 go: 3 X) and once in c1 (1 X). Under the ladder
+    // c0's fourth order takes c1's X, so the strict 3 + 1 refuses c1's only order: c0 needs a fourth X.
+    const orders = [0, 0, 0, 0, 1].map((city) => ({ start: 0, minutes: 10, city, a: 0, b: 0 }));
+    const log = logOf("AXB", orders);
+    const p = await plan(log, { serve: 75, area: "ladder", extensions: 200 });
+    expect(p.confirmed).toBe(true);
+    expect(p.cities).toMatchObject([
+      { city: "c0", x: 4, served: 4, refused: 0 },
+      { city: "c1", x: 1, served: 1, refused: 0 },
+    ]);
   });
 });

@@ -264,10 +264,13 @@ class Search {
 
   /**
    * Ladder: the cities of a mode share one pool, so the question is the pool's total, from the highest
-   * city floor up to the strict sum, each total split among the cities in proportion to their strict
-   * counts. The strict counts serve (with them every city serves itself on the first rung, so the
-   * ladder changes nothing), so the sum is never replayed. A city keeps X of its own for its own orders
-   * first; the busiest user of any city sets the floor.
+   * city floor up, each total split among the cities in proportion to their strict counts. Serving
+   * every order, the strict counts serve (every city serves itself on the first rung, so the ladder
+   * changes nothing) and the strict sum is the ceiling, never replayed. Serving a share, they may not:
+   * an order a city may refuse under strict takes another city's X under the ladder, which that city
+   * then misses; the ceiling is then one X per order open at once in the mode, where an idle X always
+   * takes the next order. A city keeps X of its own for its own orders first; the busiest user of any
+   * city sets the floor.
    */
   private async ladder(mode: PlanMode, xs: Map<number, number>): Promise<void> {
     const groups = this.groupsOf(mode);
@@ -275,8 +278,12 @@ class Search {
     const total = strict.reduce((a, b) => a + b, 0);
     if (total === 0) return;
     const split = (t: number) => new Map(proportional(t, strict).map((n, i) => [groups[i]!, n]));
-    const floor = this.options.serve === 100 ? Math.max(...groups.map((g) => this.lowerBound(g))) : 0;
-    const best = (await this.climb(floor, total, true, (t) => this.serves(mode, groups, split(t))))!;
+    const all = this.options.serve === 100;
+    const floor = all ? Math.max(...groups.map((g) => this.lowerBound(g))) : 0;
+    // The sum of the cities' peaks is at least the mode's peak of open orders.
+    const open = groups.reduce((sum, g) => sum + this.peaks.get(g)!.concurrent, 0);
+    const ceiling = all ? total : Math.max(total, open);
+    const best = (await this.climb(floor, ceiling, true, (t) => this.serves(mode, groups, split(t))))!;
     for (const [g, n] of split(best)) xs.set(g, n);
   }
 }

@@ -208,8 +208,8 @@ class Search {
   }
 
   /**
-   * The fewest X for one city on its own: from the floor, stepping up by growing steps until a pool
-   * serves, then halving the gap. Assumes more X never serve fewer orders (true of the least-loaded pick in every log we
+   * The fewest X for one city on its own: from the floor, stepping up until a pool serves, then halving
+   * the gap. Assumes more X never serve fewer orders (true of the least-loaded pick in every log we
    * tried; a pool found this way serves, even where a smaller one would too).
    */
   private async strict(g: number): Promise<number> {
@@ -218,16 +218,34 @@ class Search {
     const allowed = this.allowed.get(g)!;
     if (p.orders - p.unservable <= allowed) return 0;
     const floor = this.lowerBound(g);
-    const test = (n: number) => this.serves(mode, [g], new Map([[g, n]]));
-    // Below the floor nothing serves every order; with a share to serve, anything from 1 may.
-    let lo = this.options.serve === 100 ? floor - 1 : 0;
-    let hi = Math.max(floor, 1);
     // One X per open order always serves: an idle X takes any pair.
     const ceiling = Math.max(p.concurrent, 1);
-    // The answer is mostly at or just above the floor: step up by 1, 2, 4, ... rather than doubling.
-    for (let step = 1; !(await test(hi)); step *= 2) {
-      if (hi >= ceiling)
-        throw new Error(`no pool up to ${ceiling} X serves ${mode} ${this.log.groups[g]!.city}`);
+    const found = await this.climb(floor, ceiling, false, (n) => this.serves(mode, [g], new Map([[g, n]])));
+    if (found === undefined)
+      throw new Error(`no pool up to ${ceiling} X serves ${mode} ${this.log.groups[g]!.city}`);
+    return found;
+  }
+
+  /**
+   * The smallest pool from `floor` up to `ceiling` that passes `test` (undefined when none does). Below
+   * the floor nothing serves every order; with a share to serve, anything from 1 may. The answer is
+   * mostly at or just above the floor, so it steps up by 1, 2, 4, ... rather than bisecting from the
+   * ceiling: a pool too small stops at its first refusal beyond the allowed ones, while one that serves
+   * replays every order, and bisecting from above replays mostly pools that serve. `ceilingServes`:
+   * the ceiling is known to serve and is not replayed.
+   */
+  private async climb(
+    floor: number,
+    ceiling: number,
+    ceilingServes: boolean,
+    test: (n: number) => Promise<boolean>,
+  ): Promise<number | undefined> {
+    let lo = this.options.serve === 100 ? floor - 1 : 0;
+    let hi = Math.min(Math.max(floor, 1), ceiling);
+    for (let step = 1; ; step *= 2) {
+      if (hi >= ceiling && ceilingServes) break;
+      if (await test(hi)) break;
+      if (hi >= ceiling) return undefined;
       lo = hi;
       hi = Math.min(ceiling, hi + step);
     }
@@ -245,20 +263,27 @@ class Search {
   }
 
   /**
-   * Ladder: the cities of a mode share one pool, so the question is the pool's total. Binary search on
-   * it, each total split among the cities in proportion to their strict counts (which serve: with them
-   * every city serves itself on the first rung, so the ladder changes nothing). A city keeps X of its
-   * own for its own orders first; the busiest user of any city sets the floor.
+   * Ladder: the cities of a mode share one pool, so the question is the pool's total, from the highest
+   * city floor up, each total split among the cities in proportion to their strict counts. Serving
+   * every order, the strict counts serve (every city serves itself on the first rung, so the ladder
+   * changes nothing) and the strict sum is the ceiling, never replayed. Serving a share, they may not:
+   * an order a city may refuse under strict takes another city's X under the ladder, which that city
+   * then misses; the ceiling is then one X per order open at once in the mode, where an idle X always
+   * takes the next order. A city keeps X of its own for its own orders first; the busiest user of any
+   * city sets the floor.
    */
   private async ladder(mode: PlanMode, xs: Map<number, number>): Promise<void> {
     const groups = this.groupsOf(mode);
     const strict = groups.map((g) => xs.get(g)!);
     const total = strict.reduce((a, b) => a + b, 0);
+    if (total === 0) return;
     const split = (t: number) => new Map(proportional(t, strict).map((n, i) => [groups[i]!, n]));
-    const floor = this.options.serve === 100 ? Math.max(...groups.map((g) => this.lowerBound(g))) : 0;
-    const best = await this.narrow(Math.min(floor, total) - 1, total, (t) =>
-      this.serves(mode, groups, split(t)),
-    );
+    const all = this.options.serve === 100;
+    const floor = all ? Math.max(...groups.map((g) => this.lowerBound(g))) : 0;
+    // The sum of the cities' peaks is at least the mode's peak of open orders.
+    const open = groups.reduce((sum, g) => sum + this.peaks.get(g)!.concurrent, 0);
+    const ceiling = all ? total : Math.max(total, open);
+    const best = (await this.climb(floor, ceiling, true, (t) => this.serves(mode, groups, split(t))))!;
     for (const [g, n] of split(best)) xs.set(g, n);
   }
 }

@@ -4,6 +4,7 @@ import { benchMemoryStore } from "./memory-store.js";
 import { benchMillion } from "./million.js";
 import { benchOverhead } from "./overhead.js";
 import { benchPlatformCalls } from "./platform-calls.js";
+import { benchRedisCpu } from "./redis-cpu.js";
 import { benchRedisStore } from "./redis-store.js";
 
 /**
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     ["memory", benchMemoryStore],
     ["e2e", benchEndToEnd],
     ["redis", benchRedisStore],
+    ["cpu", benchRedisCpu],
     ["million", benchMillion],
     ["overhead", benchOverhead],
     ["calls", benchPlatformCalls],

@@ -27,17 +27,23 @@ interface Cost {
   readonly cpuUs: number;
   /** Script (FCALL or EVALSHA) time inside Redis per operation, µs. */
   readonly scriptUs: number;
+  /** Redis commands the scripts ran per operation (INFO commandstats): the same on any machine. */
+  readonly commands: number;
 }
 
-async function counters(redis: Redis): Promise<{ script: number; cpu: number }> {
+/** Calls that are not a script's own commands: the scripts themselves and this benchmark's reads. */
+const OUTER = new Set(["fcall", "evalsha", "info", "function|load", "function"]);
+
+async function counters(redis: Redis): Promise<{ script: number; cpu: number; commands: number }> {
   const [stats, cpu] = await Promise.all([redis.info("commandstats"), redis.info("cpu")]);
-  const usec = (cmd: string) =>
-    Number(new RegExp(`cmdstat_${cmd}:calls=\\d+,usec=(\\d+)`).exec(stats)?.[1] ?? 0);
+  let script = 0;
+  let commands = 0;
+  for (const [, cmd = "", calls, usec] of stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+    if (cmd === "fcall" || cmd === "evalsha") script += Number(usec);
+    if (!OUTER.has(cmd)) commands += Number(calls);
+  }
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
-  return {
-    script: usec("fcall") + usec("evalsha"),
-    cpu: (field("used_cpu_sys") + field("used_cpu_user")) * 1e6,
-  };
+  return { script, cpu: (field("used_cpu_sys") + field("used_cpu_user")) * 1e6, commands };
 }
 
 /** Runs `op` for indexes [0, n) from CONCURRENCY callers and returns Redis' cost per call of `op`. */
@@ -50,7 +56,11 @@ async function cost(redis: Redis, n: number, op: (i: number) => Promise<unknown>
     }),
   );
   const after = await counters(redis);
-  return { cpuUs: (after.cpu - before.cpu) / n, scriptUs: (after.script - before.script) / n };
+  return {
+    cpuUs: (after.cpu - before.cpu) / n,
+    scriptUs: (after.script - before.script) / n,
+    commands: (after.commands - before.commands) / n,
+  };
 }
 
 /** Runs the benchmark and returns a markdown report. */
@@ -140,6 +150,7 @@ export async function benchRedisCpu(): Promise<string> {
     const lifecycle = rows.reserve.map((r, i) => ({
       cpuUs: r.cpuUs + rows.confirm[i]!.cpuUs + rows.release[i]!.cpuUs,
       scriptUs: r.scriptUs + rows.confirm[i]!.scriptUs + rows.release[i]!.scriptUs,
+      commands: r.commands + rows.confirm[i]!.commands + rows.release[i]!.commands,
     }));
     const cell = (xs: readonly Cost[], k: keyof Cost) => {
       const v = xs.map((c) => c[k]);
@@ -149,6 +160,10 @@ export async function benchRedisCpu(): Promise<string> {
       name,
       cell(xs, "cpuUs"),
       cell(xs, "scriptUs"),
+      percentile(
+        xs.map((c) => c.commands),
+        50,
+      ).toFixed(2),
       TARGETS[name] ?? "",
     ];
     const bytes = await measureBytesPerBinding(redis, { prefix: "mem", bindings: 20_000 });
@@ -156,7 +171,13 @@ export async function benchRedisCpu(): Promise<string> {
       `### Redis CPU per order operation (${NUMBERS.toLocaleString("en-US")} X, ${LIVE.toLocaleString("en-US")} live bindings, ${ROUNDS} rounds of ${ORDERS.toLocaleString("en-US")} orders)`,
       "",
       table(
-        ["operation", "Redis CPU µs/op, median (min–max)", "script µs/op", "target (CPU)"],
+        [
+          "operation",
+          "Redis CPU µs/op, median (min–max)",
+          "script µs/op",
+          "Redis commands/op",
+          "target (CPU)",
+        ],
         [...ops.map((op) => line(op, rows[op])), line("lifecycle", lifecycle)],
       ),
       "",

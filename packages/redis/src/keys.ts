@@ -15,8 +15,7 @@
  * | `<p>cool` | zset | X ids out of the index until a time (cooldown, timed quarantine), score = ms |
  * | `<p>exp` | zset | expiry buckets, score = a lower bound of the earliest end in the bucket, ms (see `includes/expiry.lua`) |
  * | `<p>rsv` | zset | orderKeys of reserved entries, score = lease end, ms |
- * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b; AXYB: `b@yid`, Y's short id) |
- * | `<p>s:<bucket>` | hash | orderKey -> subscriptionId (bound entries) |
+ * | `<p>e:<bucket>` | hash | orderKey -> `xid\|token\|status\|untilMs\|a\|b` (numbers base 36, status r(eserved) b(ound) l (releasing); `b,previousB` while a changeB is not settled; AXE: `#extension` in place of b; AXYB: `b@yid`, Y's short id); and `\u0001<orderKey>` -> subscriptionId (bound and releasing entries that were bound) |
  * | `<p>x:<bucket>` | zset | orderKeys of bound and releasing entries, score = order end or unbind retry time, ms |
  * | `<p>u:<bucket>` | hash | user number -> comma separated X ids it holds (AXYB: A and B each hold both X and Y) |
  * | `<p>xe:<X id>` | string | AXE: bitmap of the extensions entries hold on X (bit n-1: extension n) |
@@ -25,12 +24,13 @@
  * (2-4 base-36 characters), each user's list one id more, and Y's load sits in its own number record.
  * Replies that carry an entry's X (`reserve`, `getEntries`, `expiredEntries`, `entriesPage`) give `x,y`.
  *
- * `e:` (with `s:` and `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
- * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis.
+ * `e:` (with `x:` on the same buckets) and `u:` are linear-hashing tables: buckets split one at a time as the table grows, so each
+ * bucket holds about {@link BUCKET_LOAD} fields and stays listpack-encoded (compact) in Redis. An entry and
+ * its subscriptionId share a bucket, so a confirm or a release writes both in one command.
  *
  * `scripts/includes/keys.lua` mirrors this class (change the two together): its `K` holds the fixed keys in
  * the order of {@link PoolKeys.fixed} and the two it builds from the key base (`rsv`, `ld`), and `<name>Key(...)` there builds what `<name>(...)` here builds for
- * every dynamic key (`e:`, `s:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
+ * every dynamic key (`e:`, `x:`, `u:`, `ic:`, `ip:`, `xe:`); no other Lua code builds a key name.
  */
 export class PoolKeys {
   /** `<prefix>:{<pool>}:`, the start of every key of the pool (passed to scripts as ARGV[1]). */
@@ -81,10 +81,6 @@ export class PoolKeys {
   entryBucket(b: number): string {
     return `${this.base}e:${b}`;
   }
-  /** Bucket `b` of the subscriptionId table (same buckets as entries). */
-  subscriptionBucket(b: number): string {
-    return `${this.base}s:${b}`;
-  }
   /** Bucket `b` of the entry end times (same buckets as entries). */
   expiryBucket(b: number): string {
     return `${this.base}x:${b}`;
@@ -107,7 +103,11 @@ export class PoolKeys {
   }
 }
 
-/** Fields per bucket the linear-hashing tables aim for (Redis keeps hashes of at most 128 small fields compact). */
+/**
+ * Fields per bucket the linear-hashing tables aim for (Redis keeps hashes of at most 128 small fields
+ * compact): 48 users per user bucket, 24 entries per entry bucket (a bound entry has its subscriptionId
+ * beside it). A bucket not yet split in its round holds up to twice that.
+ */
 export const BUCKET_LOAD = 48;
 
 /** Key of a `RedisLock` lock on `key`. */

@@ -101,8 +101,17 @@ export class RedisStore implements Store {
     });
   }
 
-  /** Key names of a pool (cached: pools are few). */
-  keys(pool: string): PoolKeys {
+  /**
+   * Key names of a pool (cached: pools are few), after checking the orderKeys a call names: an entry's
+   * bucket keeps its subscriptionId under U+0001 + orderKey, so no orderKey may start with U+0001 (core's
+   * own keys start with U+0000, a caller's hold no control characters at all).
+   */
+  keys(pool: string, ...orderKeys: string[]): PoolKeys {
+    for (const orderKey of orderKeys) {
+      if (orderKey.charCodeAt(0) === 1) {
+        throw new ValidationError(`An orderKey cannot start with U+0001, got ${JSON.stringify(orderKey)}.`);
+      }
+    }
     let k = this.keyCache.get(pool);
     if (k === undefined) {
       if (pool.includes("{") || pool.includes("}")) {
@@ -184,7 +193,7 @@ export class RedisStore implements Store {
   }
 
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
-    const reply = await this.scripts.reserve(this.keys(req.pool), {
+    const reply = await this.scripts.reserve(this.keys(req.pool, req.orderKey), {
       orderKey: req.orderKey,
       a: req.a,
       b: req.b ?? "",
@@ -216,7 +225,7 @@ export class RedisStore implements Store {
 
   async confirm(req: ConfirmRequest): Promise<"ok" | "lost"> {
     const reply = await this.scripts.confirm(
-      this.keys(req.pool),
+      this.keys(req.pool, req.orderKey),
       req.orderKey,
       req.token,
       req.subscriptionId,
@@ -228,13 +237,13 @@ export class RedisStore implements Store {
   }
 
   async release(pool: string, orderKey: string, token?: number): Promise<"released" | "unknown" | "lost"> {
-    const reply = await this.scripts.release(this.keys(pool), orderKey, token);
+    const reply = await this.scripts.release(this.keys(pool, orderKey), orderKey, token);
     if (reply === 1) return "released";
     return scriptCodeName(reply) === "unknownOrder" ? "unknown" : "lost";
   }
 
   async extend(pool: string, orderKey: string, token: number, untilMs: number): Promise<"ok" | "lost"> {
-    const reply = await this.scripts.extend(this.keys(pool), orderKey, token, untilMs);
+    const reply = await this.scripts.extend(this.keys(pool, orderKey), orderKey, token, untilMs);
     return reply === 1 ? "ok" : "lost";
   }
 
@@ -244,7 +253,7 @@ export class RedisStore implements Store {
     token: number,
     retryAtMs: number,
   ): Promise<"ok" | "lost"> {
-    const reply = await this.scripts.markReleasing(this.keys(pool), orderKey, token, retryAtMs);
+    const reply = await this.scripts.markReleasing(this.keys(pool, orderKey), orderKey, token, retryAtMs);
     return reply === 1 ? "ok" : "lost";
   }
 
@@ -254,23 +263,23 @@ export class RedisStore implements Store {
     token: number,
     b: Phone,
   ): Promise<"ok" | "lost" | "conflict"> {
-    const reply = await this.scripts.changeB(this.keys(pool), orderKey, token, b);
+    const reply = await this.scripts.changeB(this.keys(pool, orderKey), orderKey, token, b);
     if (reply === 1) return "ok";
     return scriptCodeName(reply) === "conflict" ? "conflict" : "lost";
   }
 
   async settleB(pool: string, orderKey: string, token: number, b: Phone): Promise<"ok" | "lost"> {
-    const reply = await this.scripts.settleB(this.keys(pool), orderKey, token, b);
+    const reply = await this.scripts.settleB(this.keys(pool, orderKey), orderKey, token, b);
     return reply === 1 ? "ok" : "lost";
   }
 
   async swap(pool: string, orderKeyA: string, orderKeyB: string): Promise<"ok" | "unknown"> {
-    const reply = await this.scripts.swap(this.keys(pool), orderKeyA, orderKeyB);
+    const reply = await this.scripts.swap(this.keys(pool, orderKeyA, orderKeyB), orderKeyA, orderKeyB);
     return reply === 1 ? "ok" : "unknown";
   }
 
   async get(pool: string, orderKey: string): Promise<Entry | undefined> {
-    const reply = await this.scripts.getEntries(this.keys(pool), [orderKey]);
+    const reply = await this.scripts.getEntries(this.keys(pool, orderKey), [orderKey]);
     if (scriptCodeName(reply) === "recovering") throw new StoreRecoveringError(pool);
     return this.seen(pool, decodeEntryRows(pool, reply as string[]))[0];
   }

@@ -94,13 +94,12 @@ describe("RedisStore", () => {
     ]);
     for (const id of ids) named.add(k.extensions(id));
     for (let b = 0; b < 64; b++) {
-      for (const key of [k.entryBucket(b), k.subscriptionBucket(b), k.expiryBucket(b), k.userBucket(b)])
-        named.add(key);
+      for (const key of [k.entryBucket(b), k.expiryBucket(b), k.userBucket(b)]) named.add(key);
     }
     const keys = await redis.keys("named*");
     for (const key of keys) expect(named, key).toContain(key);
     // Every kind of key was written.
-    for (const kind of [k.entryBucket(1), k.subscriptionBucket(1), k.expiryBucket(1), k.userBucket(1)]) {
+    for (const kind of [k.entryBucket(1), k.expiryBucket(1), k.userBucket(1)]) {
       expect(keys).toContain(kind);
     }
     for (const key of [
@@ -182,7 +181,7 @@ describe("RedisStore", () => {
     for (const e of entries) expect(e.subscriptionId).toBe(subs.get(e.orderKey));
     // Buckets beyond the first exist, and each is listpack-encoded.
     const k = store.keys("p");
-    const buckets = await redis.keys(`${k.base}[eusx]:*`);
+    const buckets = await redis.keys(`${k.base}[eux]:*`);
     expect(buckets.length).toBeGreaterThan(4 * 50);
     for (const key of buckets) expect([key, await redis.object("ENCODING", key)]).toEqual([key, "listpack"]);
     // Expired entries come oldest first across buckets: reservations ended first (odd i), then orders.
@@ -196,7 +195,7 @@ describe("RedisStore", () => {
     for (const e of entries) await store.release("p", e.orderKey, e.token);
     expect(await store.entries("p")).toEqual([]);
     expect((await store.numbers("p")).every((x) => x.load === 0)).toBe(true);
-    expect(await redis.keys(`${k.base}[eusx]:*`)).toEqual([]);
+    expect(await redis.keys(`${k.base}[eux]:*`)).toEqual([]);
   });
 
   it("carries subscriptionIds and end times through markReleasing and swap across buckets", async () => {
@@ -308,6 +307,36 @@ describe("RedisStore", () => {
     expect(() => new RedisStore({ redis, wakeLimit: 0 })).toThrow(/0/);
     expect(() => new RedisStore({ redis, maxBatch: 0 })).toThrow(/maxBatch.*0/);
     expect(() => new RedisStore({ redis, maxBatch: 2.5 })).toThrow(ValidationError);
+  });
+
+  it("refuses an orderKey that starts with U+0001 (its bucket keeps subscriptionIds under U+0001 + orderKey)", async () => {
+    const store = fresh();
+    await readyPool(store, "p", "AXB", xs(2));
+    const r = await store.reserve(req({ orderKey: "o1" }));
+    if (!r.ok) throw new Error(r.reason);
+    const confirm = { pool: "p", orderKey: "o1", token: r.entry.token, subscriptionId: "sub-1", nowMs: T0 };
+    expect(await store.confirm({ ...confirm, untilMs: T0 + 9_000 })).toBe("ok");
+    const before = await redis
+      .keys(`${store.keys("p").base}*`)
+      .then(async (keys) => Promise.all(keys.sort().map(async (key) => [key, await redis.dump(key)])));
+    await expect(store.get("p", "\u0001o1")).rejects.toThrow(ValidationError);
+    await expect(store.reserve(req({ orderKey: "\u0001o2" }))).rejects.toThrow(/U\+0001/);
+    await expect(store.release("p", "\u0001o1")).rejects.toThrow(ValidationError);
+    await expect(store.swap("p", "o1", "\u0001o1")).rejects.toThrow(ValidationError);
+    const after = await redis
+      .keys(`${store.keys("p").base}*`)
+      .then(async (keys) => Promise.all(keys.sort().map(async (key) => [key, await redis.dump(key)])));
+    expect(after).toEqual(before);
+    expect(await store.get("p", "o1")).toMatchObject({ status: "bound", subscriptionId: "sub-1" });
+    // Core's own entries (a reassign's, a fenced binding's) start with U+0000: they are orderKeys like any.
+    const own = "\u0000reassign:o1";
+    const r2 = await store.reserve(req({ orderKey: own, a: "+8613800000003", b: "+8613800000004" }));
+    if (!r2.ok) throw new Error(r2.reason);
+    expect(
+      await store.confirm({ ...confirm, orderKey: own, token: r2.entry.token, untilMs: T0 + 9_000 }),
+    ).toBe("ok");
+    expect(await store.get("p", own)).toMatchObject({ status: "bound", subscriptionId: "sub-1" });
+    expect((await store.entries("p")).map((e) => e.orderKey).sort()).toEqual([own, "o1"]);
   });
 
   it("throws StoreError when Redis cannot be reached", async () => {

@@ -20,25 +20,29 @@ local out = { last + 1 < count and last + 1 or -1 }
 local xs = {}
 for b = first, last do
   local kv = redis.call("HGETALL", entryBucketKey(b))
+  -- The bucket holds entries and, under SUB .. orderKey, subscriptionIds (includes/hashing.lua).
   local subs = {}
-  local skv = redis.call("HGETALL", subscriptionBucketKey(b))
-  for i = 1, #skv, 2 do subs[skv[i]] = skv[i + 1] end
+  for i = 1, #kv, 2 do
+    if string.byte(kv[i], 1) == 1 then subs[string.sub(kv[i], 2)] = kv[i + 1] end
+  end
   local n = #out
   for i = 1, #kv, 2 do
-    local v = kv[i + 1]
-    -- The X id by one pattern match (no tables per entry).
-    local xid = string.match(v, "^([^|]*)|")
-    -- AXYB: the Y id after "@" (see entryGet); X and Y of one entry reply as `x,y`.
-    local yid = string.match(v, "@([^|@]*)$")
-    local id = yid and (xid .. "@" .. yid) or xid
-    local x = xs[id]
-    if not x then
-      x = numbersOf(xid, yid)
-      xs[id] = x
+    if string.byte(kv[i], 1) ~= 1 then
+      local v = kv[i + 1]
+      -- The X id by one pattern match (no tables per entry).
+      local xid = string.match(v, "^([^|]*)|")
+      -- AXYB: the Y id after "@" (see entryGet); X and Y of one entry reply as `x,y`.
+      local yid = string.match(v, "@([^|@]*)$")
+      local id = yid and (xid .. "@" .. yid) or xid
+      local x = xs[id]
+      if not x then
+        x = numbersOf(xid, yid)
+        xs[id] = x
+      end
+      local sub = subs[kv[i]]
+      out[n + 1], out[n + 2], out[n + 3] = kv[i], entryRaw(v, sub), x
+      n = n + 3
     end
-    local sub = subs[kv[i]]
-    out[n + 1], out[n + 2], out[n + 3] = kv[i], entryRaw(v, sub), x
-    n = n + 3
   end
 end
 return out

@@ -26,7 +26,13 @@ local ENTRY_FIELDS = "^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$"
 -- subscriptionId (entryPut keeps it, entryDel drops it all the same).
 local function entryGet(orderKey, bare)
   local b = lhBucket("e", orderKey)
-  local v = redis.call("HGET", entryBucketKey(b), orderKey)
+  local v, sub
+  if bare then
+    v = redis.call("HGET", entryBucketKey(b), orderKey)
+  else
+    local vs = redis.call("HMGET", entryBucketKey(b), orderKey, SUB .. orderKey)
+    v, sub = vs[1], vs[2] or nil
+  end
   if not v then return nil end
   local xid, token, status, untilMs, a, pb = string.match(v, ENTRY_FIELDS)
   local prev, ext, yid = "", "", ""
@@ -41,16 +47,16 @@ local function entryGet(orderKey, bare)
       if at then pb, yid = string.sub(pb, 1, at - 1), string.sub(pb, at + 1) end
     end
   end
-  local sub = nil
-  -- confirm always stores one (an empty one too), so a bound entry always has it.
-  if status ~= "r" and not bare then sub = redis.call("HGET", subscriptionBucketKey(b), orderKey) or nil end
+  -- confirm always stores one (an empty one too), so a bound entry always has it; a reservation none.
+  if status == "r" then sub = nil end
   return {
     xid = xid, token = dec(token), status = status, untilMs = dec(untilMs), a = a, b = pb, prev = prev, ext = ext,
     yid = yid, sub = sub, raw = entryRaw(v, sub),
   }
 end
--- Writes the entry, its subscriptionId when it is new or changed, and its end time (old: the entry as it was,
--- nil when new; its status, untilMs and sub are read); returns the packed form replies carry.
+-- Writes the entry, its subscriptionId when it is new or changed (both in one command), and its end time
+-- (old: the entry as it was, nil when the orderKey has none; its status, untilMs and sub are read); returns
+-- the packed form replies carry.
 local function entryPut(orderKey, e, old)
   local v = e.xid .. "|" .. enc(e.token) .. "|" .. e.status .. "|" .. enc(e.untilMs) .. "|" .. e.a .. "|" .. e.b
   if e.ext and e.ext ~= "" then
@@ -60,22 +66,30 @@ local function entryPut(orderKey, e, old)
   elseif e.prev and e.prev ~= "" then
     v = v .. "," .. e.prev
   end
-  lhSet("e", orderKey, v)
-  -- After lhSet: a split may have moved the entry's bucket.
   local b = lhBucket("e", orderKey)
-  if e.sub and not (old and old.sub == e.sub) then redis.call("HSET", subscriptionBucketKey(b), orderKey, e.sub) end
+  if e.sub and not (old and old.sub == e.sub) then
+    redis.call("HSET", entryBucketKey(b), orderKey, v, SUB .. orderKey, e.sub)
+  else
+    redis.call("HSET", entryBucketKey(b), orderKey, v)
+  end
   if old then
     expSet(b, orderKey, e.status, e.untilMs, old.status, old.untilMs)
   else
-    expSet(b, orderKey, e.status, e.untilMs)
+    lhGrew("e")
+    -- A split may have moved the entry's bucket.
+    expSet(lhBucket("e", orderKey), orderKey, e.status, e.untilMs)
   end
   return entryRaw(v, e.sub)
 end
 local function entryDel(orderKey, e)
   local b = lhBucket("e", orderKey)
-  lhDel("e", orderKey)
-  -- Every entry but a reservation may have one (confirm always stores one, an empty one too).
-  if e.status ~= "r" then redis.call("HDEL", subscriptionBucketKey(b), orderKey) end
+  -- Every entry but a reservation may have a subscriptionId (confirm always stores one, an empty one too).
+  if e.status == "r" then
+    redis.call("HDEL", entryBucketKey(b), orderKey)
+  else
+    redis.call("HDEL", entryBucketKey(b), orderKey, SUB .. orderKey)
+  end
+  metaAdd("eN", -1)
   expDel(b, orderKey, e.status)
 end
 -- The meta counter an entry status counts in: reserved, or bound (bound and releasing, as in stats).

@@ -1,10 +1,14 @@
 --[[ Linear-hashing tables (`e` entries, `u` users): a table is the hashes `<t>:<bucket>` (includes/keys.lua);
-     state in meta `<t>L` (level), `<t>S` (split pointer), `<t>N` (fields). Bucket count is 2^L + S; one
-     bucket splits when the table passes BUCKET_LOAD fields per bucket, so buckets stay small (listpack).
-     The entry table has companions on the same buckets: `s:<b>` (hash orderKey -> subscriptionId) and
-     `x:<b>` (zset orderKey by end time, includes/expiry.lua). ]]
--- Mirrors BUCKET_LOAD in src/keys.ts.
-local BUCKET_LOAD = 48
+     state in meta `<t>L` (level), `<t>S` (split pointer), `<t>N` (entries). Bucket count is 2^L + S; one
+     bucket splits when the table passes LH_LOAD[t] entries per bucket, so buckets stay small (listpack).
+     An entry bucket also holds each bound entry's subscriptionId, under SUB .. orderKey (includes/entries.lua),
+     so it splits at half the users' load: both stay near BUCKET_LOAD fields (src/keys.ts). The entry table
+     has a companion on the same buckets: `x:<b>` (zset orderKey by end time, includes/expiry.lua). ]]
+local LH_LOAD = { e = 24, u = 48 }
+-- The field an entry's subscriptionId sits under, beside the entry in its bucket: byte 1 and the orderKey
+-- (no orderKey starts with byte 1: RedisStore refuses one; core's own keys start with byte 0 and a
+-- caller's hold no control characters).
+local SUB = "\1"
 -- SHA-1 based hashes of field names, kept for the call (begin drops them). Nothing is kept across calls:
 -- Redis runs a step of Lua's garbage collector every 50 calls, and each cycle walks every live object, so
 -- a memo that outlives the call makes every call dearer (a 4 096-entry hash memo and a per-X record memo
@@ -64,38 +68,27 @@ end
 local function lhGet(t, field)
   return redis.call("HGET", lhKey(t, field), field)
 end
--- Moves the fields of bucket `from` that now hash to bucket `to` (and, for entries, their companions),
--- a few batched commands per split.
+-- Moves the fields of bucket `from` that now hash to bucket `to` (for entries, their subscriptionIds and
+-- end times too), a few batched commands per split.
 local function lhSplit(t, from, to, n)
   local src, dst = LH_KEY[t](from), LH_KEY[t](to)
   local kv = redis.call("HGETALL", src)
-  local moved, pairs_ = {}, {}
+  local movedFields, moved, pairs_ = {}, {}, {}
   for i = 1, #kv, 2 do
     local f = kv[i]
-    if hashOf(f) % (2 * n) == to then
-      moved[#moved + 1] = f
+    local entry = f
+    if t == "e" and string.byte(f, 1) == 1 then entry = string.sub(f, 2) end
+    if hashOf(entry) % (2 * n) == to then
+      movedFields[#movedFields + 1] = f
+      if entry == f then moved[#moved + 1] = f end
       pairs_[#pairs_ + 1] = f
       pairs_[#pairs_ + 1] = kv[i + 1]
     end
   end
-  if #moved == 0 then return end
+  if #movedFields == 0 then return end
   redis.call("HSET", dst, unpack(pairs_))
-  redis.call("HDEL", src, unpack(moved))
-  if t ~= "e" then return end
-  local subSrc, subDst = subscriptionBucketKey(from), subscriptionBucketKey(to)
-  local subs = redis.call("HMGET", subSrc, unpack(moved))
-  local subPairs, subFields = {}, {}
-  for i, f in ipairs(moved) do
-    if subs[i] then
-      subFields[#subFields + 1] = f
-      subPairs[#subPairs + 1] = f
-      subPairs[#subPairs + 1] = subs[i]
-    end
-  end
-  if #subFields > 0 then
-    redis.call("HSET", subDst, unpack(subPairs))
-    redis.call("HDEL", subSrc, unpack(subFields))
-  end
+  redis.call("HDEL", src, unpack(movedFields))
+  if t ~= "e" or #moved == 0 then return end
   local xSrc, xDst = expiryBucketKey(from), expiryBucketKey(to)
   local scores = redis.call("ZMSCORE", xSrc, unpack(moved))
   local zPairs, zFields = {}, {}
@@ -113,13 +106,13 @@ local function lhSplit(t, from, to, n)
   expSync(from)
   expSync(to)
 end
-local function lhSet(t, field, value)
-  if redis.call("HSET", lhKey(t, field), field, value) == 0 then return end
+-- Counts a new entry of table t, splitting the next bucket when the table passed its load.
+local function lhGrew(t)
   local f = LH_FIELDS[t]
   metaAdd(f[3], 1)
   local L, S = metaNum(f[1]), metaNum(f[2])
   local n = POW2[L]
-  if metaNum(f[3]) <= (n + S) * BUCKET_LOAD then return end
+  if metaNum(f[3]) <= (n + S) * LH_LOAD[t] then return end
   lhSplit(t, S, S + n, n)
   bucketMemo[t] = {}
   if S + 1 >= n then
@@ -128,6 +121,9 @@ local function lhSet(t, field, value)
   else
     metaSetNum(f[2], S + 1)
   end
+end
+local function lhSet(t, field, value)
+  if redis.call("HSET", lhKey(t, field), field, value) == 1 then lhGrew(t) end
 end
 local function lhDel(t, field)
   if redis.call("HDEL", lhKey(t, field), field) == 0 then return end

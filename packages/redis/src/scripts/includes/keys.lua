@@ -16,13 +16,9 @@ local function useKeys(keys, base)
   -- (includes/numbers.lua).
   K.rsv, K.ld = base .. "rsv", base .. "ld"
 end
--- `e:<bucket>`: entries (a linear-hashing table, includes/hashing.lua).
+-- `e:<bucket>`: entries and their subscriptionIds (a linear-hashing table, includes/hashing.lua).
 local function entryBucketKey(b)
   return P .. "e:" .. b
-end
--- `s:<bucket>`: subscriptionIds of bound entries (same buckets as `e:`).
-local function subscriptionBucketKey(b)
-  return P .. "s:" .. b
 end
 -- `x:<bucket>`: entry end times (same buckets as `e:`).
 local function expiryBucketKey(b)

@@ -5,8 +5,17 @@ import { ScriptedPlatform } from "./scripted-platform.js";
 const COURIER = "+8613800000001";
 const xs = Array.from({ length: 7 }, (_, i) => ({ x: `+861990000000${i}` }));
 
+/** A MemoryStore that counts its O(pool) reads. */
+class CountingStore extends MemoryStore {
+  numbersReads = 0;
+  override async numbers(pool: string) {
+    this.numbersReads++;
+    return super.numbers(pool);
+  }
+}
+
 /** An AX pool "couriers" on a MemoryStore; `sleep` waits one turn of the event loop and counts. */
-function setup() {
+function setup(store: MemoryStore = new MemoryStore()) {
   const platform = new ScriptedPlatform();
   let sleeps = 0;
   const scheduler: Scheduler = {
@@ -14,7 +23,7 @@ function setup() {
     random: () => 0.5,
   };
   const allocator = new Allocator({
-    store: new MemoryStore(),
+    store,
     driver: platform,
     pools: [{ id: "couriers", mode: "AX", numbers: xs }],
     scheduler,
@@ -75,6 +84,22 @@ describe("AX holders", () => {
     await waiting;
     expect(drained).toBe(true);
     expect((await allocator.stats()).byState.draining).toBe(1);
+  });
+
+  it("polls X's own load while it drains, not the whole pool; a store without load() is read whole", async () => {
+    for (const withLoad of [true, false]) {
+      const store = new CountingStore();
+      if (!withLoad) Object.defineProperty(store, "load", { value: undefined });
+      const { allocator, sleeps } = setup(store);
+      const held = await allocator.hold({ pool: "couriers", holder: "c1", a: COURIER });
+      const before = store.numbersReads;
+      const waiting = allocator.drain(held.x, { pollMs: 10 });
+      while (sleeps() < 5) await new Promise((r) => setImmediate(r));
+      await allocator.complete("c1");
+      await waiting;
+      if (withLoad) expect(store.numbersReads).toBe(before);
+      else expect(store.numbersReads - before).toBeGreaterThanOrEqual(5);
+    }
   });
 
   it("stops waiting when the signal aborts, leaving X draining", async () => {

@@ -35,6 +35,7 @@ const POOL_SCRIPTS = [
   "expiredEntries-7",
   "entriesPage-7",
   "getNumbers-7",
+  "getLoad-7",
 ] as const;
 type PoolScript = (typeof POOL_SCRIPTS)[number];
 
@@ -356,6 +357,11 @@ export class PoolScripts {
   }
 
   /** `[mode ("" no pool), reserved, bound, ...packed number records]`. */
+  /** One X's load, or `CODE.unknownNumber` (see `getLoad-7.lua`). */
+  getLoad(k: PoolKeys, x: string): Promise<number> {
+    return this.call("getLoad-7", k, [k.base, x]) as Promise<number>;
+  }
+
   getNumbers(k: PoolKeys): Promise<[string, number, number, ...string[]]> {
     return this.call("getNumbers-7", k, [k.base]) as Promise<[string, number, number, ...string[]]>;
   }

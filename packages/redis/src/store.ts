@@ -316,6 +316,12 @@ export class RedisStore implements Store {
     };
   }
 
+  /** X's load: one script call reading two fields, whatever the pool's size. */
+  async load(pool: string, x: Phone): Promise<number | undefined> {
+    const reply = await this.scripts.getLoad(this.keys(pool), x);
+    return scriptCodeName(reply) === "unknownNumber" ? undefined : reply;
+  }
+
   async numbers(pool: string): Promise<NumberLoad[]> {
     const [, , , ...records] = await this.scripts.getNumbers(this.keys(pool));
     return records.map((packed) => {

@@ -43,6 +43,7 @@ const CALLS: Record<Checked, (s: Store) => Promise<unknown>> = {
   expired: (s) => s.expired("p", T0 + 10_000, 10),
   stats: (s) => s.stats("p", T0),
   numbers: (s) => s.numbers("p"),
+  load: (s) => s.load?.("p", X0) ?? s.numbers("p"),
   entries: (s) => s.entries("p"),
 };
 

@@ -2,7 +2,8 @@ import { entryUsersOf, MODE_RULES, type Phone, type Store } from "@bindpool/core
 
 /**
  * Checks the invariants of DESIGN.md on a store's pool and returns what is broken (empty: all hold):
- * no user number twice on one X, no X over capacity, each X's load equals its entries, per-user limits.
+ * no user number twice on one X, no X over capacity, each X's load equals its entries (as `numbers` and as
+ * `load` give it), per-user limits.
  * A B that a pending `changeB` is leaving (`previousB`) holds X like the entry's own users. AXE: every
  * entry holds an extension of 1-4 digits above 0, no extension twice on one X. AXYB (written out here, not
  * taken from core): every entry holds a Y other than its X, counts in the load of both, and A and B are
@@ -59,6 +60,9 @@ export async function invariantViolations(store: Store, pool: string): Promise<s
   for (const n of numbers) {
     const count = perX.get(n.x) ?? 0;
     if (n.load !== count) problems.push(`${n.x} says load ${n.load} but carries ${count} entries`);
+    const alone = await store.load?.(pool, n.x);
+    if (store.load && alone !== count)
+      problems.push(`load(${n.x}) says ${alone} but X carries ${count} entries`);
     if (count > n.capacity) problems.push(`${n.x} carries ${count} entries over its capacity ${n.capacity}`);
     perX.delete(n.x);
   }

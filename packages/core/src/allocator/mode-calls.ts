@@ -95,8 +95,10 @@ export async function waitUntilEmpty(
 ): Promise<void> {
   for (;;) {
     signal?.throwIfAborted();
-    const load = (await ctx.store.numbers(pool.id)).find((n) => n.x === x)?.load ?? 0;
-    if (load === 0) return;
+    const load = ctx.store.load
+      ? await ctx.store.load(pool.id, x)
+      : (await ctx.store.numbers(pool.id)).find((n) => n.x === x)?.load;
+    if ((load ?? 0) === 0) return;
     await ctx.scheduler.sleep(pollMs);
   }
 }

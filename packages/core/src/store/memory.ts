@@ -452,6 +452,10 @@ export class MemoryStore implements Store {
     }));
   }
 
+  async load(pool: string, x: Phone): Promise<number | undefined> {
+    return this.live(pool)?.numbers.get(x)?.load;
+  }
+
   async entries(pool: string): Promise<Entry[]> {
     const all = [...(this.live(pool)?.entries.values() ?? [])];
     for (const e of all) this.guard.saw(pool, e.token);

@@ -235,6 +235,11 @@ export interface Store {
   stats(pool: string, nowMs: number): Promise<PoolStats>;
   /** Every X of the pool with its load. O(pool): for checks and dashboards, never on the hot path. */
   numbers(pool: string): Promise<NumberLoad[]>;
+  /**
+   * X's load alone (undefined: X is not in the pool), in O(1): for polls such as `drain`. Optional: a
+   * store without it is read through `numbers`.
+   */
+  load?(pool: string, x: Phone): Promise<number | undefined>;
   /** Every entry of the pool. O(entries): for checks, reconciliation and dashboards. */
   entries(pool: string): Promise<Entry[]>;
   close?(): Promise<void>;

@@ -25,8 +25,10 @@ collect(redis.call("ZRANGEBYSCORE", K.rsv, "-inf", now, "WITHSCORES", "LIMIT", 0
 -- Buckets in bound order, a page of `limit` at a time. `offset` counts the buckets read that hold a due
 -- end (they stay in range; their bounds are set right after the walk so the order does not move under
 -- it); a bucket with nothing due had a stale bound and leaves the range, so it takes no offset.
--- `budget` caps the buckets read per call; past it, only ends before the first unread bound are sure.
-local offset, budget, cut, fixes = 0, 2 * limit + 16, nil, {}
+-- `budget` caps the buckets read per call at what `limit` due entries need when no bound is stale, and a
+-- few more, so one call stays short (the sweeper asks for 500); past it, only ends before the first unread
+-- bound are sure, and the next call goes on with the stale bounds this one set right.
+local offset, budget, cut, fixes = 0, limit + 16, nil, {}
 while true do
   local page = redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "WITHSCORES", "LIMIT", offset, limit)
   if not page[1] then break end

@@ -6,7 +6,7 @@
  *
  * | key | type | content |
  * | --- | --- | --- |
- * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty), `gen` (generation), `rec` (1: recovering) |
+ * | `<p>meta` | hash | `mode`, `umax` (X per user), `pair` (1: B counts), `tok` (fencing counter), `nid` (last X id), `reserved`/`bound` counts, linear-hash state `eL eS eN` / `uL uS uN`, `wake` (nothing in `cool` is due before it; 0: empty), `gen` (generation), `rec` (1: recovering), `lv` (the key layout that wrote the pool: 2) |
  * | `<p>xid` | hash | X -> short id (base 36) |
  * | `<p>n` | hash | X id -> `x\|state\|capacity\|cooldownUntilMs\|quarantineUntilMs\|digits\|city\|province` (digits: AXE extension length, else empty) |
  * | `<p>ld` | hash | X id -> load, the entries on X (absent: 0) |

@@ -169,6 +169,8 @@ interface PendingWrite {
 const FUNCTION_NOT_FOUND = /Function not found/i;
 /** A function's generation guard failed (`begin` in includes/call.lua). */
 const STORE_LOST = /BINDPOOL_STORE_LOST (missing|generation|rollback)/;
+/** A pool written with another key layout (includes/call.lua `LAYOUT`): found, then this library's. */
+const STORE_LAYOUT = /BINDPOOL_STORE_LAYOUT (\S+) (\S+)/;
 
 /** `[generation, recovering 1|0, fencing counter]`, and for upsertPool `created or rebuilt 1|0`. */
 export type GenerationReply = [string, number, number, number?];
@@ -443,6 +445,15 @@ export class PoolScripts {
       const message = (err as Error).message;
       const lost = STORE_LOST.exec(message);
       if (lost !== null) throw new StoreLostError(k.pool, lost[1] as StoreLostReason);
+      const layout = STORE_LAYOUT.exec(message);
+      if (layout !== null) {
+        throw new StoreError(
+          `Pool "${k.pool}" at ${k.base} was written with Redis key layout ${layout[1]}; this @bindpool/redis ` +
+            `reads and writes layout ${layout[2]} and refuses to touch it. Run this version on a new \`prefix\` ` +
+            "(its pools start recovering and are rebuilt from the platform), or let the old version finish first.",
+          { cause: err },
+        );
+      }
       if (/unknown command .?fcall/i.test(message)) {
         throw new StoreError(
           `RedisStore needs Redis >= 7.0 (Redis Functions); the server answered: ${message}`,

@@ -339,6 +339,28 @@ describe("RedisStore", () => {
     expect((await store.entries("p")).map((e) => e.orderKey).sort()).toEqual([own, "o1"]);
   });
 
+  it("refuses a pool another key layout wrote, changing nothing", async () => {
+    const store = fresh();
+    await readyPool(store, "p", "AXB", xs(2));
+    const r = await store.reserve(req({ orderKey: "o1" }));
+    if (!r.ok) throw new Error(r.reason);
+    const k = store.keys("p");
+    const snapshot = async () =>
+      Promise.all((await redis.keys(`${k.base}*`)).sort().map(async (key) => [key, await redis.dump(key)]));
+    for (const older of [undefined, "1", "3"]) {
+      if (older === undefined) await redis.hdel(k.meta, "lv");
+      else await redis.hset(k.meta, "lv", older);
+      const before = await snapshot();
+      // Another instance on the same prefix, as after an upgrade in place.
+      const again = new RedisStore({ redis, prefix: k.base.slice(0, k.base.indexOf(":{")) });
+      const layout = new RegExp(`key layout ${older ?? 1}; .*layout 2.*new \`prefix\``);
+      await expect(again.reserve(req({ orderKey: "o2", a: "+8613800000009" }))).rejects.toThrow(layout);
+      await expect(again.stats("p", T0)).rejects.toThrow(StoreError);
+      await expect(again.upsertPool("p", "AXB", xs(3))).rejects.toThrow(layout);
+      expect(await snapshot()).toEqual(before);
+    }
+  });
+
   it("throws StoreError when Redis cannot be reached", async () => {
     const down = new Redis({
       port: 1,

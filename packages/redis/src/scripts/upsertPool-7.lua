@@ -29,7 +29,7 @@ if not m.mode or ARGV[6] == "1" then
   fresh = 1
   local tok = math.max(metaNum("tok"), tonumber(ARGV[7]))
   redis.call("HSET", K.meta, "mode", ARGV[2], "umax", ARGV[3], "pair", ARGV[4], "gen", ARGV[5], "rec", "1",
-    "tok", fmt(tok))
+    "tok", fmt(tok), "lv", LAYOUT)
   m.mode, m.gen, m.rec, m.tok = ARGV[2], ARGV[5], "1", tok
 end
 

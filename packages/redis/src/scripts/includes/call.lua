@@ -38,6 +38,9 @@ local function guardCheck(guard)
   if metaNum("tok") < (tonumber(minTok) or 0) then error({ err = "BINDPOOL_STORE_LOST rollback" }) end
   if m.gen ~= gen then error({ err = "BINDPOOL_STORE_LOST generation" }) end
 end
+-- The key layout this library reads and writes (src/keys.ts), recorded in meta `lv` when a pool is created.
+-- A pool another layout wrote is refused, never misread ("1": written before layouts were recorded).
+local LAYOUT = "2"
 local function begin(keys, argv)
   -- The key base ends at the first "}:" (prefix and pool hold no braces); a guard may follow it.
   local base, guard = string.match(argv[1], "^([^{}]*{[^{}]*}:)(.*)$")
@@ -51,5 +54,9 @@ local function begin(keys, argv)
   if next(dirty) then dirty = {} end
   if hashMemoN > 0 then hashMemo, hashMemoN = {}, 0 end
   if xMemoUsed then xMemo, xMemoUsed = {}, false end
+  local m = meta()
+  if m.mode and (m.lv or "1") ~= LAYOUT then
+    error({ err = "BINDPOOL_STORE_LAYOUT " .. (m.lv or "1") .. " " .. LAYOUT })
+  end
   if guard and guard ~= "" then guardCheck(guard) end
 end

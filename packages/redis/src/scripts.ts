@@ -349,8 +349,9 @@ export class PoolScripts {
     return this.call("getEntries-7", k, [k.base, ...orderKeys]) as Promise<EntryRows | number>;
   }
 
-  expiredEntries(k: PoolKeys, nowMs: number, limit: number): Promise<EntryRows> {
-    return this.call("expiredEntries-7", k, [k.base, nowMs, limit]) as Promise<EntryRows>;
+  /** `[more (1: a budget stopped the walk), ...rows]` (see `expiredEntries-7.lua`). */
+  expiredEntries(k: PoolKeys, nowMs: number, limit: number): Promise<[number, ...EntryRows]> {
+    return this.call("expiredEntries-7", k, [k.base, nowMs, limit]) as Promise<[number, ...EntryRows]>;
   }
 
   /** One page of entries: `[next bucket (-1: done), ...rows]` (see `entriesPage-7.lua`). */

@@ -30,6 +30,9 @@ import { type GenerationReply, PoolScripts, type RedisClient } from "./scripts.j
 /** Numbers per `upsertPool` script call. */
 const UPSERT_BATCH = 2_000;
 
+/** Most script calls of one `expired`, each setting right up to 256 stale expiry bounds. */
+const EXPIRED_CALLS = 64;
+
 /** Entry buckets per `entries` script call: about 100 entries, a fraction of a millisecond of Redis time. */
 const ENTRY_PAGE_BUCKETS = 2;
 
@@ -284,12 +287,21 @@ export class RedisStore implements Store {
     return this.seen(pool, decodeEntryRows(pool, reply as string[]))[0];
   }
 
+  /**
+   * One script call reads a bounded number of expiry buckets (see `expiredEntries-7.lua`) and answers the
+   * oldest due entries up to where it stopped. When a budget stopped it short of `limit` (releases leave
+   * stale bounds, which the call sets right), another call reads on, up to {@link EXPIRED_CALLS}; each
+   * answers a longer start of the same oldest-first list, so the last one is kept.
+   */
   async expired(pool: string, nowMs: number, limit: number): Promise<Entry[]> {
     if (limit <= 0) return [];
-    return this.seen(
-      pool,
-      decodeEntryRows(pool, await this.scripts.expiredEntries(this.keys(pool), nowMs, limit)),
-    );
+    const k = this.keys(pool);
+    for (let call = 1; ; call++) {
+      const [more, ...rows] = await this.scripts.expiredEntries(k, nowMs, limit);
+      if (more === 0 || rows.length >= 3 * limit || call === EXPIRED_CALLS) {
+        return this.seen(pool, decodeEntryRows(pool, rows));
+      }
+    }
   }
 
   async stats(pool: string, nowMs: number): Promise<PoolStats> {

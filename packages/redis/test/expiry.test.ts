@@ -51,36 +51,35 @@ async function boundPool(prefix: string, n: number) {
 }
 
 describe("the expiry index", () => {
-  it("lists the oldest due entries while most buckets' bounds are stale", async () => {
-    const n = 3_000;
+  it("lists the oldest due entries while most buckets' bounds are stale, in short script calls", async () => {
+    const n = 8_000;
     const { store, tokens } = await boundPool("stale", n);
-    // Releasing the 2 500 oldest leaves most buckets with a bound below their earliest end.
-    for (let i = 0; i < 2_500; i++)
+    // Releasing the 7 000 oldest leaves nearly every bucket (about 330) with a bound below its earliest
+    // end, more than one script call sets right (256).
+    for (let i = 0; i < 7_000; i++)
       expect(await store.release("p", `order-${i}`, tokens[i])).toBe("released");
     const oldest = (from: number, count: number) =>
       Array.from({ length: count }, (_, i) => `order-${from + i}`);
-    // Each answer is the start of the true order; stale bounds are set right as buckets are read, so a
-    // few calls reach the whole page.
-    // One call reads at most `limit` + 16 buckets (plus its pages of the bound index and the lease index).
-    const zranges = async () =>
-      Number(/cmdstat_zrangebyscore:calls=(\d+)/.exec(await redis.info("commandstats"))?.[1] ?? 0);
-    const before = await zranges();
-    const first = await store.expired("p", T0 + 10_000, 10);
-    expect((await zranges()) - before).toBeLessThanOrEqual(10 + 16 + 8);
-    let got = first.map((e) => e.orderKey);
-    expect(got).toEqual(oldest(2_500, got.length));
-    for (let call = 0; call < 50 && got.length < 10; call++) {
-      got = (await store.expired("p", T0 + 10_000, 10)).map((e) => e.orderKey);
-      expect(got).toEqual(oldest(2_500, got.length));
-    }
-    expect(got).toEqual(oldest(2_500, 10));
-    // Every bound is exact again for the buckets read, and a later end leaves the order intact.
-    const e = await store.get("p", "order-2500");
-    expect(await store.extend("p", "order-2500", e!.token, T0 + 50_000)).toBe("ok");
-    expect((await store.expired("p", T0 + 10_000, 3)).map((x) => x.orderKey)).toEqual(oldest(2_501, 3));
+    const stats = async () => {
+      const info = await redis.info("commandstats");
+      const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      return { scripts: calls("fcall"), reads: calls("zrangebyscore") };
+    };
+    const before = await stats();
+    expect((await store.expired("p", T0 + 10_000, 10)).map((e) => e.orderKey)).toEqual(oldest(7_000, 10));
+    const after = await stats();
+    // It took more than one script call, each reading at most 256 stale + 26 live buckets, their pages of
+    // the bound index and the lease index.
+    const scripts = after.scripts - before.scripts;
+    expect(scripts).toBeGreaterThan(1);
+    expect(after.reads - before.reads).toBeLessThanOrEqual(scripts * (256 + 26 + 32));
+    // Every bound read is exact again, and a later end leaves the order intact.
+    const e = await store.get("p", "order-7000");
+    expect(await store.extend("p", "order-7000", e!.token, T0 + 50_000)).toBe("ok");
+    expect((await store.expired("p", T0 + 10_000, 3)).map((x) => x.orderKey)).toEqual(oldest(7_001, 3));
     expect((await store.expired("p", T0 + 60_000, n)).map((x) => x.orderKey)).toEqual([
-      ...oldest(2_501, n - 2_501),
-      "order-2500",
+      ...oldest(7_001, n - 7_001),
+      "order-7000",
     ]);
   });
 

@@ -10,7 +10,8 @@
     ARGV[2] nowMs
     ARGV[3] most entries to return
   Output:
-    flat list of { orderKey, entry, x (AXYB: `x,y`) }
+    { more, then per entry orderKey, entry, x (AXYB: `x,y`) }: more = 1 when a budget stopped the walk
+    (the entries are the oldest, but there may be due entries after them), else 0
 ]]
 local now, limit = ARGV[2], tonumber(ARGV[3])
 local due = {}
@@ -25,26 +26,28 @@ collect(redis.call("ZRANGEBYSCORE", K.rsv, "-inf", now, "WITHSCORES", "LIMIT", 0
 -- Buckets in bound order, a page of `limit` at a time. `offset` counts the buckets read that hold a due
 -- end (they stay in range; their bounds are set right after the walk so the order does not move under
 -- it); a bucket with nothing due had a stale bound and leaves the range, so it takes no offset.
--- `budget` caps the buckets read per call at what `limit` due entries need when no bound is stale, and a
--- few more, so one call stays short (the sweeper asks for 500); past it, only ends before the first unread
--- bound are sure, and the next call goes on with the stale bounds this one set right.
-local offset, budget, cut, fixes = 0, limit + 16, nil, {}
+-- Two budgets keep one call short (the sweeper asks for 500): `limit` + 16 buckets with a due end (what
+-- `limit` entries need), and STALE_MAX buckets set right. Past either, only ends before the first unread
+-- bound are sure; the reply says so, and RedisStore calls again when a call found only stale bounds.
+local STALE_MAX = 256
+local offset, live, stale, cut, fixes = 0, limit + 16, STALE_MAX, nil, {}
 while true do
   local page = redis.call("ZRANGEBYSCORE", K.exp, "-inf", now, "WITHSCORES", "LIMIT", offset, limit)
   if not page[1] then break end
   for i = 1, #page, 2 do
     local b, bound = page[i], page[i + 1]
-    if budget == 0 then
+    if live == 0 or stale == 0 then
       cut = tonumber(bound)
       break
     end
-    budget = budget - 1
     local kv = redis.call("ZRANGEBYSCORE", expiryBucketKey(b), "-inf", now, "WITHSCORES", "LIMIT", 0, limit)
     if kv[1] then
+      live = live - 1
       collect(kv)
       offset = offset + 1
       if kv[2] ~= bound then fixes[#fixes + 1] = { kv[2], b } end
     else
+      stale = stale - 1
       expSync(b)
     end
   end
@@ -57,7 +60,7 @@ while true do
 end
 for _, f in ipairs(fixes) do redis.call("ZADD", K.exp, f[1], f[2]) end
 table.sort(due, older)
-local out = {}
+local out = { cut and 1 or 0 }
 for i = 1, math.min(limit, #due) do
   local orderKey = due[i][1]
   if cut and due[i][2] > cut then break end

@@ -28,7 +28,7 @@ collect(redis.call("ZRANGEBYSCORE", K.rsv, "-inf", now, "WITHSCORES", "LIMIT", 0
 -- it); a bucket with nothing due had a stale bound and leaves the range, so it takes no offset.
 -- Two budgets keep one call short (the sweeper asks for 500): `limit` + 16 buckets with a due end (what
 -- `limit` entries need), and STALE_MAX buckets set right. Past either, only ends before the first unread
--- bound are sure; the reply says so, and RedisStore calls again when a call found only stale bounds.
+-- bound are sure; the reply says so, and RedisStore calls again while that cut its answer short of `limit`.
 local STALE_MAX = 256
 local offset, live, stale, cut, fixes = 0, limit + 16, STALE_MAX, nil, {}
 while true do

@@ -20,7 +20,7 @@ end
 local function entryBucketKey(b)
   return P .. "e:" .. b
 end
--- `x:<bucket>`: entry end times (same buckets as `e:`).
+-- `x:<bucket>`: end times of the bound and releasing entries of bucket `e:<bucket>` (includes/expiry.lua).
 local function expiryBucketKey(b)
   return P .. "x:" .. b
 end

@@ -24,6 +24,7 @@ import {
   type PlatformDriver,
   type QueryRequest,
   type QueryResult,
+  seededRandom,
 } from "@bindpool/core";
 import { table } from "./report.js";
 
@@ -84,21 +85,9 @@ class InProcessAxb implements PlatformDriver {
   }
 }
 
-/** mulberry32. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** A sequence of (customer, courier) pairs long enough to pass its optimum, and that optimum. */
 function sequence(seed: number, skew: number): { pairs: { a: string; b: string }[]; optimum: number } {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   // Courier i is chosen with weight 1 / (i + 1)^skew: with skew 1 a few carry most orders; 0 is uniform.
   const weights = Array.from({ length: COURIERS }, (_, i) => 1 / (i + 1) ** skew);
   const total = weights.reduce((s, w) => s + w, 0);

@@ -6,7 +6,7 @@
  * share of the couriers and customers, fills its share of the pool, then on "churn" completes one of its
  * orders and places a new one per step, so the pool stays at its fill level while it is measured.
  */
-import { Allocator, type BindpoolError, type PoolConfig } from "@bindpool/core";
+import { Allocator, type BindpoolError, type PoolConfig, seededRandom } from "@bindpool/core";
 import { AXB_PATH, authHeaders, HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisRateLimiter, RedisStore } from "@bindpool/redis";
 import { Redis } from "ioredis";
@@ -63,18 +63,6 @@ class Refused extends Error {
   constructor(readonly code: string) {
     super(code);
   }
-}
-
-/** mulberry32: a seeded generator, so a process' workload is the same for every client kind. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 async function clientOf(config: WorkerConfig): Promise<{ place: Place; complete: Complete; close(): void }> {
@@ -135,7 +123,7 @@ async function clientOf(config: WorkerConfig): Promise<{ place: Place; complete:
   if (config.kind === "random") {
     // What the public examples do: a random X of the app's list, another one when the platform says no.
     const xs = config.pool.numbers.map((n) => n.x);
-    const random = seeded(config.seed ^ 0x5bd1e995);
+    const random = seededRandom(config.seed ^ 0x5bd1e995);
     return {
       place: async (_orderKey, a, b) => {
         const tried = new Set<string>();
@@ -182,7 +170,7 @@ async function clientOf(config: WorkerConfig): Promise<{ place: Place; complete:
 
 async function run(config: WorkerConfig, send: (m: FromWorker) => void, churn: Promise<void>): Promise<void> {
   const client = await clientOf(config);
-  const random = seeded(config.seed);
+  const random = seededRandom(config.seed);
   const openOf = new Map<string, number>(); // user -> orders open or being placed
   const open: { orderKey: string; subscriptionId: string; a: string; b: string }[] = [];
   let seq = 0;

@@ -39,6 +39,17 @@ const appEntry = z.strictObject({
 });
 
 /** The JSON config file of the CLI (see README). Paths are relative to the file. */
+/** Injected faults, as the config file's `faults` and the control API's `POST /sim/faults` take them. */
+export const faultsSchema = z.strictObject({
+  latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
+  timeoutRate: rate.optional(),
+  hangMs: z.number().min(0).optional(),
+  timeoutTakesEffect: z.boolean().optional(),
+  serverErrorRate: rate.optional(),
+  flowControlRate: rate.optional(),
+  seed: z.number().int().optional(),
+});
+
 export const configFileSchema = z.strictObject({
   host: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
@@ -56,17 +67,7 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   rateLimit: z.strictObject({ requestsPerSecond: z.number().positive() }).optional(),
-  faults: z
-    .strictObject({
-      latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
-      timeoutRate: rate.optional(),
-      hangMs: z.number().min(0).optional(),
-      timeoutTakesEffect: z.boolean().optional(),
-      serverErrorRate: rate.optional(),
-      flowControlRate: rate.optional(),
-      seed: z.number().int().optional(),
-    })
-    .optional(),
+  faults: faultsSchema.optional(),
   abnormalResultCode: z.string().regex(/^\d+$/).optional(),
   extensionTakenResultCode: z.string().regex(/^\d+$/).optional(),
   recordings: z

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { SimulatedCallInput } from "./calls.js";
-import { describeIssues } from "./config.js";
+import { describeIssues, faultsSchema } from "./config.js";
 import { type RequestTarget, readBody } from "./request.js";
 import type { Simulator, SimulatorBinding } from "./server.js";
 import { type AppConfig, NUMBER_STATUS_CODE } from "./state.js";
@@ -60,16 +60,6 @@ const StatusBody = z.strictObject({
   status: z.enum(["normal", "paused", "abnormal", "frozen"]),
   cause: z.number().int().min(0).optional(),
 });
-const rate = z.number().min(0).max(1);
-const FaultsBody = z.strictObject({
-  latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
-  timeoutRate: rate.optional(),
-  hangMs: z.number().min(0).optional(),
-  timeoutTakesEffect: z.boolean().optional(),
-  serverErrorRate: rate.optional(),
-  flowControlRate: rate.optional(),
-  seed: z.number().int().optional(),
-});
 
 type Handler = (input: { body: unknown; query: URLSearchParams }) => Promise<object> | object;
 
@@ -96,7 +86,7 @@ export class ControlApi {
         {
           GET: () => ({ faults: this.#sim.faults.current }),
           POST: ({ body }) => {
-            const faults = parse(FaultsBody, body);
+            const faults = parse(faultsSchema, body);
             this.#sim.faults.set(faults);
             return { faults: this.#sim.faults.current };
           },

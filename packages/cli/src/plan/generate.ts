@@ -3,6 +3,7 @@
  * couriers carrying several orders at once (about 8 at the peak) and customers ordering now and then.
  * Seeded, so a seed and the options give the same log everywhere.
  */
+import { seededRandom } from "@bindpool/core";
 import type { LogFormat, PlanMode } from "./log.js";
 
 export interface GenerateOptions {
@@ -34,17 +35,6 @@ const COURIER_TRIES = 8;
 const ORDERS_PER_CUSTOMER = 15;
 const HOUR_MS = 3_600_000;
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Index drawn with probability proportional to its weight. */
 function picker(weights: readonly number[], rnd: () => number): () => number {
   const total = weights.reduce((a, b) => a + b, 0);
@@ -60,7 +50,7 @@ function picker(weights: readonly number[], rnd: () => number): () => number {
 /** Writes the log (header first for CSV), in chunks, sorted by start. */
 export function generateLog(options: GenerateOptions, write: (chunk: string) => void): void {
   const { orders, days, cities, mode, format, fromMs } = options;
-  const rnd = random(options.seed);
+  const rnd = seededRandom(options.seed);
   const cityOf = picker(
     cities.map((c) => c.weight),
     rnd,

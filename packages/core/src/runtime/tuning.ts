@@ -12,6 +12,21 @@ export interface Scheduler {
   random(): number;
 }
 
+/**
+ * A `Scheduler.random` that draws the same sequence for the same seed on every machine (mulberry32): for
+ * simulations, benchmarks and generated workloads.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 export const realScheduler: Scheduler = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,

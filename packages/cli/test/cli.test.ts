@@ -1,19 +1,17 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Allocator, type PoolConfig } from "@bindpool/core";
 import { HuaweiDriver } from "@bindpool/huawei";
 import { RedisLock, RedisStore } from "@bindpool/redis";
 import { type RedisServer, startRedis, startRedisCluster, startRedisSentinel } from "@bindpool/redis/testing";
 import { type Simulator, startSimulator } from "@bindpool/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli as runCli } from "./harness.js";
 
 // The real CLI process against a real Redis and the simulator over HTTP; the "app" is an Allocator in
 // this process on the same Redis, as one of the user's instances would be.
 
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const app = { appKey: "cli-key", appSecret: "cli-secret" };
 const xs = (pool: number, n: number) =>
   Array.from({ length: n }, (_, i) => ({
@@ -63,23 +61,9 @@ function config(extra: Record<string, unknown> = {}): string {
   return file;
 }
 
+/** `bindpool` in its own process, with the platform secret the configs name. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@bindpool/source", "--import", "tsx", CLI, ...args],
-      {
-        env: { ...process.env, REDIS_URL: "", TEST_PN_SECRET: app.appSecret, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { TEST_PN_SECRET: app.appSecret, ...env });
 }
 
 async function json(args: string[]): Promise<unknown> {
